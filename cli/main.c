@@ -1,0 +1,43 @@
+/* cloudlet: the one place that prints an error and exits. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+#ifndef CLOUDLET_VERSION
+#define CLOUDLET_VERSION "0.0.0"
+#endif
+
+int main(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cl_error err = { 0 };
+	int status;
+
+	if (cli_parse(cli_groups, argc, argv, &a, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", a.prog, err.msg);
+		cli_args_free(&a);
+		return CLI_EXIT_USAGE;
+	}
+	if (a.version) {
+		printf("cloudlet %s\n", CLOUDLET_VERSION);
+		status = CLI_EXIT_OK;
+	} else if (a.help) {
+		cli_help(stdout, cli_groups, &a);
+		status = CLI_EXIT_OK;
+	} else if (!a.cmd->run) {
+		fprintf(stderr, "%s: %s %s: not implemented yet (issue %s)\n", a.prog,
+			a.group->name, a.cmd->name, a.cmd->issue);
+		status = CLI_EXIT_USAGE;
+	} else {
+		int r = a.cmd->run(&a, &err);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s\n", a.prog, err.msg);
+			status = CLI_EXIT_FAIL;
+		} else {
+			status = r;
+		}
+	}
+	cli_args_free(&a);
+	return status;
+}
