@@ -65,10 +65,19 @@ deps:
 images:
 	@$(MAKE) --no-print-directory -f images/images.mk
 
-check: all
+# The README's test command: installs, builds (plain and ASan/UBSan), makes
+# the images, runs every suite.
+check:
+	@bash mk/deps.sh
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory SAN=1 unit
+	@$(MAKE) --no-print-directory images
 	@bash tests/run
 
-demo: all images
+# The README's main command.
+demo:
+	@bash mk/deps.sh
+	@$(MAKE) --no-print-directory all images
 	@bash mk/demo.sh
 
 bench: all images
