@@ -19,8 +19,11 @@ srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %
 key=$( { cat "$frag" "$0"; echo "$srcver"; } | sha256sum | cut -c1-16)
 dest=$cache/kernel/$key
 
+mkdir -p "$cache/kernel"
+# one build at a time: a concurrent caller waits, then finds the cache filled
+exec 9>"$cache/kernel/.lock"
+flock 9
 if [ ! -f "$dest/bzImage" ] || [ ! -f "$dest/vmlinux" ]; then
-    mkdir -p "$cache/kernel"
     work=$(mktemp -d "$cache/kernel/build.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     echo "images/kernel: building guest kernel $key (linux-source $srcver; about 10 min on 2 cores)"
