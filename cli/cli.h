@@ -45,6 +45,7 @@ struct cli_cmd {
 	bool opts_first;         /* options end at the first positional (`ct run IMG ls -l`) */
 	int (*run)(const struct cli_args *a, struct cl_error *err);
 	const char *issue;       /* while run is NULL: the issue that brings it */
+	const char *details;     /* more help text, shown by `CMD --help` */
 };
 
 struct cli_group {

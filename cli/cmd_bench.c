@@ -10,10 +10,10 @@ static const struct cli_opt bench_opts[] = {
 
 const struct cli_cmd cli_bench_cmds[] = {
 	{ "all", "", "start-up, memory, network and isolation, VM vs container",
-	  bench_opts, 0, 0, false, NULL, "#9" },
+	  bench_opts, 0, 0, false, NULL, "#9", NULL },
 	{ "vm-boot", "", "microVM boot time and KVM exits vs QEMU microvm",
-	  bench_opts, 0, 0, false, NULL, "#4" },
+	  bench_opts, 0, 0, false, NULL, "#4", NULL },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
-	  bench_opts, 0, 0, false, NULL, "#6" },
+	  bench_opts, 0, 0, false, NULL, "#6", NULL },
 	{ 0 },
 };

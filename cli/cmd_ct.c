@@ -19,9 +19,9 @@ static const struct cli_opt ct_none[] = { { 0 } };
 
 const struct cli_cmd cli_ct_cmds[] = {
 	{ "run", "IMAGE[:TAG] [CMD ARGS...]", "run a container from an OCI image layout",
-	  ct_run_opts, 1, -1, true, NULL, "#6" },
-	{ "ps", "", "list containers", ct_none, 0, 0, false, NULL, "#6" },
-	{ "stop", "NAME", "stop a running container", ct_none, 1, 1, false, NULL, "#6" },
-	{ "rm", "NAME", "remove a stopped container", ct_none, 1, 1, false, NULL, "#6" },
+	  ct_run_opts, 1, -1, true, NULL, "#6", NULL },
+	{ "ps", "", "list containers", ct_none, 0, 0, false, NULL, "#6", NULL },
+	{ "stop", "NAME", "stop a running container", ct_none, 1, 1, false, NULL, "#6", NULL },
+	{ "rm", "NAME", "remove a stopped container", ct_none, 1, 1, false, NULL, "#6", NULL },
 	{ 0 },
 };

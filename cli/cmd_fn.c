@@ -22,11 +22,11 @@ static const struct cli_opt fn_invoke_opts[] = {
 static const struct cli_opt fn_none[] = { { 0 } };
 
 const struct cli_cmd cli_fn_cmds[] = {
-	{ "deploy", "NAME", "deploy a function", fn_deploy_opts, 1, 1, false, NULL, "#11" },
-	{ "ls", "", "list functions", fn_none, 0, 0, false, NULL, "#11" },
-	{ "show", "NAME", "instances and invocation counts", fn_none, 1, 1, false, NULL, "#11" },
-	{ "invoke", "NAME", "invoke a function", fn_invoke_opts, 1, 1, false, NULL, "#11" },
-	{ "logs", "NAME", "show a function's logs", fn_none, 1, 1, false, NULL, "#11" },
-	{ "rm", "NAME", "remove a function", fn_none, 1, 1, false, NULL, "#11" },
+	{ "deploy", "NAME", "deploy a function", fn_deploy_opts, 1, 1, false, NULL, "#11", NULL },
+	{ "ls", "", "list functions", fn_none, 0, 0, false, NULL, "#11", NULL },
+	{ "show", "NAME", "instances and invocation counts", fn_none, 1, 1, false, NULL, "#11", NULL },
+	{ "invoke", "NAME", "invoke a function", fn_invoke_opts, 1, 1, false, NULL, "#11", NULL },
+	{ "logs", "NAME", "show a function's logs", fn_none, 1, 1, false, NULL, "#11", NULL },
+	{ "rm", "NAME", "remove a function", fn_none, 1, 1, false, NULL, "#11", NULL },
 	{ 0 },
 };

@@ -24,13 +24,13 @@ static const struct cli_opt vpc_nat_opts[] = {
 static const struct cli_opt vpc_none[] = { { 0 } };
 
 const struct cli_cmd cli_vpc_cmds[] = {
-	{ "create", "NAME", "create a VPC", vpc_cidr_opts, 1, 1, false, NULL, "#7" },
-	{ "ls", "", "list VPCs", vpc_none, 0, 0, false, NULL, "#7" },
-	{ "show", "NAME", "show subnets, attachments and rules", vpc_none, 1, 1, false, NULL, "#7" },
-	{ "rm", "NAME", "remove a VPC", vpc_rm_opts, 1, 1, false, NULL, "#7" },
-	{ "subnet create", "VPC/SUBNET", "create a subnet (a bridge)", vpc_cidr_opts, 1, 1, false, NULL, "#7" },
-	{ "sg create", "VPC/SG", "create a security group", vpc_none, 1, 1, false, NULL, "#7" },
-	{ "sg rule add", "VPC/SG", "add a rule to a security group", vpc_rule_opts, 1, 1, false, NULL, "#7" },
-	{ "nat enable", "VPC", "give the VPC outbound access through a NAT gateway", vpc_nat_opts, 1, 1, false, NULL, "#7" },
+	{ "create", "NAME", "create a VPC", vpc_cidr_opts, 1, 1, false, NULL, "#7", NULL },
+	{ "ls", "", "list VPCs", vpc_none, 0, 0, false, NULL, "#7", NULL },
+	{ "show", "NAME", "show subnets, attachments and rules", vpc_none, 1, 1, false, NULL, "#7", NULL },
+	{ "rm", "NAME", "remove a VPC", vpc_rm_opts, 1, 1, false, NULL, "#7", NULL },
+	{ "subnet create", "VPC/SUBNET", "create a subnet (a bridge)", vpc_cidr_opts, 1, 1, false, NULL, "#7", NULL },
+	{ "sg create", "VPC/SG", "create a security group", vpc_none, 1, 1, false, NULL, "#7", NULL },
+	{ "sg rule add", "VPC/SG", "add a rule to a security group", vpc_rule_opts, 1, 1, false, NULL, "#7", NULL },
+	{ "nat enable", "VPC", "give the VPC outbound access through a NAT gateway", vpc_nat_opts, 1, 1, false, NULL, "#7", NULL },
 	{ 0 },
 };

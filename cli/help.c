@@ -44,6 +44,8 @@ static void help_cmd(FILE *out, const struct cli_group *g, const struct cli_cmd 
 		c->summary);
 	if (!c->run)
 		fprintf(out, "(not implemented yet: arrives with issue %s)\n", c->issue);
+	if (c->details)
+		fprintf(out, "\n%s\n", c->details);
 	fprintf(out, "\nOptions:\n");
 	for (const struct cli_opt *o = c->opts; o && o->name; o++) {
 		char head[64];

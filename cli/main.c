@@ -1,4 +1,5 @@
 /* cloudlet: the one place that prints an error and exits. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,8 @@ int main(int argc, char **argv)
 	struct cl_error err = { 0 };
 	int status;
 
+	/* a closed stdout (`cloudlet vm run | head`) is an error to report, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(cli_groups, argc, argv, &a, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", a.prog, err.msg);
 		cli_args_free(&a);

@@ -1,0 +1,61 @@
+/* libvmm: a KVM micro-VMM. One process per VM, one thread per vCPU, the
+ * calling thread runs the device event loop (console, signals, timeout).
+ *
+ *   struct vmm_config c = { .kernel = "bzImage", .mem_size = 256 << 20, .ncpus = 1,
+ *                           .console_in = 0, .console_out = 1 };
+ *   struct vmm_result r;
+ *   if (vmm_run(&c, &r, &err) < 0) ...   // could not start: err says why
+ *   exit(r.status);                       // VMM_EXIT_*: how the guest ended
+ */
+#ifndef CLOUDLET_VMM_H
+#define CLOUDLET_VMM_H
+
+#include <stdint.h>
+
+#include "cloudlet/error.h"
+
+#define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define VMM_DEFAULT_MEM     (256ULL << 20)
+#define VMM_MIN_MEM         (16ULL << 20)
+#define VMM_MAX_CPUS        255   /* xAPIC IDs in the MADT are 8-bit; 255 is broadcast-free */
+
+/* How the guest ended: vmm_result.status, and `cloudlet vm run`'s exit status. */
+enum vmm_exit {
+	VMM_EXIT_OK = 0,            /* the guest rebooted (i8042 / ACPI reset) or powered off */
+	VMM_EXIT_PANIC = 10,        /* the guest kernel panicked (pvpanic) */
+	VMM_EXIT_TRIPLE_FAULT = 11, /* KVM_EXIT_SHUTDOWN */
+	VMM_EXIT_KVM_ERROR = 12,    /* KVM could not run the guest (internal error, entry failure) */
+	VMM_EXIT_TIMEOUT = 124,     /* --timeout expired (as timeout(1)) */
+	VMM_EXIT_SIGNAL = 128,      /* + signal number: stopped by SIGINT/SIGTERM/SIGHUP */
+};
+
+struct vmm_config {
+	const char *kernel;         /* bzImage or ELF vmlinux with a PVH note */
+	const char *initrd;         /* NULL: none */
+	const char *cmdline;        /* NULL: VMM_DEFAULT_CMDLINE */
+	uint64_t mem_size;          /* bytes */
+	unsigned ncpus;
+	uint64_t timeout_ms;        /* 0: none */
+	int console_in;             /* guest serial input from this fd, -1: none */
+	int console_out;            /* guest serial output to this fd, -1: discarded */
+	const char *kvm_dev;        /* NULL: /dev/kvm */
+};
+
+struct vmm_result {
+	int status;                 /* enum vmm_exit */
+	char reason[256];           /* one line, e.g. "guest kernel panicked (pvpanic)" */
+	uint64_t exits_io, exits_mmio, exits_other;   /* exits seen by the VMM */
+	uint64_t boot_ns;           /* from vmm_run's start to the first vCPU entering the guest */
+};
+
+/* Boot and run the guest until it ends. Returns 0 with *res filled when the
+ * guest ran (whatever its ending), or -errno with *err when the VM could not
+ * be started (bad kernel, no KVM, ...); nothing is left behind either way. */
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err);
+
+/* Pure: validate the sizes and counts of a config (mem within [VMM_MIN_MEM,
+ * host_ram], 1 <= ncpus <= max_cpus). */
+int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned max_cpus,
+		     struct cl_error *err);
+
+#endif

@@ -1,0 +1,37 @@
+/* Thin wrappers over the KVM API (Documentation/virt/kvm/api.rst): each
+ * returns 0 or -errno with a message naming the ioctl. */
+#ifndef VMM_KVM_H
+#define VMM_KVM_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "cloudlet/error.h"
+
+struct kvm {
+	int sys_fd;          /* /dev/kvm */
+	int vm_fd;
+	int run_size;        /* KVM_GET_VCPU_MMAP_SIZE */
+	int max_vcpus;
+	int nslots;
+};
+
+/* Open /dev/kvm, check API version 12 and the capabilities the VMM needs,
+ * create the VM with its in-kernel irqchip (PIC+IOAPIC+LAPIC) and PIT. */
+int kvm_vm_create(struct kvm *k, const char *dev, struct cl_error *err);
+void kvm_vm_destroy(struct kvm *k);
+int kvm_add_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *host,
+		   struct cl_error *err);
+int kvm_irq_line(struct kvm *k, uint32_t irq, int level);
+/* KVM_GET_SUPPORTED_CPUID into a malloc'd table (free it). */
+int kvm_supported_cpuid(struct kvm *k, struct kvm_cpuid2 **out, struct cl_error *err);
+
+struct kvm_vcpu_fd {
+	int fd;
+	struct kvm_run *run;
+	int run_size;
+};
+int kvm_vcpu_create(struct kvm *k, unsigned id, struct kvm_vcpu_fd *v, struct cl_error *err);
+void kvm_vcpu_destroy(struct kvm_vcpu_fd *v);
+
+#endif

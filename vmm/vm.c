@@ -1,0 +1,307 @@
+/* vmm_run: the VM's life, in order. Every step that acquires something
+ * has its release in vm_teardown, which runs on every path, so a failure
+ * half way leaves nothing behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot/acpi.h"
+#include "boot/kernel.h"
+#include "cloudlet/file.h"
+#include "console.h"
+#include "cpu/cpu.h"
+#include "layout.h"
+#include "vm.h"
+
+#define KERNEL_MAX_BYTES (256u << 20)   /* larger than any real kernel image */
+
+uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!atomic_load(&vm->stopping)) {
+		va_list ap;
+		va_start(ap, fmt);
+		vm->status = status;
+		vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+		va_end(ap);
+		atomic_store(&vm->stopping, true);
+		uint64_t one = 1;
+		if (write(vm->stop_fd, &one, sizeof(one)) < 0) { /* the flag is set regardless */ }
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+static void hook_irq(void *ctx, uint32_t irq, int level)
+{
+	kvm_irq_line(&((struct vm *)ctx)->kvm, irq, level);
+}
+
+static void hook_stop(void *ctx, int status, const char *reason)
+{
+	vm_stop(ctx, status, "%s", reason);
+}
+
+/* Guest serial output: a write per byte, as the UART sends them. */
+static void console_tx(void *ctx, uint8_t byte)
+{
+	struct vm *vm = ctx;
+	int fd = vm->cfg->console_out;
+	while (fd >= 0 && write(fd, &byte, 1) < 0 && errno == EINTR && !atomic_load(&vm->stopping))
+		;
+}
+
+int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned max_cpus,
+		     struct cl_error *err)
+{
+	if (!cfg->kernel || !*cfg->kernel)
+		return cl_err(err, EINVAL, "no kernel given");
+	if (cfg->mem_size < VMM_MIN_MEM)
+		return cl_err(err, EINVAL, "--mem %llu MiB is too small (at least %llu MiB)",
+			      (unsigned long long)(cfg->mem_size >> 20),
+			      (unsigned long long)(VMM_MIN_MEM >> 20));
+	if (cfg->mem_size & 0xfff)
+		return cl_err(err, EINVAL, "--mem must be a multiple of 4 KiB");
+	if (host_ram && cfg->mem_size > host_ram)
+		return cl_err(err, ENOMEM, "--mem %llu MiB is more than this host's %llu MiB of RAM",
+			      (unsigned long long)(cfg->mem_size >> 20),
+			      (unsigned long long)(host_ram >> 20));
+	if (cfg->ncpus < 1 || cfg->ncpus > max_cpus)
+		return cl_err(err, EINVAL, "--cpus %u is out of range 1..%u", cfg->ncpus, max_cpus);
+	return 0;
+}
+
+static uint64_t host_ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+/* Copy the initrd file straight into guest RAM at its chosen place. */
+static int initrd_load(struct vm *vm, const struct kernel_info *ki, struct boot_setup *bs,
+		       struct cl_error *err)
+{
+	const char *path = vm->cfg->initrd;
+	struct stat st;
+	int r, fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_err_sys(err, errno, "initrd %s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = cl_err(err, EINVAL, "initrd %s: not a regular file", path);
+		goto out;
+	}
+	r = initrd_place(ki, &vm->mem, (uint64_t)st.st_size, &bs->initrd_gpa, err);
+	if (r < 0) {
+		cl_err_wrap(err, "initrd %s", path);
+		goto out;
+	}
+	bs->initrd_size = (uint64_t)st.st_size;
+	void *dst = gmem_ptr(&vm->mem, bs->initrd_gpa, bs->initrd_size);
+	r = dst ? cl_pread_full(fd, dst, bs->initrd_size, 0) : -EFAULT;
+	if (r < 0)
+		cl_err_sys(err, -r, "initrd %s: read", path);
+out:
+	close(fd);
+	return r;
+}
+
+/* What can be judged from the files alone is judged before /dev/kvm is
+ * touched: the error is then the same on every machine. */
+static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *ki,
+		       struct cl_error *err)
+{
+	const char *cmdline = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE;
+	if (strlen(cmdline) > ki->cmdline_max)
+		return cl_err(err, E2BIG, "--cmdline is %zu bytes, the kernel accepts at most %u",
+			      strlen(cmdline), ki->cmdline_max);
+	if (!cfg->initrd)
+		return 0;
+	struct stat st;
+	if (stat(cfg->initrd, &st) < 0)
+		return cl_err_sys(err, errno, "initrd %s", cfg->initrd);
+	if (!S_ISREG(st.st_mode))
+		return cl_err(err, EINVAL, "initrd %s: not a regular file", cfg->initrd);
+	/* placement is pure arithmetic on the layout: no memory needed yet */
+	struct guest_mem layout;
+	uint64_t gpa;
+	gmem_layout(&layout, NULL, cfg->mem_size);
+	if (initrd_place(ki, &layout, (uint64_t)st.st_size, &gpa, err) < 0)
+		return cl_err_wrap(err, "initrd %s", cfg->initrd);
+	return 0;
+}
+
+static int vm_boot_setup(struct vm *vm, const uint8_t *img, size_t len,
+			 const struct kernel_info *ki, struct cl_error *err)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	struct boot_setup bs = { .cmdline = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE };
+	int r;
+
+	if ((r = kernel_load(img, len, ki, &vm->mem, err)) < 0)
+		return cl_err_wrap(err, "kernel %s", cfg->kernel);
+	if (cfg->initrd && (r = initrd_load(vm, ki, &bs, err)) < 0)
+		return r;
+	struct acpi_config acpi = { .ncpus = vm->ncpus, .pvpanic_port = PORT_PVPANIC };
+	if ((r = acpi_build(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_END, &acpi, &bs.rsdp_gpa, err)) < 0)
+		return cl_err_wrap(err, "ACPI tables");
+	if ((r = boot_params_write(img, len, ki, &bs, &vm->mem, err)) < 0)
+		return cl_err_wrap(err, "kernel %s", cfg->kernel);
+	if (cpu_tables_write(&vm->mem) < 0)
+		return cl_err(err, EFAULT, "boot page tables do not fit in guest memory");
+	return 0;
+}
+
+static int vm_devices(struct vm *vm, struct cl_error *err)
+{
+	int r;
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->hooks = (struct vm_hooks){ hook_irq, hook_stop, vm };
+	uart_init(&vm->com1, IRQ_COM1, &vm->hooks, console_tx, vm);
+	i8042_init(&vm->kbd, &vm->hooks);
+	cmos_init(&vm->cmos);
+	vm->pvpanic.hooks = vm->hooks;
+	if ((r = bus_register(&vm->pio, PORT_COM1, 8, &uart_ops, &vm->com1, "ttyS0", err)) < 0 ||
+	    (r = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1,
+			      &i8042_ops, &vm->kbd, "i8042", err)) < 0 ||
+	    (r = bus_register(&vm->pio, PORT_CMOS, 2, &cmos_ops, &vm->cmos, "cmos", err)) < 0 ||
+	    (r = bus_register(&vm->pio, PORT_PVPANIC, 1, &pvpanic_ops, &vm->pvpanic, "pvpanic", err)) < 0)
+		return r;
+	return 0;
+}
+
+static int vm_vcpus(struct vm *vm, const struct kernel_info *ki, struct cl_error *err)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	int r = kvm_supported_cpuid(&vm->kvm, &cpuid, err);
+	if (r < 0)
+		return r;
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		free(cpuid);
+		return cl_err(err, ENOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i] = (struct vcpu){ .index = i, .k = { .fd = -1 }, .vm = vm };
+	enum cpu_entry_mode mode = ki->format == KERNEL_BZIMAGE ? CPU_ENTRY_LINUX64 : CPU_ENTRY_PVH32;
+	for (unsigned i = 0; i < vm->ncpus && r == 0; i++) {
+		r = kvm_vcpu_create(&vm->kvm, i, &vm->vcpus[i].k, err);
+		if (r == 0)
+			r = cpu_setup(vm->vcpus[i].k.fd, i, vm->ncpus, cpuid, mode, ki->entry, err);
+	}
+	free(cpuid);
+	return r;
+}
+
+static void vm_teardown(struct vm *vm)
+{
+	vcpus_stop(vm);
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
+		kvm_vcpu_destroy(&vm->vcpus[i].k);
+	free(vm->vcpus);
+	kvm_vm_destroy(&vm->kvm);
+	gmem_free(&vm->mem);
+	uart_destroy(&vm->com1);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	pthread_mutex_destroy(&vm->stop_lock);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err)
+{
+	struct vm vm = { .cfg = cfg, .kvm = { .sys_fd = -1, .vm_fd = -1 }, .stop_fd = -1 };
+	struct kernel_info ki;
+	struct console_tty tty = { .fd = -1 };
+	sigset_t block, saved_mask;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	vm.t_start_ns = vm_now_ns();
+	pthread_mutex_init(&vm.stop_lock, NULL);
+	/* SIGINT/SIGTERM/SIGHUP arrive through the loop's signalfd: block them
+	 * before any thread exists, so that every thread inherits the mask */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGRTMIN);
+	pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
+
+	if ((r = vmm_config_check(cfg, host_ram_bytes(), VMM_MAX_CPUS, err)) < 0)
+		goto out;
+	vm.ncpus = cfg->ncpus;
+	if ((r = cl_file_read(cfg->kernel, KERNEL_MAX_BYTES, &img, &len, err)) < 0) {
+		cl_err_wrap(err, "kernel");
+		goto out;
+	}
+	if ((r = kernel_probe(img, len, &ki, err)) < 0) {
+		cl_err_wrap(err, "kernel %s", cfg->kernel);
+		goto out;
+	}
+	if ((r = vm_precheck(cfg, &ki, err)) < 0)
+		goto out;
+	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm.stop_fd < 0) {
+		r = cl_err_sys(err, errno, "eventfd");
+		goto out;
+	}
+	if ((r = kvm_vm_create(&vm.kvm, cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm", err)) < 0)
+		goto out;
+	if (vm.ncpus > (unsigned)vm.kvm.max_vcpus) {
+		r = cl_err(err, EINVAL, "--cpus %u is more than KVM allows here (%d)", vm.ncpus,
+			   vm.kvm.max_vcpus);
+		goto out;
+	}
+	if ((r = gmem_alloc(&vm.mem, cfg->mem_size, err)) < 0)
+		goto out;
+	for (int i = 0; i < vm.mem.nregions; i++)
+		if ((r = kvm_add_memory(&vm.kvm, vm.mem.regions[i].gpa, vm.mem.regions[i].size,
+					vm.mem.regions[i].host, err)) < 0)
+			goto out;
+	if ((r = vm_boot_setup(&vm, img, len, &ki, err)) < 0 ||
+	    (r = vm_devices(&vm, err)) < 0 ||
+	    (r = vm_vcpus(&vm, &ki, err)) < 0)
+		goto out;
+	free(img);
+	img = NULL;
+
+	console_raw_enter(&tty, cfg->console_in);
+	if ((r = vcpus_start(&vm, err)) < 0) {
+		vm_stop(&vm, VMM_EXIT_KVM_ERROR, "could not start the vCPUs");
+	} else if ((r = vm_loop(&vm, err)) < 0) {
+		vm_stop(&vm, VMM_EXIT_KVM_ERROR, "event loop failed");
+	}
+	vcpus_stop(&vm);
+	console_raw_leave(&tty);
+
+	res->status = vm.status;
+	snprintf(res->reason, sizeof(res->reason), "%s", vm.reason);
+	uint64_t first = atomic_load(&vm.t_first_run_ns);
+	res->boot_ns = first ? first - vm.t_start_ns : 0;
+	for (unsigned i = 0; i < vm.ncpus; i++) {
+		res->exits_io += vm.vcpus[i].exits_io;
+		res->exits_mmio += vm.vcpus[i].exits_mmio;
+		res->exits_other += vm.vcpus[i].exits_other;
+	}
+out:
+	free(img);
+	vm_teardown(&vm);
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+	return r;
+}

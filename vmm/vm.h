@@ -1,0 +1,56 @@
+/* One running VM: what vm.c (orchestration), vcpu.c (vCPU threads) and
+ * loop.c (the event loop) share. Internal to vmm/. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "bus.h"
+#include "cloudlet/vmm.h"
+#include "devices/devices.h"
+#include "kvm.h"
+#include "mem.h"
+
+struct vcpu {
+	unsigned index;
+	struct kvm_vcpu_fd k;
+	pthread_t thread;
+	bool started;
+	struct vm *vm;
+	uint64_t exits_io, exits_mmio, exits_other;
+};
+
+struct vm {
+	const struct vmm_config *cfg;
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct uart com1;
+	struct i8042 kbd;
+	struct cmos cmos;
+	struct pvpanic pvpanic;
+	struct vm_hooks hooks;
+	struct vcpu *vcpus;
+	unsigned ncpus;
+	int stop_fd;                 /* eventfd: a device or vCPU asked the VM to end */
+	atomic_bool stopping;
+	pthread_mutex_t stop_lock;
+	int status;                  /* enum vmm_exit, first request wins */
+	char reason[256];
+	uint64_t t_start_ns;
+	atomic_uint_fast64_t t_first_run_ns;
+};
+
+/* Ask the VM to end (thread-safe, first caller's status wins). */
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t vm_now_ns(void);
+
+int vcpus_start(struct vm *vm, struct cl_error *err);
+void vcpus_stop(struct vm *vm);
+/* The device event loop on the calling thread, until vm_stop. */
+int vm_loop(struct vm *vm, struct cl_error *err);
+
+#endif
