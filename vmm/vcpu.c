@@ -111,6 +111,8 @@ int vcpus_start(struct vm *vm, struct cl_error *err)
 void vcpus_stop(struct vm *vm)
 {
 	atomic_store(&vm->stopping, true);
+	if (!vm->vcpus)   /* setup failed before any vCPU existed */
+		return;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (!v->started)

@@ -128,6 +128,13 @@ static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *k
 	if (strlen(cmdline) > ki->cmdline_max)
 		return cl_err(err, E2BIG, "--cmdline is %zu bytes, the kernel accepts at most %u",
 			      strlen(cmdline), ki->cmdline_max);
+	/* placement is pure arithmetic on the layout: no memory needed yet */
+	struct guest_mem layout;
+	gmem_layout(&layout, NULL, cfg->mem_size);
+	if (ki->kernel_end > gmem_low_end(&layout))
+		return cl_err(err, ENOSPC, "kernel %s needs %llu MiB of guest RAM, --mem is %llu MiB",
+			      cfg->kernel, (unsigned long long)((ki->kernel_end + (1 << 20) - 1) >> 20),
+			      (unsigned long long)(cfg->mem_size >> 20));
 	if (!cfg->initrd)
 		return 0;
 	struct stat st;
@@ -135,10 +142,7 @@ static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *k
 		return cl_err_sys(err, errno, "initrd %s", cfg->initrd);
 	if (!S_ISREG(st.st_mode))
 		return cl_err(err, EINVAL, "initrd %s: not a regular file", cfg->initrd);
-	/* placement is pure arithmetic on the layout: no memory needed yet */
-	struct guest_mem layout;
 	uint64_t gpa;
-	gmem_layout(&layout, NULL, cfg->mem_size);
 	if (initrd_place(ki, &layout, (uint64_t)st.st_size, &gpa, err) < 0)
 		return cl_err_wrap(err, "initrd %s", cfg->initrd);
 	return 0;

@@ -167,7 +167,7 @@ Test(boot_bzimage, real_load)
 	/* init_size makes a 2 MiB file need ~32 MiB: 16 MiB is too small */
 	guest_new(&g, 16 * MiB);
 	cr_assert_eq(kernel_load(img, len, &ki, &g.m, &err), -ENOSPC);
-	cr_assert(strstr(err.msg, "kernel: needs guest RAM up to") && strstr(err.msg, "16 MiB"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "needs guest RAM up to") && strstr(err.msg, "16 MiB"), "%s", err.msg);
 	free(g.buf);
 	free(img);
 }
@@ -186,7 +186,7 @@ Test(boot_bzimage, real_truncated)
 		memcpy(c, img, cuts[i]);
 		cl_err_clear(&err);
 		cr_assert_lt(kernel_probe(c, cuts[i], &ki, &err), 0, "accepted %zu of %zu bytes", cuts[i], len);
-		cr_assert(strstr(err.msg, "kernel: "), "%s", err.msg);
+		cr_assert_neq(err.msg[0], '\0', "no message for %zu bytes", cuts[i]);
 		free(c);
 	}
 	free(img);
@@ -282,7 +282,7 @@ Test(boot_bzimage, rejects_old_or_32bit)
 {
 	struct bz_opts o = BZ_DEFAULT;
 	o.version = 0x20b;
-	expect_reject(&o, "kernel: bzImage boot protocol 2.11 is too old (the 64-bit entry needs 2.12)");
+	expect_reject(&o, "bzImage boot protocol 2.11 is too old (the 64-bit entry needs 2.12)");
 	o.version = 0x206;
 	expect_reject(&o, "too old");
 	o = BZ_DEFAULT;
@@ -324,7 +324,7 @@ Test(boot_bzimage, rejects_malformed_header)
 	b[0x1f1] = 4;
 	b[0x202] = 'X';   /* no HdrS: and not an ELF either */
 	cr_assert_eq(kernel_probe(b, len, &ki, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "kernel: not a bzImage (no HdrS magic at 0x202) and not an ELF (6656 bytes)");
+	cr_assert_str_eq(err.msg, "not a bzImage (no HdrS magic at 0x202) and not an ELF (6656 bytes)");
 	free(b);
 }
 
@@ -333,7 +333,7 @@ Test(boot_bzimage, not_a_kernel)
 	struct kernel_info ki;
 	struct cl_error err = { 0 };
 	cr_assert_eq(kernel_probe(NULL, 0, &ki, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "kernel: not a bzImage (no HdrS magic at 0x202) and not an ELF (0 bytes)");
+	cr_assert_str_eq(err.msg, "not a bzImage (no HdrS magic at 0x202) and not an ELF (0 bytes)");
 	uint8_t junk[4096];
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 131 + 7);

@@ -265,7 +265,7 @@ Test(boot_elf, synthetic)
 	/* RAM ending inside the second segment */
 	guest_new(&g, 0x200400);
 	cr_assert_eq(kernel_load(b, SYN_LEN, &ki, &g.m, &err), -ENOSPC);
-	cr_assert(strstr(err.msg, "kernel: needs guest RAM up to 0x200800"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "needs guest RAM up to 0x200800"), "%s", err.msg);
 	free(g.buf);
 	free(b);
 }
@@ -296,16 +296,16 @@ Test(boot_elf, no_pvh_note)
 	struct cl_error err = { 0 };
 	PH(b, 2)->p_type = PT_NULL;
 	cr_assert_eq(kernel_probe(b, SYN_LEN, &ki, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "kernel: ELF vmlinux without a PVH entry note (CONFIG_PVH)");
+	cr_assert_str_eq(err.msg, "ELF vmlinux without a PVH entry note (CONFIG_PVH)");
 	/* a Xen note of another type, or another owner's type 18, is not it */
 	PH(b, 2)->p_type = PT_NOTE;
 	xen_note(b)[2] = 17;
 	cr_assert_eq(kernel_probe(b, SYN_LEN, &ki, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "kernel: ELF vmlinux without a PVH entry note (CONFIG_PVH)");
+	cr_assert_str_eq(err.msg, "ELF vmlinux without a PVH entry note (CONFIG_PVH)");
 	xen_note(b)[2] = 18;
 	memcpy(&xen_note(b)[3], "Xem", 4);
 	cr_assert_eq(kernel_probe(b, SYN_LEN, &ki, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "kernel: ELF vmlinux without a PVH entry note (CONFIG_PVH)");
+	cr_assert_str_eq(err.msg, "ELF vmlinux without a PVH entry note (CONFIG_PVH)");
 	free(b);
 	/* the note segment cut short of the Xen note */
 	b = make_elf();

@@ -267,7 +267,7 @@ Test(boot_params, cmdline_length)
 	line[2048] = '\0';
 	cl_err_clear(&err);
 	cr_assert_eq(boot_params_write(img, len, &ki, &bs, &g.m, &err), -E2BIG);
-	cr_assert_str_eq(err.msg, "kernel: command line longer than the 2047 bytes the kernel accepts");
+	cr_assert_str_eq(err.msg, "command line longer than the 2047 bytes the kernel accepts");
 	cr_assert_eq(err.code, E2BIG);
 
 	/* ELF/PVH: COMMAND_LINE_SIZE 2048 with the NUL */
@@ -339,11 +339,11 @@ Test(boot_initrd, does_not_fit)
 
 	gmem_layout(&m, NULL, 64 * MiB);
 	cr_assert_eq(initrd_place(&ki, &m, 100 * MiB, &gpa, &err), -ENOSPC);
-	cr_assert_str_eq(err.msg, "initrd: 100 MiB does not fit below the end of low RAM (64 MiB)");
+	cr_assert_str_eq(err.msg, "100 MiB does not fit below the end of low RAM (64 MiB)");
 	/* fits in RAM, but would start below kernel_end */
 	cr_assert_eq(initrd_place(&ki, &m, 40 * MiB, &gpa, &err), -ENOSPC);
 	cr_assert_str_eq(err.msg,
-			 "initrd: 40 MiB does not fit between the kernel's end 0x2000000 and 0x4000000 (32 MiB free)");
+			 "40 MiB does not fit between the kernel's end 0x2000000 and 0x4000000 (32 MiB free)");
 	cr_assert_eq(initrd_place(&ki, &m, 32 * MiB + 1, &gpa, &err), -ENOSPC);
 	cr_assert(strstr(err.msg, "32.0 MiB does not fit between"), "%s", err.msg);
 	ki.initrd_max = 0xffffff;   /* 16 MiB - 1: below the kernel altogether */
@@ -352,7 +352,7 @@ Test(boot_initrd, does_not_fit)
 	cr_assert_eq(initrd_place(&ki, &m, 4 * MiB, &gpa, &err), -ENOSPC);
 	cr_assert(strstr(err.msg, "kernel's end 0x2000000 and 0x1000000 (0 bytes free)"), "%s", err.msg);
 	cr_assert_eq(initrd_place(&ki, &m, 0, &gpa, &err), -EINVAL);
-	cr_assert_str_eq(err.msg, "initrd: empty");
+	cr_assert_str_eq(err.msg, "is empty");
 	cr_assert_eq(gpa, 7, "output written on error");
 }
 
@@ -385,7 +385,7 @@ Test(boot_params, initrd_checked)
 	guest_new(&g, 64 * MiB);
 	struct boot_setup bs = { .cmdline = "", .initrd_gpa = 60 * MiB, .initrd_size = 8 * MiB };
 	cr_assert_eq(boot_params_write(NULL, 0, &ki, &bs, &g.m, &err), -EINVAL);   /* past RAM */
-	cr_assert(strstr(err.msg, "initrd: 8388608 bytes at 0x3c00000 are not in guest RAM"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "8388608 bytes at 0x3c00000 are not in guest RAM"), "%s", err.msg);
 	bs.initrd_gpa = UINT64_MAX - 4095;   /* wraps */
 	cr_assert_eq(boot_params_write(NULL, 0, &ki, &bs, &g.m, &err), -EINVAL);
 	bs.initrd_gpa = 0x1800000;   /* over the kernel */

@@ -33,7 +33,7 @@ int kernel_probe(const uint8_t *img, size_t len, struct kernel_info *ki, struct 
 		return elf_probe(img, len, ki, err);
 	if (len >= 0x206 && memcmp(img + 0x202, "HdrS", 4) == 0)
 		return bzimage_probe(img, len, ki, err);
-	return cl_err(err, EINVAL, "kernel: not a bzImage (no HdrS magic at 0x202) and not an ELF (%zu bytes)",
+	return cl_err(err, EINVAL, "not a bzImage (no HdrS magic at 0x202) and not an ELF (%zu bytes)",
 		      len);
 }
 
@@ -46,7 +46,7 @@ int kernel_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
 	/* the kernel's whole footprint (with init_size) must be RAM, not just the file */
 	if (ki->kernel_end > low || ki->load_addr > ki->kernel_end)
 		return cl_err(err, ENOSPC,
-			      "kernel: needs guest RAM up to 0x%llx (%s, loaded at 0x%llx), but RAM below the MMIO window is %s",
+			      "needs guest RAM up to 0x%llx (%s, loaded at 0x%llx), but RAM below the MMIO window is %s",
 			      (ull)ki->kernel_end, sz(a, sizeof(a), ki->kernel_end), (ull)ki->load_addr,
 			      sz(b, sizeof(b), low));
 	if (!img)
@@ -57,7 +57,7 @@ int kernel_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
 	case KERNEL_ELF_PVH:
 		return elf_load(img, len, ki, m, err);
 	}
-	return cl_err(err, EINVAL, "kernel: unknown format %d", (int)ki->format);
+	return cl_err(err, EINVAL, "unknown format %d", (int)ki->format);
 }
 
 int initrd_place(const struct kernel_info *ki, const struct guest_mem *m,
@@ -67,18 +67,18 @@ int initrd_place(const struct kernel_info *ki, const struct guest_mem *m,
 	uint64_t low = gmem_low_end(m);
 
 	if (!initrd_size)
-		return cl_err(err, EINVAL, "initrd: empty");
+		return cl_err(err, EINVAL, "is empty");
 	/* top: one past the highest byte it may use */
 	uint64_t top = low;
 	if (ki->initrd_max < UINT64_MAX && ki->initrd_max + 1 < top)
 		top = ki->initrd_max + 1;
 	if (initrd_size > top)
-		return cl_err(err, ENOSPC, "initrd: %s does not fit below %s (%s)",
+		return cl_err(err, ENOSPC, "%s does not fit below %s (%s)",
 			      sz(a, sizeof(a), initrd_size), top == low ? "the end of low RAM" : "the kernel's initrd_addr_max",
 			      sz(b, sizeof(b), top));
 	uint64_t at = (top - initrd_size) & ~(PAGE - 1);
 	if (at < ki->kernel_end)
-		return cl_err(err, ENOSPC, "initrd: %s does not fit between the kernel's end 0x%llx and 0x%llx (%s free)",
+		return cl_err(err, ENOSPC, "%s does not fit between the kernel's end 0x%llx and 0x%llx (%s free)",
 			      sz(a, sizeof(a), initrd_size), (ull)ki->kernel_end, (ull)top,
 			      sz(c, sizeof(c), top > ki->kernel_end ? top - ki->kernel_end : 0));
 	*gpa = at;
@@ -95,7 +95,7 @@ int boot_params_write(const uint8_t *img, size_t len, const struct kernel_info *
 	size_t n = strnlen(cmdline, (size_t)ki->cmdline_max + 1);
 
 	if (n > ki->cmdline_max || n >= LAYOUT_CMDLINE_MAX)
-		return cl_err(err, E2BIG, "kernel: command line longer than the %u bytes the kernel accepts",
+		return cl_err(err, E2BIG, "command line longer than the %u bytes the kernel accepts",
 			      ki->cmdline_max);
 	if (gmem_write(m, LAYOUT_CMDLINE, cmdline, n) < 0 || gmem_write(m, LAYOUT_CMDLINE + n, "", 1) < 0)
 		return cl_err(err, ENOSPC, "boot: command line at 0x%llx is not in guest RAM", (ull)LAYOUT_CMDLINE);
@@ -104,12 +104,12 @@ int boot_params_write(const uint8_t *img, size_t len, const struct kernel_info *
 		uint64_t end = bs->initrd_gpa + bs->initrd_size - 1;
 		if (!bs->initrd_gpa || !gmem_ptr(m, bs->initrd_gpa, bs->initrd_size) || end > ki->initrd_max)
 			return cl_err(err, EINVAL,
-				      "initrd: %llu bytes at 0x%llx are not in guest RAM at or below 0x%llx",
+				      "%llu bytes at 0x%llx are not in guest RAM at or below 0x%llx",
 				      (ull)bs->initrd_size, (ull)bs->initrd_gpa, (ull)ki->initrd_max);
 		if (bs->initrd_gpa < LAYOUT_HIGH_MEM ||
 		    (bs->initrd_gpa < ki->kernel_end && end >= ki->load_addr))
 			return cl_err(err, EINVAL,
-				      "initrd: 0x%llx-0x%llx overlaps the kernel (0x%llx-0x%llx) or the boot structures below 1 MiB",
+				      "0x%llx-0x%llx overlaps the kernel (0x%llx-0x%llx) or the boot structures below 1 MiB",
 				      (ull)bs->initrd_gpa, (ull)end, (ull)ki->load_addr, (ull)ki->kernel_end);
 	}
 
@@ -125,5 +125,5 @@ int boot_params_write(const uint8_t *img, size_t len, const struct kernel_info *
 	case KERNEL_ELF_PVH:
 		return pvh_start_info_write(bs, e820, ne, m, err);
 	}
-	return cl_err(err, EINVAL, "kernel: unknown format %d", (int)ki->format);
+	return cl_err(err, EINVAL, "unknown format %d", (int)ki->format);
 }

@@ -27,48 +27,48 @@ int bzimage_probe(const uint8_t *img, size_t len, struct kernel_info *ki, struct
 
 	/* read the whole header struct; fields past hdr_end are not used */
 	if (len < HDR_FULL)
-		return cl_err(err, EINVAL, "kernel: bzImage truncated: %zu bytes, the setup header alone is %zu",
+		return cl_err(err, EINVAL, "bzImage truncated: %zu bytes, the setup header alone is %zu",
 			      len, (size_t)HDR_FULL);
 	memcpy(&h, img + HDR_OFF, sizeof(h));
 	if (h.header != HDRS_MAGIC)
-		return cl_err(err, EINVAL, "kernel: not a bzImage (no HdrS magic at 0x202)");
+		return cl_err(err, EINVAL, "not a bzImage (no HdrS magic at 0x202)");
 	if (h.boot_flag != BOOT_FLAG)
-		return cl_err(err, EINVAL, "kernel: bzImage boot_flag is 0x%04x, not 0xAA55", h.boot_flag);
+		return cl_err(err, EINVAL, "bzImage boot_flag is 0x%04x, not 0xAA55", h.boot_flag);
 	/* 2.12 brings xloadflags (XLF_KERNEL_64), which says the 64-bit entry exists */
 	if (h.version < 0x20c)
 		return cl_err(err, EINVAL,
-			      "kernel: bzImage boot protocol %u.%02u is too old (the 64-bit entry needs 2.12)",
+			      "bzImage boot protocol %u.%02u is too old (the 64-bit entry needs 2.12)",
 			      h.version >> 8, h.version & 0xff);
 	/* "64-bit Boot Protocol": the header ends at 0x202 + the jump's displacement */
 	unsigned hdr_end = 0x202u + img[0x201];
 	if (hdr_end < HDR_NEEDED)
-		return cl_err(err, EINVAL, "kernel: bzImage setup header ends at 0x%x, before the protocol 2.10 fields",
+		return cl_err(err, EINVAL, "bzImage setup header ends at 0x%x, before the protocol 2.10 fields",
 			      hdr_end);
 	if (hdr_end > HDR_FULL)
 		hdr_end = HDR_FULL;
 	/* "Loading The Rest of The Kernel": LOADED_HIGH tells bzImage from zImage */
 	if (!(h.loadflags & LOADED_HIGH))
-		return cl_err(err, EINVAL, "kernel: zImage (LOADED_HIGH clear in loadflags) is not supported");
+		return cl_err(err, EINVAL, "zImage (LOADED_HIGH clear in loadflags) is not supported");
 	if (!(h.xloadflags & XLF_KERNEL_64))
 		return cl_err(err, EINVAL,
-			      "kernel: bzImage has no 64-bit entry point (XLF_KERNEL_64 clear): a 32-bit kernel?");
+			      "bzImage has no 64-bit entry point (XLF_KERNEL_64 clear): a 32-bit kernel?");
 
 	/* setup_sects: "if setup_sects == 0 the real value is 4" */
 	uint32_t sects = h.setup_sects ? h.setup_sects : 4;
 	uint64_t setup = (uint64_t)(sects + 1) * 512;
 	uint64_t pm = (uint64_t)h.syssize * 16;   /* syssize: 16-byte paragraphs */
 	if (pm == 0)
-		return cl_err(err, EINVAL, "kernel: bzImage syssize is 0 (no protected-mode kernel)");
+		return cl_err(err, EINVAL, "bzImage syssize is 0 (no protected-mode kernel)");
 	if (setup > len || pm > len - setup)
 		return cl_err(err, EINVAL,
-			      "kernel: bzImage truncated: %zu bytes, header says setup %llu + kernel %llu",
+			      "bzImage truncated: %zu bytes, header says setup %llu + kernel %llu",
 			      len, (unsigned long long)setup, (unsigned long long)pm);
 
 	uint64_t load, run;
 	if (h.relocatable_kernel) {
 		uint32_t a = h.kernel_alignment;
 		if (a < 4096 || (a & (a - 1)) || a > (1u << 30))
-			return cl_err(err, EINVAL, "kernel: bzImage kernel_alignment 0x%x is not a power of two in 4 KiB..1 GiB",
+			return cl_err(err, EINVAL, "bzImage kernel_alignment 0x%x is not a power of two in 4 KiB..1 GiB",
 				      a);
 		/* pref_address: "a relocating bootloader should attempt to load at
 		 * this address". It is LOAD_PHYSICAL_ADDR, and the decompressor never
@@ -76,7 +76,7 @@ int bzimage_probe(const uint8_t *img, size_t len, struct kernel_info *ki, struct
 		 * lower saves nothing. 0 (unset) means 1 MiB. */
 		uint64_t base = h.pref_address < LAYOUT_HIGH_MEM ? LAYOUT_HIGH_MEM : h.pref_address;
 		if (base >= LAYOUT_MMIO_START)   /* also keeps align_up from wrapping */
-			return cl_err(err, EINVAL, "kernel: bzImage pref_address 0x%llx is beyond 0x%llx, the MMIO window",
+			return cl_err(err, EINVAL, "bzImage pref_address 0x%llx is beyond 0x%llx, the MMIO window",
 				      (unsigned long long)base, (unsigned long long)LAYOUT_MMIO_START);
 		load = run = align_up(base, a);
 	} else {
@@ -85,14 +85,14 @@ int bzimage_probe(const uint8_t *img, size_t len, struct kernel_info *ki, struct
 		load = LAYOUT_HIGH_MEM;
 		run = h.pref_address ? h.pref_address : LAYOUT_HIGH_MEM;
 		if (run < LAYOUT_HIGH_MEM)
-			return cl_err(err, EINVAL, "kernel: bzImage runs at 0x%llx, below 1 MiB",
+			return cl_err(err, EINVAL, "bzImage runs at 0x%llx, below 1 MiB",
 				      (unsigned long long)run);
 	}
 	/* everything must fit below the MMIO window; this also rules out overflow */
 	if (run >= LAYOUT_MMIO_START || h.init_size > LAYOUT_MMIO_START - run ||
 	    pm > LAYOUT_MMIO_START - load)
 		return cl_err(err, EINVAL,
-			      "kernel: bzImage needs memory beyond 0x%llx (runs at 0x%llx, init_size %u, kernel %llu bytes)",
+			      "bzImage needs memory beyond 0x%llx (runs at 0x%llx, init_size %u, kernel %llu bytes)",
 			      (unsigned long long)LAYOUT_MMIO_START, (unsigned long long)run, h.init_size,
 			      (unsigned long long)pm);
 
@@ -125,10 +125,10 @@ int bzimage_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
 {
 	/* ki may not describe img: re-check before copying */
 	if (ki->pm_offset > len || ki->pm_size > len - ki->pm_offset)
-		return cl_err(err, EINVAL, "kernel: image of %zu bytes does not match its probe (kernel at %llu+%llu)",
+		return cl_err(err, EINVAL, "image of %zu bytes does not match its probe (kernel at %llu+%llu)",
 			      len, (unsigned long long)ki->pm_offset, (unsigned long long)ki->pm_size);
 	if (gmem_write(m, ki->load_addr, img + ki->pm_offset, ki->pm_size) < 0)
-		return cl_err(err, ENOSPC, "kernel: %llu bytes at 0x%llx do not fit in guest RAM",
+		return cl_err(err, ENOSPC, "%llu bytes at 0x%llx do not fit in guest RAM",
 			      (unsigned long long)ki->pm_size, (unsigned long long)ki->load_addr);
 	return 0;
 }
@@ -140,7 +140,7 @@ int bzimage_zero_page(const uint8_t *img, size_t len, const struct kernel_info *
 	struct boot_params bp;
 
 	if (ki->hdr_end <= HDR_OFF || ki->hdr_end > HDR_FULL || len < ki->hdr_end)
-		return cl_err(err, EINVAL, "kernel: image of %zu bytes does not match its probe (header end 0x%x)",
+		return cl_err(err, EINVAL, "image of %zu bytes does not match its probe (header end 0x%x)",
 			      len, ki->hdr_end);
 	if (n < 0 || n > E820_MAX_ENTRIES_ZEROPAGE)
 		return cl_err(err, ENOSPC, "boot: %d e820 entries, the zero page holds %d", n,
