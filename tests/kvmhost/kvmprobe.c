@@ -245,7 +245,9 @@ int main(void)
         free(cpuid);
         nent *= 2;
     }
-    if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0) return fail("KVM_SET_CPUID2");
+    int set_cpuid = ioctl(vcpu, KVM_SET_CPUID2, cpuid);
+    free(cpuid);
+    if (set_cpuid < 0) return fail("KVM_SET_CPUID2");
 
     struct kvm_sregs sregs;
     if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) return fail("KVM_GET_SREGS");
