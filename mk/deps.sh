@@ -8,7 +8,7 @@ pkgs=(
     build-essential pkg-config linux-libc-dev
     libseccomp-dev libcap-dev libjson-c-dev libarchive-dev
     # tests
-    libcriterion-dev iproute2
+    libcriterion-dev iproute2 acpica-tools
     # images: workload packagings (initramfs, ext4, OCI layout)
     busybox-static cpio e2fsprogs jq libarchive-tools umoci
     # images: the guest kernel from Debian's source

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cloudlet/file.h"
 #include "kvm.h"
 
 /* api.rst 4.1: the only stable API version */
@@ -175,4 +176,40 @@ void kvm_vcpu_destroy(struct kvm_vcpu_fd *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
+}
+
+int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value)
+{
+	struct kvm_stats_header hdr;
+	int r = -ENOENT, fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -ENOTSUP;
+	if (cl_pread_full(fd, &hdr, sizeof(hdr), 0) < 0 || hdr.name_size == 0 ||
+	    hdr.name_size > 4096 || hdr.num_desc > 65536) {
+		r = -EIO;
+		goto out;
+	}
+	/* descriptors are variable-sized: the fixed part, then name_size bytes */
+	size_t dsize = sizeof(struct kvm_stats_desc) + hdr.name_size;
+	struct kvm_stats_desc *d = malloc(dsize);
+	if (!d) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < hdr.num_desc; i++) {
+		if (cl_pread_full(fd, d, dsize, hdr.desc_offset + (uint64_t)i * dsize) < 0) {
+			r = -EIO;
+			break;
+		}
+		d->name[hdr.name_size - 1] = '\0';
+		if (strcmp(d->name, name))
+			continue;
+		r = cl_pread_full(fd, value, sizeof(*value), hdr.data_offset + (uint64_t)d->offset) < 0
+			? -EIO : 0;
+		break;
+	}
+	free(d);
+out:
+	close(fd);
+	return r;
 }

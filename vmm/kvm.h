@@ -33,5 +33,9 @@ struct kvm_vcpu_fd {
 };
 int kvm_vcpu_create(struct kvm *k, unsigned id, struct kvm_vcpu_fd *v, struct cl_error *err);
 void kvm_vcpu_destroy(struct kvm_vcpu_fd *v);
+/* One cumulative counter from a vCPU's binary stats (KVM_GET_STATS_FD,
+ * api.rst 4.133), e.g. "exits": every exit, including those KVM handles
+ * itself. -ENOTSUP where the kernel has no binary stats, -ENOENT if absent. */
+int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value);
 
 #endif

@@ -159,7 +159,17 @@ static int vm_boot_setup(struct vm *vm, const uint8_t *img, size_t len,
 		return cl_err_wrap(err, "kernel %s", cfg->kernel);
 	if (cfg->initrd && (r = initrd_load(vm, ki, &bs, err)) < 0)
 		return r;
-	struct acpi_config acpi = { .ncpus = vm->ncpus, .pvpanic_port = PORT_PVPANIC };
+	/* The FADT is hardware-reduced, so Linux has no legacy PIC and maps an
+	 * ISA interrupt only for a device the DSDT describes: COM1 must be
+	 * there, or the console's request_irq(4) fails and userspace output is
+	 * lost (arch/x86/kernel/acpi/boot.c, acpi_reduced_hw_init). */
+	struct acpi_config acpi = {
+		.ncpus = vm->ncpus,
+		.pvpanic_port = PORT_PVPANIC,
+		.serial_port = PORT_COM1,
+		.serial_gsi = IRQ_COM1,
+		.cmos_rtc = true,
+	};
 	if ((r = acpi_build(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_END, &acpi, &bs.rsdp_gpa, err)) < 0)
 		return cl_err_wrap(err, "ACPI tables");
 	if ((r = boot_params_write(img, len, ki, &bs, &vm->mem, err)) < 0)
@@ -302,6 +312,9 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		res->exits_io += vm.vcpus[i].exits_io;
 		res->exits_mmio += vm.vcpus[i].exits_mmio;
 		res->exits_other += vm.vcpus[i].exits_other;
+		uint64_t n = 0;
+		if (kvm_vcpu_stat(vm.vcpus[i].k.fd, "exits", &n) == 0)
+			res->kvm_exits += n;
 	}
 out:
 	free(img);

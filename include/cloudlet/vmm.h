@@ -45,6 +45,7 @@ struct vmm_result {
 	int status;                 /* enum vmm_exit */
 	char reason[256];           /* one line, e.g. "guest kernel panicked (pvpanic)" */
 	uint64_t exits_io, exits_mmio, exits_other;   /* exits seen by the VMM */
+	uint64_t kvm_exits;         /* all exits, KVM's own count (0: not available) */
 	uint64_t boot_ns;           /* from vmm_run's start to the first vCPU entering the guest */
 };
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end tests of `cloudlet vm run`: boots the images/ kernel and
+# workload with cloudlet's own VMM. Needs a working /dev/kvm: run through
+# tests/kvmhost/run (tests/kvm/run does, for the whole batch).
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+source tests/lib.sh
+
+cl=${CLOUDLET:-$root/build/cloudlet}
+img=$root/build/images
+tmp=$(mktemp -d /tmp/cloudlet-vm-test.XXXXXX)
+trap 'pkill -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+for f in "$cl" "$img/bzImage" "$img/vmlinux" "$img/initramfs.cpio.gz"; do
+    [ -e "$f" ] || { t_fail "vm: $f" "missing (run: make all images)"; t_end; }
+done
+if [ ! -e /dev/kvm ]; then
+    t_skip "vm boot" "no /dev/kvm (run through tests/kvmhost/run)"
+    t_end
+fi
+
+base="console=ttyS0 reboot=k panic=-1"
+# vmrun NAME ARGS...: boot with a 120 s guard, stdout/stderr/status kept in $tmp/NAME.*
+vmrun() {
+    local name=$1; shift
+    "$cl" vm run --timeout 120s "$@" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+    echo $? >"$tmp/$name.rc"
+}
+rc() { cat "$tmp/$1.rc"; }
+has() { grep -qa -- "$2" "$tmp/$1.out"; }
+show() { echo "--- $1 stdout (tail)"; tail -5 "$tmp/$1.out"; echo "--- $1 stderr"; cat "$tmp/$1.err"; }
+
+# 1 vCPU, bzImage (64-bit boot protocol): ready marker, the workload's
+# command runs, guest reboot ends the VMM with 0
+vmrun up1 -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base -- run nproc"
+if [ "$(rc up1)" = 0 ] && has up1 'cloudlet-ready kind=vm' && has up1 'cloudlet-exit status=0'; then
+    t_pass "bzImage boots to the ready marker and reboots with exit 0"
+else
+    t_fail "bzImage boot" "exit $(rc up1)"; show up1
+fi
+# lines from the guest's tty end in \r\n
+lines() { tr -d '\r' <"$tmp/$1.out"; }
+lines up1 | grep -qx 1 && t_pass "1 vCPU: nproc says 1" || t_fail "1 vCPU: nproc says 1"
+
+vmrun up2 -k "$img/bzImage" -i "$img/initramfs.cpio.gz" --cpus 2 -c "$base -- run grep -c ^processor /proc/cpuinfo"
+if [ "$(rc up2)" = 0 ] && lines up2 | grep -qx 2; then
+    t_pass "2 vCPUs: the guest sees 2 CPUs"
+else
+    t_fail "2 vCPUs" "exit $(rc up2)"; show up2
+fi
+
+# ELF vmlinux through the PVH entry
+vmrun pvh -k "$img/vmlinux" -i "$img/initramfs.cpio.gz" -c "$base -- exit"
+if [ "$(rc pvh)" = 0 ] && has pvh 'cloudlet-ready kind=vm'; then
+    t_pass "vmlinux boots through the PVH entry"
+else
+    t_fail "PVH boot" "exit $(rc pvh)"; show pvh
+fi
+
+# init that exits: "Attempted to kill init" panics; pvpanic reports it
+vmrun panic -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base rdinit=/bin/false"
+if [ "$(rc panic)" = 10 ] && grep -q 'guest kernel panicked' "$tmp/panic.err"; then
+    t_pass "guest panic ends the VMM with status 10 and says so"
+else
+    t_fail "guest panic" "exit $(rc panic)"; show panic
+fi
+
+# --timeout ends a guest that does not stop
+"$cl" vm run --timeout 8s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base -- run sleep 1000" \
+    </dev/null >"$tmp/to.out" 2>"$tmp/to.err"
+r=$?
+[ "$r" = 124 ] && grep -q 'timeout' "$tmp/to.err" && t_pass "--timeout: exit 124" || { t_fail "--timeout" "exit $r"; show to; }
+
+# SIGTERM stops the VM cleanly once the guest is up. Deadlines are in
+# seconds of wall time, never loop counts: emulated hosts are slow.
+"$cl" vm run --timeout 300s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base -- run sleep 1000" \
+    </dev/null >"$tmp/term.out" 2>"$tmp/term.err" &
+pid=$!
+deadline=$((SECONDS + 240))
+until has term 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+kill -TERM "$pid" 2>/dev/null
+deadline=$((SECONDS + 30))
+while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    t_fail "SIGTERM" "the VMM did not stop within 30 s"; show term
+else
+    wait "$pid"
+    r=$?
+    [ "$r" = 143 ] && grep -q 'stopped by SIGTERM' "$tmp/term.err" && has term 'cloudlet-ready' \
+        && t_pass "SIGTERM after the guest is up: exit 143" || { t_fail "SIGTERM" "exit $r"; show term; }
+fi
+
+pgrep -f "$tmp" >/dev/null && t_fail "no VMM left running" || t_pass "no VMM left running"
+t_end
