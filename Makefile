@@ -19,7 +19,10 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE -DCLOUDLET_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS += -lpthread
+# the libraries' dependencies (Debian -dev packages, see mk/deps.sh)
+PKGS := json-c libarchive libseccomp libcap
+CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 LIBDIRS := lib vmm crun net
 lib_SRCS := $(wildcard lib/*.c)

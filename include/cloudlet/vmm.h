@@ -14,7 +14,7 @@
 
 #include "cloudlet/error.h"
 
-#define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 pci=off"
 #define VMM_DEFAULT_MEM     (256ULL << 20)
 #define VMM_MIN_MEM         (16ULL << 20)
 #define VMM_MAX_CPUS        255   /* xAPIC IDs in the MADT are 8-bit; 255 is broadcast-free */

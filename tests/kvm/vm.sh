@@ -19,7 +19,7 @@ if [ ! -e /dev/kvm ]; then
     t_end
 fi
 
-base="console=ttyS0 reboot=k panic=-1"
+base="console=ttyS0 reboot=k panic=-1 pci=off"
 # vmrun NAME ARGS...: boot with a 120 s guard, stdout/stderr/status kept in $tmp/NAME.*
 vmrun() {
     local name=$1; shift
