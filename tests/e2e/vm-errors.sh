@@ -36,7 +36,9 @@ bad "--cpus 0" "out of range" -k "$img/bzImage" --cpus 0
 bad "--mem too small" "too small" -k "$img/bzImage" --mem 1M
 bad "--mem beyond the host" "more than this host" -k "$img/bzImage" --mem 100T
 bad "kernel too large for --mem" "kernel $img/bzImage needs .* MiB of guest RAM" -k "$img/bzImage" --mem 20M
-bad "initrd does not fit" "initrd" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" --mem 32M
+# an initrd as large as all of RAM never fits, whatever the kernel's size
+truncate -s 64M "$tmp/huge.initrd"
+bad "initrd does not fit" "initrd $tmp/huge.initrd: .*does not fit" -k "$img/bzImage" -i "$tmp/huge.initrd" --mem 64M
 bad "command line too long" "cmdline" -k "$img/bzImage" -c "$(head -c 3000 /dev/zero | tr '\0' a)"
 
 
