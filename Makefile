@@ -1,5 +1,6 @@
 # cloudlet — one `cloudlet` binary over four static libraries:
 #   lib/ -> libcl.a (errors, parsers)   vmm/ -> libvmm.a   crun/ -> libcrun.a   net/ -> libnet.a
+#   bench/ -> libbench.a (VM vs container measurements)
 # `make` builds build/cloudlet; `make SAN=1` builds build-san/ with ASan+UBSan.
 # `make deps` installs the Debian packages; `make images` the guest images;
 # `make check` runs every test suite (tests/run); `make demo` is the README's main job.
@@ -29,12 +30,13 @@ lib_SRCS := $(wildcard lib/*.c)
 vmm_SRCS := $(wildcard vmm/*.c vmm/*/*.c)
 crun_SRCS := $(wildcard crun/*.c crun/*/*.c)
 net_SRCS := $(wildcard net/*.c)
+bench_SRCS := $(wildcard bench/*.c)
 cli_SRCS := $(wildcard cli/*.c)
 unit_SRCS := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # link order: users before what they use
-LIBA := $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
+LIBA := $(BUILD)/libbench.a $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
 
 .PHONY: all deps images check unit demo clean bench
 all: $(BUILD)/cloudlet
@@ -47,6 +49,7 @@ $(BUILD)/libcl.a: $(call obj,$(lib_SRCS))
 $(BUILD)/libvmm.a: $(call obj,$(vmm_SRCS))
 $(BUILD)/libcrun.a: $(call obj,$(crun_SRCS))
 $(BUILD)/libnet.a: $(call obj,$(net_SRCS))
+$(BUILD)/libbench.a: $(call obj,$(bench_SRCS))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^

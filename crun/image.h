@@ -22,7 +22,20 @@
  *     overlay  lowerdir=layers[nlayers-1]:...:layers[0],upperdir=..,workdir=..
  *
  * i.e. TOP FIRST (overlayfs lists the uppermost lower layer first), the
- * reverse of img.layers, which is bottom first like the manifest.
+ * reverse of img.layers, which is bottom first like the manifest;
+ * image_lowerdir() builds that string (and drops repeated layers, which
+ * overlayfs refuses).
+ *
+ * Extraction (image/walk.c, image/extract.c): entry names are relative to
+ * the layer root (a leading '/' is dropped); a ".." component fails the
+ * layer; nothing is created through a symlink (parents are opened one at a
+ * time with O_NOFOLLOW: a symlink on the way fails the layer, one in the
+ * final place is replaced); hardlinks only to what the layer already holds;
+ * character/block devices and sockets are skipped, always (a layer dir is a
+ * host directory; the runtime makes /dev); owners restored only when euid
+ * is 0; modes (set-id too) and times always; xattrs: user.* and
+ * security.capability only (never trusted.*, which would steer overlayfs).
+ * A layer already in the store is not read again (its blob may be gone).
  *
  * Unpacking needs root (CAP_MKNOD, CAP_SYS_ADMIN for trusted.* xattrs,
  * CAP_CHOWN): a layer with whiteouts fails clearly without it. */
@@ -55,6 +68,11 @@ struct image {
 int image_open(const char *store, const char *ref, struct image *img, struct cl_error *err);
 void image_free(struct image *img);
 
+/* The overlayfs "lowerdir=" value for IMG: its layers TOP FIRST, a layer
+ * that repeats kept only at its topmost place (overlayfs refuses one dir
+ * twice), ':' and '\\' escaped; a ',' in a path is refused. malloc'd. */
+int image_lowerdir(const struct image *img, char **out, struct cl_error *err);
+
 /* Split REF as above into malloc'd *path and *tag. Looks at the file system
  * only to ask whether REF is a directory. */
 int image_ref_parse(const char *ref, char **path, char **tag, struct cl_error *err);
@@ -67,6 +85,7 @@ int digest_parse(const char *digest, char hex[65], struct cl_error *err);
 #define IMAGE_MT_CONFIG    "application/vnd.oci.image.config.v1+json"
 #define IMAGE_MT_LAYER     "application/vnd.oci.image.layer.v1.tar"
 #define IMAGE_MT_LAYER_GZ  "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMAGE_MT_LAYER_ND  "application/vnd.oci.image.layer.nondistributable.v1.tar"
 #define IMAGE_REF_NAME     "org.opencontainers.image.ref.name"
 #define IMAGE_OVL_OPAQUE   "trusted.overlay.opaque"   /* "y" on opaque layer dirs */
 
@@ -103,6 +122,7 @@ int img_layout_resolve(const char *dir, const char *tag, struct img_desc *manife
 		       json_object **index, struct cl_error *err);
 
 /* manifest.c */
+int img_layer_gzip(const char *media_type);   /* 1 gzip, 0 plain tar, -1 unsupported */
 struct img_manifest {
 	json_object *manifest, *config;   /* owned */
 	struct img_desc cfg;

@@ -33,9 +33,16 @@ static int get_str(json_object *o, const char *key, char **out, struct cl_error 
 	return 0;
 }
 
-static const char *layer_type_ok(const char *mt)
+/* layer.md: tar and tar+gzip, and their deprecated nondistributable twins
+ * ("implementations are expected to support preexisting images" with
+ * them); zstd and docker types are refused rather than guessed at */
+int img_layer_gzip(const char *mt)
 {
-	return !strcmp(mt, IMAGE_MT_LAYER) || !strcmp(mt, IMAGE_MT_LAYER_GZ) ? mt : NULL;
+	if (!strcmp(mt, IMAGE_MT_LAYER) || !strcmp(mt, IMAGE_MT_LAYER_ND))
+		return 0;
+	if (!strcmp(mt, IMAGE_MT_LAYER_GZ) || !strcmp(mt, IMAGE_MT_LAYER_ND "+gzip"))
+		return 1;
+	return -1;
 }
 
 static int parse_manifest(json_object *m, struct img_manifest *out, struct cl_error *err)
@@ -71,9 +78,7 @@ static int parse_manifest(json_object *m, struct img_manifest *out, struct cl_er
 		snprintf(what, sizeof(what), "layers[%zu]", i);
 		if ((r = img_desc_parse(json_object_array_get_idx(layers, i), what, &out->layers[i], err)) < 0)
 			return r;
-		/* layer.md: tar and tar+gzip; zstd, nondistributable and docker
-		 * types are refused rather than guessed at */
-		if (!layer_type_ok(out->layers[i].media_type))
+		if (img_layer_gzip(out->layers[i].media_type) < 0)
 			return cl_err(err, ENOTSUP, "layer sha256:%s: media type %s is not supported (want "
 				      IMAGE_MT_LAYER " or " IMAGE_MT_LAYER_GZ ")",
 				      out->layers[i].hex, out->layers[i].media_type);

@@ -65,7 +65,7 @@ static int layers_ensure(const char *store, const char *layout, const struct img
 				r = fd;
 				goto out;
 			}
-			r = img_store_unpack(shafd, sha, fd, !strcmp(d->media_type, IMAGE_MT_LAYER_GZ),
+			r = img_store_unpack(shafd, sha, fd, img_layer_gzip(d->media_type),
 					     m->diff_ids[i], err);
 			close(fd);
 			if (r < 0) {

@@ -265,7 +265,12 @@ Test(image_layer, overlay_mount_applies_whiteouts)
 		cr_skip_test("no mount namespace: %s", strerror(errno));
 	snprintf(mnt, sizeof(mnt), "%s/merged", im.root);
 	cr_assert_eq(mkdir(mnt, 0755), 0);
-	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", img.layers[1], img.layers[0]);   /* top first */
+	char *lowerdir;
+	cr_assert_eq(image_lowerdir(&img, &lowerdir, &err), 0, "%s", err.msg);
+	snprintf(p, sizeof(p), "%s:%s", img.layers[1], img.layers[0]);   /* top first */
+	cr_assert_str_eq(lowerdir, p);
+	snprintf(opts, sizeof(opts), "lowerdir=%s", lowerdir);
+	free(lowerdir);
 	if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)
 		cr_skip_test("overlay mount: %s", strerror(errno));
 	static const struct { const char *path; int there; } want[] = {

@@ -412,3 +412,19 @@ Test(image_open, empty_blob_and_empty_tar)
 	cr_assert_eq(open_ref(""), 0, "%s", err.msg);
 	cr_assert_eq(img.nlayers, 1);
 }
+
+Test(image_open, nondistributable_layers)
+{
+	unsigned char *tar, *gz;
+	size_t tlen, glen;
+	ti_init(&im);
+	ti_tar(base, TI_N(base), &tar, &tlen);
+	ti_gzip(tar, tlen, &gz, &glen);
+	ti_add_layer_raw(&im, gz, glen, IMAGE_MT_LAYER_ND "+gzip", tar, tlen);
+	ti_add_layer_raw(&im, tar, tlen, IMAGE_MT_LAYER_ND, tar, tlen);
+	free(tar);
+	free(gz);
+	ti_write(&im);
+	cr_assert_eq(open_ref(""), 0, "%s", err.msg);
+	cr_assert_eq(img.nlayers, 2);
+}

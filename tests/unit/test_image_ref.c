@@ -108,3 +108,30 @@ Test(image_ref, digest_bad)
 		cr_assert_str_eq(hex, "untouched");
 	}
 }
+
+static void lowerdir_is(char **layers, size_t n, const char *want)
+{
+	struct image img = { .layers = layers, .nlayers = n };
+	char *s = NULL;
+	cl_err_clear(&err);
+	cr_assert_eq(image_lowerdir(&img, &s, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(s, want);
+	free(s);
+}
+
+Test(image_lowerdir, top_first_deduped_escaped)
+{
+	lowerdir_is((char *[]){ "/s/a", NULL }, 1, "/s/a");
+	lowerdir_is((char *[]){ "/s/a", "/s/b", "/s/c", NULL }, 3, "/s/c:/s/b:/s/a");
+	/* a repeated layer counts at its topmost place only */
+	lowerdir_is((char *[]){ "/s/a", "/s/b", "/s/a", NULL }, 3, "/s/a:/s/b");
+	lowerdir_is((char *[]){ "/s/a", "/s/a", NULL }, 2, "/s/a");
+	lowerdir_is((char *[]){ "/s:x/a", "/s\\y/b", NULL }, 2, "/s\\\\y/b:/s\\:x/a");
+	struct image img = { .layers = (char *[]){ "/s,x/a", NULL }, .nlayers = 1 };
+	char *s = NULL;
+	cr_assert_eq(image_lowerdir(&img, &s, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "','"), "%s", err.msg);
+	cr_assert_null(s);
+	struct image none = { 0 };
+	cr_assert_eq(image_lowerdir(&none, &s, &err), -EINVAL);
+}

@@ -1,0 +1,50 @@
+/* bench/ internals: timed child processes and a QMP client. */
+#ifndef BENCH_INTERNAL_H
+#define BENCH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cloudlet/error.h"
+
+double bench_now_ms(void);
+
+/* A child with stdin /dev/null and stdout/stderr on pipes. */
+struct child {
+	pid_t pid;
+	int out, err;            /* read ends, -1 once at EOF */
+	char outline[512];       /* current partial stdout line */
+	size_t outlen;
+	char errbuf[2048];       /* all of stderr, truncated */
+	size_t errlen;
+	int status;              /* wait status once reaped */
+	bool reaped;
+};
+int child_start(struct child *c, char *const argv[], struct cl_error *err);
+/* Read what is available (waiting at most timeout_ms); on_line gets every
+ * complete stdout line. Returns 0, or -ETIMEDOUT when nothing came. */
+int child_poll(struct child *c, int extra_fd, int timeout_ms,
+	       void (*on_line)(void *ctx, const char *line), void *ctx, bool *extra_ready);
+/* Reap if it has exited (non-blocking); true once reaped. */
+bool child_reap(struct child *c);
+void child_kill(struct child *c);
+
+/* QMP (QEMU Machine Protocol, docs/interop/qmp-spec.rst): one JSON object
+ * per line, a greeting, then commands answered by return/error, with
+ * asynchronous events in between. */
+struct qmp {
+	int fd;
+	char buf[65536];
+	size_t len;
+	bool shutdown_seen;      /* a SHUTDOWN event arrived */
+};
+int qmp_connect(struct qmp *q, const char *abstract_name, int timeout_ms, struct cl_error *err);
+/* Read one message within timeout_ms; *msg is a malloc'd JSON text (free it). */
+int qmp_read(struct qmp *q, int timeout_ms, char **msg);
+/* Send a command and wait for its answer (events seen on the way are noted). */
+int qmp_execute(struct qmp *q, const char *cmd_json, int timeout_ms, char **reply,
+		struct cl_error *err);
+void qmp_close(struct qmp *q);
+
+#endif

@@ -1,0 +1,193 @@
+/* `bench vm-boot`: the same kernel and initramfs booted by cloudlet's VMM
+ * and by QEMU microvm, alternately, N times each. Both guests get the same
+ * command line; both VMMs end on the guest's ACPI reset (reboot=a: the
+ * FADT reset register, which each VMM implements). Measured from fork:
+ *   ready  - the workload's ready marker on the serial console
+ *   reset  - the VMM has handled the guest's reset (cloudlet: process exit;
+ *            QEMU, kept alive by -no-shutdown: its SHUTDOWN event)
+ *   exits  - KVM's own exit counter summed over vCPUs (cloudlet --stats,
+ *            QEMU query-stats), every exit including in-kernel ones. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cloudlet/bench.h"
+
+#define READY_MARKER "cloudlet-ready "
+#define CMDLINE "console=ttyS0 reboot=a panic=-1 pci=off quiet -- exit"
+
+struct run_ctx {
+	double t0, ready;
+};
+
+static void on_line(void *ctx, const char *line)
+{
+	struct run_ctx *r = ctx;
+	/* anywhere in the line: a kernel message may share it on the console */
+	if (r->ready < 0 && strstr(line, READY_MARKER))
+		r->ready = bench_now_ms() - r->t0;
+}
+
+int bench_parse_kvm_exits(const char *s, uint64_t *exits)
+{
+	const char *p = s ? strstr(s, "kvm-exits=") : NULL;
+	char *end;
+	if (!p)
+		return -ENOENT;
+	p += strlen("kvm-exits=");
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 10);
+	if (errno || (*end && *end != ' ' && *end != '\n'))
+		return -EINVAL;
+	*exits = v;
+	return 0;
+}
+
+/* Count a failed run; keep the first one's reason (one line, truncated). */
+static void fail(struct bench_boot_series *s, const char *who, const char *detail)
+{
+	s->failed++;
+	if (s->error[0])
+		return;
+	snprintf(s->error, sizeof(s->error), "%s: %.200s", who, detail);
+	s->error[strcspn(s->error, "\n")] = '\0';
+}
+
+static void one_cloudlet(const struct bench_vm_boot_opts *o, struct bench_boot_series *s)
+{
+	char cpus[16], timeout[16];
+	snprintf(cpus, sizeof(cpus), "%u", o->cpus);
+	snprintf(timeout, sizeof(timeout), "%us", o->timeout_s);
+	char *argv[] = { (char *)o->cloudlet, "vm", "run", "--stats", "--cpus", cpus, "--mem",
+			 (char *)o->mem, "--timeout", timeout, "-k", (char *)o->kernel, "-i",
+			 (char *)o->initrd, "-c", CMDLINE, NULL };
+	struct child c;
+	struct cl_error err = { 0 };
+	struct run_ctx r = { bench_now_ms(), -1 };
+	if (child_start(&c, argv, &err) < 0) {
+		fail(s, "cloudlet", err.msg);
+		return;
+	}
+	double deadline = r.t0 + o->timeout_s * 1000.0 + 5000;
+	while ((c.out >= 0 || c.err >= 0 || !child_reap(&c)) && bench_now_ms() < deadline)
+		if (child_poll(&c, -1, 50, on_line, &r, NULL) == -ETIMEDOUT || (c.out < 0 && c.err < 0))
+			child_reap(&c);
+	double end = bench_now_ms() - r.t0;
+	uint64_t exits = 0;
+	if (!c.reaped) {
+		child_kill(&c);
+		fail(s, "cloudlet", "no exit within the timeout");
+	} else if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || r.ready < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "exit status %d, %s", WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1,
+			 r.ready < 0 ? "no ready marker" : "marker seen");
+		fail(s, "cloudlet", c.errbuf[0] ? c.errbuf : why);
+	} else if (bench_parse_kvm_exits(c.errbuf, &exits) < 0) {
+		fail(s, "cloudlet: no kvm-exits in", c.errbuf);
+	} else {
+		s->ready_ms[s->n] = r.ready;
+		s->reset_ms[s->n] = end;
+		s->exits[s->n] = (double)exits;
+		s->n++;
+	}
+	child_kill(&c);
+}
+
+static void one_qemu(const struct bench_vm_boot_opts *o, struct bench_boot_series *s, unsigned i)
+{
+	char cpus[16], sock[64], chardev[128];
+	snprintf(cpus, sizeof(cpus), "%u", o->cpus);
+	snprintf(sock, sizeof(sock), "cloudlet-bench-%d-%u", (int)getpid(), i);
+	snprintf(chardev, sizeof(chardev), "socket,id=qmp,path=%s,abstract=on,server=on,wait=off", sock);
+	/* -no-reboot makes the reset a shutdown; -no-shutdown keeps QEMU
+	 * paused there so its counters can be read over QMP */
+	char *argv[] = { (char *)o->qemu, "-M", "microvm", "-enable-kvm", "-cpu", "host",
+			 "-m", (char *)o->mem, "-smp", cpus, "-nodefaults", "-no-user-config",
+			 "-display", "none", "-nic", "none", "-serial", "stdio", "-no-reboot",
+			 "-no-shutdown", "-kernel", (char *)o->kernel, "-initrd", (char *)o->initrd,
+			 "-append", CMDLINE, "-chardev", chardev, "-mon", "chardev=qmp,mode=control",
+			 NULL };
+	struct child c;
+	struct qmp q = { .fd = -1 };
+	struct cl_error err = { 0 };
+	struct run_ctx r = { bench_now_ms(), -1 };
+	if (child_start(&c, argv, &err) < 0) {
+		fail(s, "qemu", err.msg);
+		return;
+	}
+	if (qmp_connect(&q, sock, (int)o->timeout_s * 1000, &err) < 0) {
+		child_kill(&c);
+		fail(s, "qemu", c.errbuf[0] ? c.errbuf : err.msg);
+		return;
+	}
+	double deadline = r.t0 + o->timeout_s * 1000.0, reset = -1;
+	while (reset < 0 && bench_now_ms() < deadline && !child_reap(&c)) {
+		bool qmp_ready = false;
+		child_poll(&c, q.fd, 100, on_line, &r, &qmp_ready);
+		while (qmp_ready || q.len) {
+			char *m = NULL;
+			if (qmp_read(&q, 0, &m) < 0)
+				break;
+			free(m);
+			qmp_ready = false;
+			if (q.shutdown_seen && reset < 0)
+				reset = bench_now_ms() - r.t0;
+		}
+	}
+	char *reply = NULL;
+	uint64_t exits = 0;
+	if (reset < 0 || r.ready < 0) {
+		fail(s, "qemu", c.errbuf[0] ? c.errbuf : "no ready marker or no reset before the timeout");
+	} else if (qmp_execute(&q, "{\"execute\": \"query-stats\", \"arguments\": {\"target\": \"vcpu\", "
+				   "\"providers\": [{\"provider\": \"kvm\", \"names\": [\"exits\"]}]}}",
+			       5000, &reply, &err) < 0 || bench_qmp_sum_exits(reply, &exits) < 0) {
+		fail(s, "qemu: query-stats", err.msg[0] ? err.msg : "no exits counter");
+	} else {
+		s->ready_ms[s->n] = r.ready;
+		s->reset_ms[s->n] = reset;
+		s->exits[s->n] = (double)exits;
+		s->n++;
+	}
+	free(reply);
+	char *bye = NULL;
+	qmp_execute(&q, "{\"execute\": \"quit\"}", 2000, &bye, &err);
+	free(bye);
+	qmp_close(&q);
+	for (int k = 0; k < 40 && !child_reap(&c); k++)
+		usleep(50000);
+	child_kill(&c);
+}
+
+int bench_vm_boot(const struct bench_vm_boot_opts *o, struct bench_boot_series *cl,
+		  struct bench_boot_series *qemu, struct cl_error *err)
+{
+	if (o->runs < 1 || o->runs > BENCH_MAX_RUNS)
+		return cl_err(err, EINVAL, "--runs %u is out of range 1..%d", o->runs, BENCH_MAX_RUNS);
+	if (access(o->kernel, R_OK) < 0)
+		return cl_err_sys(err, errno, "kernel %s (run: make images)", o->kernel);
+	if (access(o->initrd, R_OK) < 0)
+		return cl_err_sys(err, errno, "initrd %s (run: make images)", o->initrd);
+	memset(cl, 0, sizeof(*cl));
+	memset(qemu, 0, sizeof(*qemu));
+	cl->name = "cloudlet";
+	qemu->name = "qemu-microvm";
+	char line[160];
+	for (unsigned i = 0; i < o->runs; i++) {
+		one_cloudlet(o, cl);
+		if (o->qemu)
+			one_qemu(o, qemu, i);
+		if (o->progress) {
+			snprintf(line, sizeof(line), "vm-boot: run %u/%u done (cloudlet %zu ok, qemu %zu ok)",
+				 i + 1, o->runs, cl->n, qemu->n);
+			o->progress(o->ctx, line);
+		}
+	}
+	return 0;
+}
