@@ -147,7 +147,8 @@ int img_path_clean(const char *in, char *out, size_t len, struct cl_error *err);
 int img_open_parent(int rootfd, char *path, int create, const char **base, struct cl_error *err);
 int img_is_whiteout(const struct stat *st);   /* 0/0 character device */
 int img_set_opaque(int dirfd, const char *what, struct cl_error *err);
-int img_fixup_add(struct img_fixups *fx, const char *path, mode_t mode, const struct timespec ts[2]);
+int img_fixup_add(struct img_fixups *fx, const char *path, mode_t mode, const struct timespec ts[2],
+		  int existed);   /* EXISTED: look for an earlier entry of PATH to update */
 int img_fixups_apply(int rootfd, struct img_fixups *fx, struct cl_error *err);
 void img_fixups_free(struct img_fixups *fx);
 

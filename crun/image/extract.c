@@ -133,13 +133,13 @@ out:
 static int make_dir(int rootfd, int dfd, const char *name, const char *path, struct archive_entry *ae,
 		    struct img_fixups *fx, const struct timespec ts[2], struct cl_error *err)
 {
-	int whiteout = 0, r, fd;
+	int whiteout = 0, existed = 1, r, fd;
 	if (!*path) {                       /* "./": the layer root itself */
 		fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {
-		if ((r = make_room(dfd, name, 1, &whiteout, err)) < 0)
-			return r;
-		if (!r && mkdirat(dfd, name, 0700) < 0)
+		if ((existed = make_room(dfd, name, 1, &whiteout, err)) < 0)
+			return existed;
+		if (!existed && mkdirat(dfd, name, 0700) < 0)
 			return cl_err_sys(err, errno, "mkdir");
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
@@ -148,7 +148,7 @@ static int make_dir(int rootfd, int dfd, const char *name, const char *path, str
 	if ((r = set_owner(fd, "", ae, fx, err)) >= 0 && (r = set_xattrs(fd, ae, err)) >= 0 && whiteout)
 		r = img_set_opaque(fd, path, err);   /* ".wh.D" then "D/": a new D, nothing below shows */
 	close(fd);
-	if (r >= 0 && img_fixup_add(fx, path, archive_entry_perm(ae), ts) < 0)
+	if (r >= 0 && img_fixup_add(fx, path, archive_entry_perm(ae), ts, existed) < 0)
 		r = cl_err(err, ENOMEM, "out of memory");
 	return r;
 }

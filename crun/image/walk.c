@@ -123,9 +123,10 @@ struct img_fixup {
 
 /* Directory modes and times are set after the last entry: creating a child
  * would change the mtime, and a 0555 directory could not take children. */
-int img_fixup_add(struct img_fixups *fx, const char *path, mode_t mode, const struct timespec ts[2])
+int img_fixup_add(struct img_fixups *fx, const char *path, mode_t mode, const struct timespec ts[2],
+		  int existed)
 {
-	for (size_t i = 0; i < fx->n; i++)   /* a repeated directory: the last entry wins */
+	for (size_t i = 0; existed && i < fx->n; i++)   /* a repeated directory: the last entry wins */
 		if (!strcmp(fx->v[i].path, path)) {
 			fx->v[i].mode = mode;
 			memcpy(fx->v[i].ts, ts, sizeof(fx->v[i].ts));
