@@ -16,8 +16,9 @@
  *
  * Layer dirs are in overlayfs format, as containerd/podman prepare them:
  * a whiteout `.wh.NAME` is a 0/0 character device NAME, an opaque directory
- * (`.wh..wh..opq`) carries the xattr trusted.overlay.opaque=y; no `.wh.*`
- * entry remains. So the runtime mounts
+ * (`.wh..wh..opq`) carries the xattrs trusted.overlay.opaque=y and (for
+ * overlay mounts with userxattr, in a user namespace) user.overlay.opaque=y;
+ * no `.wh.*` entry remains. So the runtime mounts
  *
  *     overlay  lowerdir=layers[nlayers-1]:...:layers[0],upperdir=..,workdir=..
  *
@@ -34,7 +35,8 @@
  * character/block devices and sockets are skipped, always (a layer dir is a
  * host directory; the runtime makes /dev); owners restored only when euid
  * is 0; modes (set-id too) and times always; xattrs: user.* and
- * security.capability only (never trusted.*, which would steer overlayfs).
+ * security.capability only (never trusted.* or user.overlay.*, which would
+ * steer overlayfs).
  * A layer already in the store is not read again (its blob may be gone).
  *
  * Unpacking needs root (CAP_MKNOD, CAP_SYS_ADMIN for trusted.* xattrs,
@@ -87,7 +89,8 @@ int digest_parse(const char *digest, char hex[65], struct cl_error *err);
 #define IMAGE_MT_LAYER_GZ  "application/vnd.oci.image.layer.v1.tar+gzip"
 #define IMAGE_MT_LAYER_ND  "application/vnd.oci.image.layer.nondistributable.v1.tar"
 #define IMAGE_REF_NAME     "org.opencontainers.image.ref.name"
-#define IMAGE_OVL_OPAQUE   "trusted.overlay.opaque"   /* "y" on opaque layer dirs */
+#define IMAGE_OVL_OPAQUE   "trusted.overlay.opaque"   /* "y" on opaque layer dirs, */
+#define IMAGE_OVL_OPAQUE_USER "user.overlay.opaque"   /* and this too (userxattr mounts) */
 
 #ifdef CRUN_IMAGE_INTERNAL
 /* ---- shared by the files of crun/image/ only, not part of the API ---- */

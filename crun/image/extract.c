@@ -68,9 +68,11 @@ static int set_owner(int dfd, const char *name, struct archive_entry *ae, struct
 }
 
 /* xattrs (layer.md "File Attributes"): user.* and security.capability
- * (file capabilities, e.g. ping). trusted.* (overlayfs' own: opaque,
- * redirect, metacopy), security.selinux and ACLs are not taken from a
- * layer. A file system without xattrs (ENOTSUP) drops them. */
+ * (file capabilities, e.g. ping). Not taken from a layer: overlayfs' own
+ * (trusted.overlay.*, and user.overlay.* which it reads when mounted with
+ * userxattr: opaque, redirect, metacopy would let a layer steer the
+ * mount), the rest of trusted.*, security.selinux, ACLs. A file system
+ * without xattrs (ENOTSUP) drops them. */
 static int set_xattrs(int fd, struct archive_entry *ae, struct cl_error *err)
 {
 	const char *name;
@@ -78,7 +80,8 @@ static int set_xattrs(int fd, struct archive_entry *ae, struct cl_error *err)
 	size_t size;
 	archive_entry_xattr_reset(ae);
 	while (archive_entry_xattr_next(ae, &name, &val, &size) == ARCHIVE_OK) {
-		if (strncmp(name, "user.", 5) != 0 && strcmp(name, "security.capability") != 0)
+		if ((strncmp(name, "user.", 5) != 0 && strcmp(name, "security.capability") != 0) ||
+		    !strncmp(name, "user.overlay.", 13))
 			continue;
 		if (fsetxattr(fd, name, val, size, 0) < 0 && errno != ENOTSUP)
 			return cl_err_sys(err, errno, "xattr %s", name);

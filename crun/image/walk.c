@@ -52,10 +52,15 @@ int img_is_whiteout(const struct stat *st)
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
+/* Both names: overlayfs reads trusted.overlay.* normally and user.overlay.*
+ * when mounted with userxattr (in a user namespace). The user one is
+ * dropped where the file system has no user xattrs. */
 int img_set_opaque(int dirfd, const char *what, struct cl_error *err)
 {
 	if (fsetxattr(dirfd, IMAGE_OVL_OPAQUE, "y", 1, 0) < 0)
 		return cl_err_sys(err, errno, "'%s': set " IMAGE_OVL_OPAQUE " (needs CAP_SYS_ADMIN)", what);
+	if (fsetxattr(dirfd, IMAGE_OVL_OPAQUE_USER, "y", 1, 0) < 0 && errno != ENOTSUP)
+		return cl_err_sys(err, errno, "'%s': set " IMAGE_OVL_OPAQUE_USER, what);
 	return 0;
 }
 

@@ -213,6 +213,9 @@ Test(image_layer, whiteouts_become_overlay_whiteouts)
 	cr_assert(S_ISREG(st.st_mode));
 	cr_assert_eq(getxattr(lp("d"), "trusted.overlay.opaque", v, sizeof(v)), 1);
 	cr_assert_eq(v[0], 'y');
+	v[0] = 0;
+	if (getxattr(lp("d"), "user.overlay.opaque", v, sizeof(v)) >= 0 || errno != ENOTSUP)
+		cr_assert_eq(v[0], 'y', "user.overlay.opaque (for userxattr mounts)");
 	cr_assert(exists(lp("d/keep")));
 	cr_assert_eq(lstat(lp("redo"), &st), 0);
 	cr_assert(S_ISDIR(st.st_mode));
@@ -280,6 +283,15 @@ Test(image_layer, overlay_mount_applies_whiteouts)
 		snprintf(p, sizeof(p), "%s/%s", mnt, want[i].path);
 		cr_expect_eq(exists(p), want[i].there, "%s", want[i].path);
 	}
+	cr_assert_eq(umount2(mnt, MNT_DETACH), 0);
+	/* userxattr (as in a user namespace): overlay reads user.overlay.* */
+	strcat(opts, ",userxattr");
+	if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)
+		cr_skip_test("overlay mount with userxattr (Linux 5.11+): %s", strerror(errno));
+	for (size_t i = 0; i < TI_N(want); i++) {
+		snprintf(p, sizeof(p), "%s/%s", mnt, want[i].path);
+		cr_expect_eq(exists(p), want[i].there, "userxattr: %s", want[i].path);
+	}
 	umount2(mnt, MNT_DETACH);
 }
 
@@ -307,6 +319,7 @@ Test(image_layer, attributes_kept)
 		{ .type = 'l', .path = "ro/l", .data = "f", .uid = 5, .gid = 6, .mtime = 1333333333 },
 		{ .type = 'f', .path = "x", .data = "x", .xattr = "user.cloudlet", .xattr_val = "hello" },
 		{ .type = 'f', .path = "t", .data = "t", .xattr = "trusted.overlay.redirect", .xattr_val = "/etc" },
+		{ .type = 'f', .path = "u", .data = "u", .xattr = "user.overlay.redirect", .xattr_val = "/etc" },
 	};
 	struct stat st;
 	char v[16];
@@ -340,6 +353,7 @@ Test(image_layer, attributes_kept)
 		cr_assert(!memcmp(v, "hello", 5));
 	}
 	cr_assert_eq(getxattr(lp("t"), "trusted.overlay.redirect", v, sizeof(v)), -1, "trusted.* taken from a layer");
+	cr_assert_eq(getxattr(lp("u"), "user.overlay.redirect", v, sizeof(v)), -1, "user.overlay.* taken from a layer");
 }
 
 Test(image_layer, replacements)
