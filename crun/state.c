@@ -1,0 +1,358 @@
+/* The state directory: ROOT/ct/NAME/ per container (state.json, the overlay
+ * upper/work dirs, the rootfs mount point, a detached container's log) and
+ * ROOT/ct/.lock, an flock taken around every read-modify-write of a
+ * state.json. A name is claimed by mkdir (atomic); state.json is replaced by
+ * rename (readers never see half a file). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+char *ct_path_join(const char *a, const char *b)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		return NULL;
+	return p;
+}
+
+int ct_read_text(const char *path, size_t max, char **text, struct cl_error *err)
+{
+	/* read to EOF: proc and cgroup files report st_size 0 */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 4096;
+	char *buf = NULL;
+	*text = NULL;
+	if (fd < 0)
+		return cl_err_sys(err, errno, "%s", path);
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *nb = realloc(buf, buf ? (cap *= 2) : cap);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return cl_err(err, ENOMEM, "%s: out of memory", path);
+			}
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			return cl_err_sys(err, e, "read %s", path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			close(fd);
+			return cl_err(err, EFBIG, "%s: more than %zu bytes", path, max);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+int ct_mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+char *ct_state_path(const char *root, const char *name)
+{
+	char *p;
+	if (asprintf(&p, "%s/ct/%s", root, name) < 0)
+		return NULL;
+	return p;
+}
+
+int ct_state_lock(const char *root, bool exclusive, int *fd, struct cl_error *err)
+{
+	char *ct = ct_path_join(root, "ct");
+	if (!ct)
+		return cl_err(err, ENOMEM, "out of memory");
+	int r = ct_mkdir_p(ct, 0711);
+	if (r < 0) {
+		cl_err_sys(err, -r, "state directory %s", ct);
+		free(ct);
+		return r;
+	}
+	char *lock = ct_path_join(ct, ".lock");
+	free(ct);
+	if (!lock)
+		return cl_err(err, ENOMEM, "out of memory");
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		r = cl_err_sys(err, errno, "%s", lock);
+		free(lock);
+		return r;
+	}
+	while (flock(*fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+		if (errno == EINTR)
+			continue;
+		r = cl_err_sys(err, errno, "lock %s", lock);
+		close(*fd);
+		free(lock);
+		return r;
+	}
+	free(lock);
+	return 0;
+}
+
+void ct_state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* releases the flock */
+}
+
+int ct_state_create_dir(const char *root, const char *name, char **dir, struct cl_error *err)
+{
+	char *ct = ct_path_join(root, "ct");
+	if (!ct)
+		return cl_err(err, ENOMEM, "out of memory");
+	int r = ct_mkdir_p(ct, 0711);
+	free(ct);
+	if (r < 0)
+		return cl_err_sys(err, -r, "state directory %s/ct", root);
+	if (!(*dir = ct_state_path(root, name)))
+		return cl_err(err, ENOMEM, "out of memory");
+	if (mkdir(*dir, 0700) < 0) {
+		r = errno == EEXIST ? cl_err(err, EEXIST, "container '%s' already exists (see 'ct ps'; 'ct rm %s')", name, name)
+				    : cl_err_sys(err, errno, "create %s", *dir);
+		free(*dir);
+		*dir = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/* rm -rf that stays on one filesystem and never follows symlinks; makes
+ * unreadable directories (overlay's work/work is mode 0) readable first */
+static int remove_tree_at(int dfd, const char *name, dev_t dev, int depth)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (st.st_dev != dev)
+		return -EBUSY;   /* a mount point: never descend */
+	if (depth > 256)
+		return -ELOOP;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int e = remove_tree_at(dirfd(d), de->d_name, dev, depth + 1);
+		if (e < 0 && !r)
+			r = e;
+	}
+	closedir(d);
+	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int ct_state_remove_dir(const char *dir, struct cl_error *err)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? 0 : cl_err_sys(err, errno, "%s", dir);
+	int r = remove_tree_at(AT_FDCWD, dir, st.st_dev, 0);
+	if (r < 0)
+		return cl_err_sys(err, -r, "remove %s", dir);
+	return 0;
+}
+
+/* ---- pids ---- */
+
+unsigned long long ct_pid_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* after "PID (COMM) ": state is field 3, starttime field 22 */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	if (p[1] == ' ' && p[2] == 'Z')
+		return 0;   /* a zombie has ended */
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool ct_pid_alive(pid_t pid, unsigned long long start)
+{
+	return pid > 0 && start && ct_pid_start(pid) == start;
+}
+
+/* ---- state.json ---- */
+
+static const char *const status_names[] = {
+	[CRUN_CREATED] = "created",
+	[CRUN_RUNNING] = "running",
+	[CRUN_STOPPED] = "stopped",
+};
+
+const char *crun_status_name(enum crun_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "unknown";
+}
+
+int ct_state_write(const char *dir, const struct ct_state *s, struct cl_error *err)
+{
+	json_object *o = json_object_new_object(), *cg = json_object_new_object();
+	json_object *paths = json_object_new_array(), *parents = json_object_new_array();
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "status", json_object_new_string(crun_status_name(s->status)));
+	json_object_object_add(o, "pid", json_object_new_int(s->pid));
+	json_object_object_add(o, "pid_start", json_object_new_uint64(s->pid_start));
+	json_object_object_add(o, "monitor", json_object_new_int(s->monitor));
+	json_object_object_add(o, "monitor_start", json_object_new_uint64(s->monitor_start));
+	json_object_object_add(o, "exit_status", json_object_new_int(s->exit_status));
+	json_object_object_add(o, "created", json_object_new_int64(s->created));
+	json_object_object_add(o, "detached", json_object_new_boolean(s->detached));
+	json_object_object_add(o, "image", json_object_new_string(s->image));
+	json_object_object_add(o, "command", json_object_new_string(s->command));
+	json_object_object_add(cg, "version", json_object_new_int(s->cg.version));
+	for (int c = 0; c < CRUN_CG_NCTRL; c++) {
+		json_object_array_add(paths, json_object_new_string(s->cg.path[c]));
+		json_object_array_add(parents, json_object_new_string(s->cg.parent[c]));
+	}
+	json_object_object_add(cg, "paths", paths);
+	json_object_object_add(cg, "parents", parents);
+	json_object_object_add(o, "cgroup", cg);
+
+	char tmp[PATH_MAX], path[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", dir);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	int r = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = cl_err_sys(err, errno, "%s", tmp);
+	} else {
+		size_t len = strlen(text);
+		ssize_t n = write(fd, text, len);
+		int e = errno;
+		if (close(fd) < 0 && n == (ssize_t)len)
+			n = -1, e = errno;
+		if (n != (ssize_t)len)
+			r = cl_err_sys(err, n < 0 ? e : EIO, "write %s", tmp);
+		else if (rename(tmp, path) < 0)
+			r = cl_err_sys(err, errno, "rename %s", tmp);
+		if (r < 0)
+			unlink(tmp);
+	}
+	json_object_put(o);
+	return r;
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : "";
+}
+
+static int64_t jint(json_object *o, const char *k, int64_t def)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : def;
+}
+
+int ct_state_read(const char *dir, struct ct_state *s, struct cl_error *err)
+{
+	char path[PATH_MAX], *buf;
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	int r = ct_read_text(path, 1 << 20, &buf, err);
+	if (r < 0)
+		return r;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)strlen(buf)) : NULL;
+	json_tokener_free(tok);
+	free(buf);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return cl_err(err, EINVAL, "%s: not a state file", path);
+	}
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", jstr(o, "name"));
+	const char *st = jstr(o, "status");
+	s->status = CRUN_STOPPED;
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (!strcmp(st, status_names[i]))
+			s->status = (enum crun_status)i;
+	s->pid = (pid_t)jint(o, "pid", 0);
+	s->pid_start = (unsigned long long)jint(o, "pid_start", 0);
+	s->monitor = (pid_t)jint(o, "monitor", 0);
+	s->monitor_start = (unsigned long long)jint(o, "monitor_start", 0);
+	s->exit_status = (int)jint(o, "exit_status", -1);
+	s->created = jint(o, "created", 0);
+	json_object *v;
+	s->detached = json_object_object_get_ex(o, "detached", &v) && json_object_get_boolean(v);
+	snprintf(s->image, sizeof(s->image), "%s", jstr(o, "image"));
+	snprintf(s->command, sizeof(s->command), "%s", jstr(o, "command"));
+	json_object *cg;
+	if (json_object_object_get_ex(o, "cgroup", &cg)) {
+		json_object *paths, *parents;
+		s->cg.version = (int)jint(cg, "version", 0);
+		if (json_object_object_get_ex(cg, "paths", &paths) &&
+		    json_object_object_get_ex(cg, "parents", &parents))
+			for (int c = 0; c < CRUN_CG_NCTRL; c++) {
+				const char *p = json_object_get_string(json_object_array_get_idx(paths, (size_t)c));
+				const char *q = json_object_get_string(json_object_array_get_idx(parents, (size_t)c));
+				snprintf(s->cg.path[c], sizeof(s->cg.path[c]), "%s", p ? p : "");
+				snprintf(s->cg.parent[c], sizeof(s->cg.parent[c]), "%s", q ? q : "");
+			}
+	}
+	json_object_put(o);
+	return 0;
+}

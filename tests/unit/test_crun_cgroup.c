@@ -1,0 +1,195 @@
+/* crun/cgroup*.c: hierarchy detection, version choice, limit files and
+ * values, the v2 device filter (run through a tiny eBPF interpreter). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cloudlet/crun.h"
+
+static struct cl_error err;
+
+/* this machine's kind: v1 controllers beside a controller-less cgroup2 */
+static const char hybrid[] =
+	"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+	"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	"36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
+	"39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+	"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+
+static const char unified[] =
+	"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+	"30 23 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+
+Test(crun_cgroup, layout_hybrid)
+{
+	struct crun_cg_layout l;
+	cr_assert_eq(crun_cg_layout_parse(hybrid, &l, &err), 0);
+	cr_assert_str_eq(l.unified, "/sys/fs/cgroup/unified");
+	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "/sys/fs/cgroup/memory");
+	cr_assert_str_eq(l.v1[CRUN_CG_CPU], "/sys/fs/cgroup/cpu,cpuacct", "cpu found among co-mounted");
+	cr_assert_str_eq(l.v1[CRUN_CG_PIDS], "/sys/fs/cgroup/pids");
+	cr_assert_str_eq(l.v1[CRUN_CG_DEVICES], "/sys/fs/cgroup/devices");
+	cr_assert_eq(crun_cg_version(&l), 1, "v1 controllers win over an empty cgroup2");
+}
+
+Test(crun_cgroup, layout_unified)
+{
+	struct crun_cg_layout l;
+	cr_assert_eq(crun_cg_layout_parse(unified, &l, &err), 0);
+	cr_assert_str_eq(l.unified, "/sys/fs/cgroup");
+	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "");
+	cr_assert_eq(crun_cg_version(&l), 2);
+	cr_assert_eq(crun_cg_layout_parse("22 27 0:21 / /proc rw - proc proc rw\n", &l, &err), 0);
+	cr_assert_eq(crun_cg_version(&l), -ENOENT);
+}
+
+Test(crun_cgroup, layout_escapes_and_junk)
+{
+	struct crun_cg_layout l;
+	const char mi[] =
+		"garbage\n"
+		"1 2 3\n"
+		"50 1 0:40 / /cg\\040v1/mem rw - cgroup cgroup rw,memory\n"
+		"51 1 0:41 / /other rw - cgroup cgroup rw,memory_recursiveprot\n";
+	cr_assert_eq(crun_cg_layout_parse(mi, &l, &err), 0);
+	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "/cg v1/mem");
+	cr_assert_str_eq(l.v1[CRUN_CG_PIDS], "", "whole option tokens only");
+}
+
+static const struct crun_cg_setting *find(const struct crun_cg_setting *s, int n, const char *file)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s[i].file, file))
+			return &s[i];
+	return NULL;
+}
+
+Test(crun_cgroup, settings_v1)
+{
+	struct crun_limits l = { .memory = 64 << 20, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 128 };
+	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
+	int n = crun_cg_settings(1, &l, s, CRUN_CG_MAX_SETTINGS);
+	cr_assert_eq(n, 5);
+	cr_assert_str_eq(find(s, n, "memory.limit_in_bytes")->value, "67108864");
+	const struct crun_cg_setting *sw = find(s, n, "memory.memsw.limit_in_bytes");
+	cr_assert_str_eq(sw->value, "67108864", "no swap beyond the limit");
+	cr_assert(sw->optional);
+	cr_assert_str_eq(find(s, n, "cpu.cfs_quota_us")->value, "50000");
+	cr_assert_str_eq(find(s, n, "cpu.cfs_period_us")->value, "100000");
+	cr_assert_str_eq(find(s, n, "pids.max")->value, "128");
+	cr_assert_eq(find(s, n, "pids.max")->ctrl, CRUN_CG_PIDS);
+	/* order: memory before memsw (memsw >= memory), period before quota */
+	cr_assert_lt(find(s, n, "memory.limit_in_bytes") - s, find(s, n, "memory.memsw.limit_in_bytes") - s);
+	cr_assert_lt(find(s, n, "cpu.cfs_period_us") - s, find(s, n, "cpu.cfs_quota_us") - s);
+}
+
+Test(crun_cgroup, settings_v2)
+{
+	struct crun_limits l = { .memory = 6 << 20, .cpu_quota_us = 150000, .cpu_period_us = 100000, .pids = 2 };
+	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
+	int n = crun_cg_settings(2, &l, s, CRUN_CG_MAX_SETTINGS);
+	cr_assert_eq(n, 4);
+	cr_assert_str_eq(find(s, n, "memory.max")->value, "6291456");
+	cr_assert_str_eq(find(s, n, "memory.swap.max")->value, "0");
+	cr_assert_str_eq(find(s, n, "cpu.max")->value, "150000 100000");
+	cr_assert_eq(find(s, n, "cpu.max")->ctrl, CRUN_CG_CPU);
+	cr_assert_str_eq(find(s, n, "pids.max")->value, "2");
+}
+
+Test(crun_cgroup, settings_only_what_is_asked)
+{
+	struct crun_limits none = { 0 }, pids = { .pids = 9 };
+	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
+	cr_assert_eq(crun_cg_settings(2, &none, s, CRUN_CG_MAX_SETTINGS), 0);
+	cr_assert_eq(crun_cg_settings(1, &pids, s, CRUN_CG_MAX_SETTINGS), 1);
+	cr_assert_eq(crun_cg_needed(&pids), 1u << CRUN_CG_PIDS);
+	cr_assert_eq(crun_cg_needed(&none), 0);
+	cr_assert_eq(crun_cg_settings(3, &pids, s, CRUN_CG_MAX_SETTINGS), -EINVAL);
+	struct crun_limits all = { .memory = 1 << 30, .cpu_quota_us = 1000, .cpu_period_us = 100000, .pids = 5 };
+	cr_assert_eq(crun_cg_settings(1, &all, s, 2), -E2BIG);
+}
+
+/* ---- the device filter ---- */
+
+/* enough eBPF for what crun_cg_devices_prog emits */
+static int run_prog(const struct bpf_insn *p, int n, unsigned type, unsigned access,
+		    unsigned major, unsigned minor)
+{
+	uint32_t ctx[3] = { (access << 16) | type, major, minor };
+	uint64_t r[11] = { 0 };
+	for (int pc = 0; pc < n; pc++) {
+		const struct bpf_insn *i = &p[pc];
+		switch (i->code) {
+		case BPF_LDX | BPF_W | BPF_MEM:
+			cr_assert_eq(i->src_reg, BPF_REG_1);
+			r[i->dst_reg] = ctx[i->off / 4];
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			r[i->dst_reg] = (uint32_t)(r[i->dst_reg] & (uint32_t)i->imm);
+			break;
+		case BPF_ALU | BPF_RSH | BPF_K:
+			r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
+			break;
+		case BPF_ALU | BPF_MOV | BPF_X:
+			r[i->dst_reg] = (uint32_t)r[i->src_reg];
+			break;
+		case BPF_ALU64 | BPF_MOV | BPF_K:
+			r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
+			break;
+		case BPF_JMP | BPF_JNE | BPF_K:
+			if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
+				pc += i->off;
+			cr_assert_lt(pc, n, "jump out of the program");
+			break;
+		case BPF_JMP | BPF_EXIT:
+			return (int)r[0];
+		default:
+			cr_assert_fail("unexpected opcode 0x%x", i->code);
+		}
+	}
+	cr_assert_fail("fell off the end");
+	return -1;
+}
+
+Test(crun_cgroup, device_filter)
+{
+	struct bpf_insn prog[256];
+	int n = crun_cg_devices_prog((uint64_t *)prog, 256, &err);
+	cr_assert_gt(n, 6, "%s", err.msg);
+	const unsigned C = BPF_DEVCG_DEV_CHAR, B = BPF_DEVCG_DEV_BLOCK;
+	const unsigned R = BPF_DEVCG_ACC_READ, W = BPF_DEVCG_ACC_WRITE, M = BPF_DEVCG_ACC_MKNOD;
+	cr_assert_eq(run_prog(prog, n, C, R | W, 1, 3), 1, "/dev/null");
+	cr_assert_eq(run_prog(prog, n, C, R, 1, 9), 1, "/dev/urandom");
+	cr_assert_eq(run_prog(prog, n, C, R | W, 136, 7), 1, "a pts");
+	cr_assert_eq(run_prog(prog, n, C, R | W, 5, 2), 1, "ptmx");
+	cr_assert_eq(run_prog(prog, n, B, R, 8, 0), 0, "a disk, read");
+	cr_assert_eq(run_prog(prog, n, B, M, 8, 0), 1, "a disk, mknod only");
+	cr_assert_eq(run_prog(prog, n, C, R | W, 1, 1), 0, "/dev/mem");
+	cr_assert_eq(run_prog(prog, n, C, R | W, 10, 232), 0, "/dev/kvm");
+	cr_assert_eq(run_prog(prog, n, C, R | W | M, 4, 1), 0, "a tty");
+	cr_assert_eq(crun_cg_devices_prog((uint64_t *)prog, 4, &err), -E2BIG);
+}
+
+Test(crun_cgroup, device_table)
+{
+	for (size_t i = 0; i < crun_cg_devices_allow_count; i++) {
+		const char *r = crun_cg_devices_allow[i];
+		cr_assert(r[0] == 'c' || r[0] == 'b', "%s", r);
+		cr_assert_null(strstr(r, "a "), "no wildcard type: %s", r);
+	}
+	/* every default device is usable */
+	for (size_t d = 0; d < crun_default_devices_count; d++) {
+		char want[32];
+		snprintf(want, sizeof(want), "c %u:%u rwm", crun_default_devices[d].major,
+			 crun_default_devices[d].minor);
+		bool found = false;
+		for (size_t i = 0; i < crun_cg_devices_allow_count; i++)
+			found |= !strcmp(crun_cg_devices_allow[i], want);
+		cr_assert(found, "%s not allowed", want);
+	}
+}
