@@ -41,10 +41,19 @@ int crun_overlay_data(char *const *layers, size_t nlayers, const char *upper,
 		n += (size_t)k_; \
 	} while (0)
 	PUT("lowerdir=");
+	bool first = true;
 	for (size_t i = nlayers; i-- > 0;) {   /* the top layer first */
 		if ((r = overlay_path_ok("layer", layers[i], err)) < 0)
 			return r;
-		PUT("%s%s", layers[i], i ? ":" : "");
+		/* a layer repeated (same diff_id twice) is one dir, which overlay
+		 * refuses twice; its topmost place is the one that counts */
+		bool seen = false;
+		for (size_t j = i + 1; j < nlayers && !seen; j++)
+			seen = !strcmp(layers[i], layers[j]);
+		if (seen)
+			continue;
+		PUT("%s%s", first ? "" : ":", layers[i]);
+		first = false;
 	}
 	PUT(",upperdir=%s,workdir=%s", upper, work);
 	/* a user namespace cannot use trusted.* xattrs: overlay keeps its

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "internal.h"
 
 const char *crun_default_root(void)
@@ -35,23 +36,52 @@ const char *crun_default_root(void)
 	return buf;
 }
 
-/* ---- the image: a rootfs directory (one lower layer, no config) ---- */
+/* ---- the image ---- */
 
+/* An OCI image layout (image_open: layers unpacked once into ROOT/images,
+ * shared by every container), or a plain root filesystem directory (one
+ * lower layer, no config: the command line gives the command). */
 static int resolve_image(struct ct *c, const char *ref, struct crun_image_config *ic,
-			 struct cl_error *err)
+			 struct image *img, struct cl_error *err)
 {
 	struct stat st;
+	char *layout;
+	int r;
+
 	memset(ic, 0, sizeof(*ic));
 	if (!ref || !ref[0])
 		return cl_err(err, EINVAL, "missing image");
-	if (stat(ref, &st) < 0)
-		return cl_err_sys(err, errno, "image %s", ref);
-	if (!S_ISDIR(st.st_mode))
-		return cl_err(err, ENOTDIR, "image %s: not a directory", ref);
-	c->layers = calloc(2, sizeof(*c->layers));
-	if (!c->layers || !(c->layers[0] = realpath(ref, NULL)))
-		return cl_err_sys(err, c->layers ? errno : ENOMEM, "image %s", ref);
-	c->nlayers = 1;
+	bool rootfs = stat(ref, &st) == 0 && S_ISDIR(st.st_mode);
+	if (rootfs && (layout = ct_path_join(ref, "oci-layout"))) {
+		rootfs = access(layout, F_OK) < 0;
+		free(layout);
+	}
+	if (rootfs) {
+		c->layers = calloc(2, sizeof(*c->layers));
+		if (!c->layers || !(c->layers[0] = realpath(ref, NULL)))
+			return cl_err_sys(err, c->layers ? errno : ENOMEM, "image %s", ref);
+		c->nlayers = 1;
+		return 0;
+	}
+	char *store = ct_path_join(c->root, "images");
+	if (!store)
+		return cl_err(err, ENOMEM, "out of memory");
+	r = image_open(store, ref, img, err);
+	free(store);
+	if (r < 0)
+		return r;
+	c->layers = calloc(img->nlayers + 1, sizeof(*c->layers));
+	if (!c->layers)
+		return cl_err(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < img->nlayers; i++)
+		if (!(c->layers[i] = strdup(img->layers[i])))
+			return cl_err(err, ENOMEM, "out of memory");
+	c->nlayers = img->nlayers;
+	ic->entrypoint = img->config.entrypoint;
+	ic->cmd = img->config.cmd;
+	ic->env = img->config.env;
+	ic->working_dir = img->config.working_dir;
+	ic->user = img->config.user;
 	return 0;
 }
 
@@ -469,11 +499,13 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	struct ct c;
 	struct ct_state st;
 	struct crun_image_config ic;
+	struct image img;
 	bool handed_over = false;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
+	memset(&img, 0, sizeof(img));
 	memset(res, 0, sizeof(*res));
 	c.o = o;
 	c.sock = -1;
@@ -489,7 +521,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	c.gid = getegid();
 	c.userns = o->rootless || c.uid != 0;
 
-	if ((r = resolve_image(&c, o->image, &ic, err)) < 0)
+	if ((r = resolve_image(&c, o->image, &ic, &img, err)) < 0)
 		goto out;
 
 	st.status = CRUN_CREATED;
@@ -514,6 +546,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 				   &c.proc, err)) < 0)
 		goto out;
 	join_args(c.proc.args, st.command, sizeof(st.command));
+	image_free(&img);   /* the spec holds copies of its config */
 
 	c.upper = ct_path_join(c.dir, "upper");
 	c.work = ct_path_join(c.dir, "work");
@@ -547,6 +580,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 out:
 	if (!handed_over)
 		teardown(&c);
+	image_free(&img);
 	crun_process_free(&c.proc);
 	for (size_t i = 0; c.layers && c.layers[i]; i++)
 		free(c.layers[i]);

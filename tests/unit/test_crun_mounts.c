@@ -115,6 +115,9 @@ Test(crun_mounts, overlay_data)
 	cr_assert_str_eq(buf, "lowerdir=/s/l/top:/s/l/mid:/s/l/bottom,upperdir=/r/ct/a/upper,workdir=/r/ct/a/work");
 	cr_assert_eq(crun_overlay_data(layers, 1, "/u", "/w", true, buf, sizeof(buf), &err), 0);
 	cr_assert_str_eq(buf, "lowerdir=/s/l/bottom,upperdir=/u,workdir=/w,userxattr");
+	char *rep[] = { "/l/a", "/l/b", "/l/a", "/l/c", "/l/b" };
+	cr_assert_eq(crun_overlay_data(rep, 5, "/u", "/w", false, buf, sizeof(buf), &err), 0);
+	cr_assert_str_eq(buf, "lowerdir=/l/b:/l/c:/l/a,upperdir=/u,workdir=/w", "repeats: topmost kept");
 }
 
 Test(crun_mounts, overlay_data_rejects)
