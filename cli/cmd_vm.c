@@ -1,6 +1,7 @@
 /* `cloudlet vm`: microVMs (vmm/). */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "cloudlet/vmm.h"
@@ -26,6 +27,15 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 			(unsigned long long)res.kvm_exits,
 			(unsigned long long)res.exits_io, (unsigned long long)res.exits_mmio,
 			(unsigned long long)res.exits_other, (double)res.boot_ns / 1e6);
+	if (cli_flag(a, "stats")) {
+		/* the exit reasons, as KVM counts them */
+		fprintf(stderr, "cloudlet: vm run: kvm:");
+		for (unsigned i = 0; i < res.nkvm_stats; i++)
+			if (res.kvm_stats[i].value && strstr(res.kvm_stats[i].name, "exits"))
+				fprintf(stderr, " %s=%llu", res.kvm_stats[i].name,
+					(unsigned long long)res.kvm_stats[i].value);
+		fprintf(stderr, "\n");
+	}
 	if (res.status != VMM_EXIT_OK)
 		fprintf(stderr, "cloudlet: vm run: %s (exit %d)\n", res.reason, res.status);
 	return res.status;

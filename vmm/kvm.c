@@ -178,10 +178,11 @@ void kvm_vcpu_destroy(struct kvm_vcpu_fd *v)
 	v->fd = -1;
 }
 
-int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value)
+int kvm_vcpu_stats_each(int vcpu_fd, void (*fn)(void *ctx, const char *name, uint64_t value),
+			void *ctx)
 {
 	struct kvm_stats_header hdr;
-	int r = -ENOENT, fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	int r = 0, fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
 	if (fd < 0)
 		return -ENOTSUP;
 	if (cl_pread_full(fd, &hdr, sizeof(hdr), 0) < 0 || hdr.name_size == 0 ||
@@ -196,20 +197,45 @@ int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (uint32_t i = 0; i < hdr.num_desc; i++) {
+	for (uint32_t i = 0; i < hdr.num_desc && r == 0; i++) {
+		uint64_t v;
 		if (cl_pread_full(fd, d, dsize, hdr.desc_offset + (uint64_t)i * dsize) < 0) {
 			r = -EIO;
 			break;
 		}
 		d->name[hdr.name_size - 1] = '\0';
-		if (strcmp(d->name, name))
+		/* only single-valued counters: histograms have size > 1 */
+		if (d->size != 1)
 			continue;
-		r = cl_pread_full(fd, value, sizeof(*value), hdr.data_offset + (uint64_t)d->offset) < 0
-			? -EIO : 0;
-		break;
+		if (cl_pread_full(fd, &v, sizeof(v), hdr.data_offset + (uint64_t)d->offset) < 0)
+			r = -EIO;
+		else
+			fn(ctx, d->name, v);
 	}
 	free(d);
 out:
 	close(fd);
 	return r;
+}
+
+struct stat_find {
+	const char *name;
+	uint64_t *value;
+	int found;
+};
+
+static void stat_find_cb(void *ctx, const char *name, uint64_t value)
+{
+	struct stat_find *f = ctx;
+	if (!strcmp(name, f->name)) {
+		*f->value = value;
+		f->found = 1;
+	}
+}
+
+int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value)
+{
+	struct stat_find f = { name, value, 0 };
+	int r = kvm_vcpu_stats_each(vcpu_fd, stat_find_cb, &f);
+	return r < 0 ? r : f.found ? 0 : -ENOENT;
 }

@@ -37,5 +37,8 @@ void kvm_vcpu_destroy(struct kvm_vcpu_fd *v);
  * api.rst 4.133), e.g. "exits": every exit, including those KVM handles
  * itself. -ENOTSUP where the kernel has no binary stats, -ENOENT if absent. */
 int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value);
+/* Every single-valued counter of a vCPU's binary stats, in KVM's order. */
+int kvm_vcpu_stats_each(int vcpu_fd, void (*fn)(void *ctx, const char *name, uint64_t value),
+			void *ctx);
 
 #endif

@@ -18,17 +18,32 @@ void gmem_layout(struct guest_mem *m, uint8_t *base, uint64_t size)
 			(struct gmem_region){ LAYOUT_MMIO_END, size - low, base + low };
 }
 
+/* KVM maps guest RAM with a 2 MiB nested-page entry only where the host
+ * address and the guest-physical address agree modulo 2 MiB and the host
+ * page is a (transparent) huge page. Guest RAM starts at gpa 0, so the
+ * mapping is placed on a 2 MiB boundary (as QEMU aligns its RAM). */
+#define GMEM_ALIGN (2ULL << 20)
+
 int gmem_alloc(struct guest_mem *m, uint64_t size, struct cl_error *err)
 {
-	/* MAP_NORESERVE: the host pays only for pages the guest touches */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* over-allocate, then trim to an aligned window. MAP_NORESERVE: the
+	 * host pays only for pages the guest touches */
+	uint64_t span = size + GMEM_ALIGN;
+	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return cl_err_sys(err, errno, "cannot map %llu MiB of guest memory",
 				  (unsigned long long)(size >> 20));
+	uint8_t *base = (uint8_t *)(((uintptr_t)p + GMEM_ALIGN - 1) & ~(uintptr_t)(GMEM_ALIGN - 1));
+	if (base > p)
+		munmap(p, (size_t)(base - p));
+	if (base + size < p + span)
+		munmap(base + size, (size_t)(p + span - (base + size)));
 	/* the guest's memory is never useful in a VMM core dump */
-	madvise(p, size, MADV_DONTDUMP);
-	gmem_layout(m, p, size);
+	madvise(base, size, MADV_DONTDUMP);
+	/* advice only: ignored where transparent huge pages are off */
+	madvise(base, size, MADV_HUGEPAGE);
+	gmem_layout(m, base, size);
 	return 0;
 }
 

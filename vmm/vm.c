@@ -221,6 +221,25 @@ static int vm_vcpus(struct vm *vm, const struct kernel_info *ki, struct cl_error
 	return r;
 }
 
+/* Sum one KVM counter into the result, by name (kvm_vcpu_stats_each). */
+static void stats_add(void *ctx, const char *name, uint64_t value)
+{
+	struct vmm_result *res = ctx;
+	unsigned i;
+	if (!strcmp(name, "exits"))
+		res->kvm_exits += value;
+	for (i = 0; i < res->nkvm_stats; i++)
+		if (!strcmp(res->kvm_stats[i].name, name))
+			break;
+	if (i == res->nkvm_stats) {
+		if (i == sizeof(res->kvm_stats) / sizeof(res->kvm_stats[0]))
+			return;
+		snprintf(res->kvm_stats[i].name, sizeof(res->kvm_stats[i].name), "%s", name);
+		res->nkvm_stats++;
+	}
+	res->kvm_stats[i].value += value;
+}
+
 static void vm_teardown(struct vm *vm)
 {
 	vcpus_stop(vm);
@@ -312,9 +331,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		res->exits_io += vm.vcpus[i].exits_io;
 		res->exits_mmio += vm.vcpus[i].exits_mmio;
 		res->exits_other += vm.vcpus[i].exits_other;
-		uint64_t n = 0;
-		if (kvm_vcpu_stat(vm.vcpus[i].k.fd, "exits", &n) == 0)
-			res->kvm_exits += n;
+		kvm_vcpu_stats_each(vm.vcpus[i].k.fd, stats_add, res);
 	}
 out:
 	free(img);

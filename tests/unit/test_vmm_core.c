@@ -336,3 +336,14 @@ Test(vmm_console, escape_sequences)
 	cr_assert(quit);
 	cr_assert_eq(n, 0);
 }
+
+Test(vmm_mem, alloc_is_2mib_aligned_for_huge_nested_pages)
+{
+	struct guest_mem m;
+	struct cl_error err = { 0 };
+	cr_assert_eq(gmem_alloc(&m, 64ULL << 20, &err), 0, "%s", err.msg);
+	cr_assert_eq((uintptr_t)m.base & ((2u << 20) - 1), 0, "host address not 2 MiB aligned");
+	memset(m.base + (64ULL << 20) - 4096, 0xa5, 4096);   /* the whole range is mapped */
+	gmem_free(&m);
+	cr_assert_null(m.base);
+}
