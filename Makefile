@@ -65,6 +65,11 @@ $(BUILD)/tests/unit: $(call obj,$(unit_SRCS)) $(filter-out %/main.o,$(cli_OBJS))
 
 unit: $(BUILD)/tests/unit
 
+# the KVM smoke test runs the project's own KVM layer (tests/kvm/run builds it)
+$(BUILD)/tests/kvm/smoke: tests/kvm/smoke.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
 deps:
 	@bash mk/deps.sh
 

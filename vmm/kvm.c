@@ -31,7 +31,7 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
 
-int kvm_vm_create(struct kvm *k, const char *dev, struct cl_error *err)
+int kvm_vm_create(struct kvm *k, const char *dev, unsigned flags, struct cl_error *err)
 {
 	int r;
 	memset(k, 0, sizeof(*k));
@@ -80,6 +80,8 @@ int kvm_vm_create(struct kvm *k, const char *dev, struct cl_error *err)
 		r = cl_err_sys(err, errno, "KVM_SET_IDENTITY_MAP_ADDR");
 		goto fail;
 	}
+	if (!(flags & KVM_VM_IRQCHIP))
+		return 0;
 	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		r = cl_err_sys(err, errno, "KVM_CREATE_IRQCHIP");
 		goto fail;

@@ -17,8 +17,11 @@ struct kvm {
 };
 
 /* Open /dev/kvm, check API version 12 and the capabilities the VMM needs,
- * create the VM with its in-kernel irqchip (PIC+IOAPIC+LAPIC) and PIT. */
-int kvm_vm_create(struct kvm *k, const char *dev, struct cl_error *err);
+ * create the VM; with KVM_VM_IRQCHIP also its in-kernel irqchip
+ * (PIC+IOAPIC+LAPIC) and PIT, as every real guest needs. Without it HLT
+ * exits to userspace (KVM_EXIT_HLT), which the smoke test relies on. */
+#define KVM_VM_IRQCHIP 1u
+int kvm_vm_create(struct kvm *k, const char *dev, unsigned flags, struct cl_error *err);
 void kvm_vm_destroy(struct kvm *k);
 int kvm_add_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *host,
 		   struct cl_error *err);

@@ -294,7 +294,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		r = cl_err_sys(err, errno, "eventfd");
 		goto out;
 	}
-	if ((r = kvm_vm_create(&vm.kvm, cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm", err)) < 0)
+	if ((r = kvm_vm_create(&vm.kvm, cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm", KVM_VM_IRQCHIP,
+				 err)) < 0)
 		goto out;
 	if (vm.ncpus > (unsigned)vm.kvm.max_vcpus) {
 		r = cl_err(err, EINVAL, "--cpus %u is more than KVM allows here (%d)", vm.ncpus,
