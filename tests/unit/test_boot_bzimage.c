@@ -9,49 +9,9 @@
 
 #include "../../vmm/boot/kernel.h"
 
-#define MiB (1ull << 20)
+#include "boot_fixtures.h"
 
-static uint8_t *slurp(const char *name, size_t *len)
-{
-	const char *dirs[] = { "build/images/", "/tmp/kout/" };
-	for (size_t i = 0; i < 2; i++) {
-		char path[256];
-		snprintf(path, sizeof(path), "%s%s", dirs[i], name);
-		FILE *f = fopen(path, "rb");
-		if (!f)
-			continue;
-		fseek(f, 0, SEEK_END);
-		long n = ftell(f);
-		rewind(f);
-		uint8_t *b = malloc((size_t)n);
-		cr_assert(b);
-		cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-		fclose(f);
-		*len = (size_t)n;
-		return b;
-	}
-	return NULL;
-}
-
-static uint8_t *real_bzimage(size_t *len)
-{
-	uint8_t *b = slurp("bzImage", len);
-	if (!b)
-		cr_skip_test("no bzImage in build/images or /tmp/kout (make images)");
-	return b;
-}
-
-struct guest {
-	struct guest_mem m;
-	uint8_t *buf;
-};
-
-static void guest_new(struct guest *g, uint64_t size)
-{
-	g->buf = calloc(1, size);
-	cr_assert(g->buf);
-	gmem_layout(&g->m, g->buf, size);
-}
+#define real_bzimage(len) real_image("bzImage", (len))
 
 /* a minimal well-formed 64-bit bzImage */
 struct bz_opts {

@@ -9,42 +9,7 @@
 
 #include "../../vmm/boot/kernel.h"
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-
-static uint8_t *slurp(const char *name, size_t *len)
-{
-	const char *dirs[] = { "build/images/", "/tmp/kout/" };
-	for (size_t i = 0; i < 2; i++) {
-		char path[256];
-		snprintf(path, sizeof(path), "%s%s", dirs[i], name);
-		FILE *f = fopen(path, "rb");
-		if (!f)
-			continue;
-		fseek(f, 0, SEEK_END);
-		long n = ftell(f);
-		rewind(f);
-		uint8_t *b = malloc((size_t)n);
-		cr_assert(b);
-		cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-		fclose(f);
-		*len = (size_t)n;
-		return b;
-	}
-	return NULL;
-}
-
-struct guest {
-	struct guest_mem m;
-	uint8_t *buf;
-};
-
-static void guest_new(struct guest *g, uint64_t size)
-{
-	g->buf = calloc(1, size);
-	cr_assert(g->buf);
-	gmem_layout(&g->m, g->buf, size);
-}
+#include "boot_fixtures.h"
 
 /* minimal relocatable 64-bit bzImage (setup_sects 4, 4 KiB kernel) */
 static uint8_t *make_bz(uint16_t version, size_t *len)
