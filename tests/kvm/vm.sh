@@ -10,7 +10,8 @@ source tests/lib.sh
 cl=${CLOUDLET:-$root/build/cloudlet}
 img=$root/build/images
 tmp=$(mktemp -d /tmp/cloudlet-vm-test.XXXXXX)
-trap 'pkill -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+fifodir=
+trap 'pkill -f "$tmp" 2>/dev/null; rm -rf "$tmp" ${fifodir:+"$fifodir"}' EXIT
 for f in "$cl" "$img/bzImage" "$img/vmlinux" "$img/initramfs.cpio.gz"; do
     [ -e "$f" ] || { t_fail "vm: $f" "missing (run: make all images)"; t_end; }
 done
@@ -78,6 +79,37 @@ if [ "$(rc panic)" = 10 ] && grep -q 'guest kernel panicked' "$tmp/panic.err"; t
     t_pass "guest panic ends the VMM with status 10 and says so"
 else
     t_fail "guest panic" "exit $(rc panic)"; show panic
+fi
+
+# Console input: what is written to the VMM's stdin reaches the guest's
+# shell on ttyS0 (the UART's receive path). The answer 42 appears only if
+# the guest evaluated the command; `exit 7` ends the shell, and with it the
+# guest; the shell's status shows only in the guest (the VMM sees a reset).
+# (the FIFO lives on a tmpfs: the emulated host's /tmp is 9p, which has none)
+fifodir=$(mktemp -d /dev/shm/cloudlet-vm-test.XXXXXX)
+mkfifo "$fifodir/in"
+exec 3<>"$fifodir/in"
+"$cl" vm run --timeout 300s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base -- shell" \
+    <"$fifodir/in" >"$tmp/tty.out" 2>"$tmp/tty.err" &
+pid=$!
+deadline=$((SECONDS + 240))
+until has tty 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+sleep 2   # the shell opens the console after the marker
+printf 'echo answer-$((6*7))\n' >&3
+deadline=$((SECONDS + 60))
+until lines tty | grep -qx 'answer-42' || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+printf 'exit 7\n' >&3
+deadline=$((SECONDS + 60))
+while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+r=$?
+exec 3>&-
+rm -rf "$fifodir"
+if lines tty | grep -qx 'answer-42' && [ "$r" = 0 ]; then
+    t_pass "console input reaches the guest shell; its exit reboots the guest (VMM exit 0)"
+else
+    t_fail "console input" "exit $r"; show tty
 fi
 
 # --timeout ends a guest that does not stop
