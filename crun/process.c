@@ -8,7 +8,8 @@
  *                     └─ workload (PID 2): session, ctty, cwd, caps, user,
  *                        no_new_privs, seccomp, execvp
  *              init then drops every capability and only forwards
- *              signals to the workload and reaps orphans; it exits with the
+ *              signals to the workload's process group and reaps
+ *              orphans; it exits with the
  *              workload's status (128+N for signal N), and the kernel
  *              kills whatever is left in the pid namespace.
  *
@@ -167,6 +168,27 @@ static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
 
 /* ---- the init shim (PID 1) after the fork ---- */
 
+/* The shim is a copy of the runtime: its /proc/1/cmdline would show the
+ * container the runtime's command line (host paths). Blank the argv area,
+ * which starts at argv[0] (glibc's program_invocation_name). */
+static void hide_cmdline(void)
+{
+	static char buf[65536];
+	ssize_t n = 0, k;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (n < (ssize_t)sizeof(buf) && (k = read(fd, buf + n, sizeof(buf) - (size_t)n)) > 0)
+		n += k;
+	close(fd);
+	char *start = program_invocation_name;
+	const char name[] = "cloudlet-init";
+	if (n < (ssize_t)sizeof(name) || !start || memcmp(start, buf, (size_t)n))
+		return;
+	memset(start, 0, (size_t)n);
+	memcpy(start, name, sizeof(name));
+}
+
 static void shim_main(pid_t workload) __attribute__((noreturn));
 static void shim_main(pid_t workload)
 {
@@ -175,6 +197,7 @@ static void shim_main(pid_t workload)
 	int status = 1;
 
 	prctl(PR_SET_NAME, "cloudlet-init", 0, 0, 0);
+	hide_cmdline();
 	/* it only waits and forwards: no capabilities, not ptrace-able or
 	 * readable through /proc by the container, stdio to /dev/null */
 	ct_caps_drop_all(&err);
@@ -196,7 +219,10 @@ static void shim_main(pid_t workload)
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			kill(workload, sig);
+			/* to the workload's process group, as a terminal's ^C would
+			 * (tini -g): `run sleep 60` stops at once, not after sleep */
+			if (kill(-workload, sig) < 0)
+				kill(workload, sig);
 			continue;
 		}
 		int st;

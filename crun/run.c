@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,11 @@ static int resolve_image(struct ct *c, const char *ref, struct crun_image_config
 	char *store = ct_path_join(c->root, "images");
 	if (!store)
 		return cl_err(err, ENOMEM, "out of memory");
+	if ((r = ct_mkdir_p(store, 0700)) < 0) {
+		cl_err_sys(err, -r, "image store %s", store);
+		free(store);
+		return r;
+	}
 	r = image_open(store, ref, img, err);
 	free(store);
 	if (r < 0)
@@ -430,6 +436,11 @@ static void monitor_main(struct ct *c, struct ct_state *st, int report)
 	dup2(lf, 2);
 	close(in);
 	close(lf);
+	/* nothing of our caller's stays open in a long-lived process (a
+	 * caller's pipe would never see EOF): only stdio and the report pipe */
+	if (report > 3)
+		syscall(SYS_close_range, 3u, (unsigned)report - 1, 0u);
+	syscall(SYS_close_range, (unsigned)report + 1, ~0u, 0u);
 	st->monitor = getpid();
 	st->monitor_start = ct_pid_start(st->monitor);
 	int r = run_container(c, st, report, &oc, &e);
@@ -567,8 +578,11 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 		const struct ct_cgroup_ops *ops;
 		struct crun_cg_layout layout;
 		if ((r = ct_cgroup_ops_get(&ops, &layout, err)) < 0 ||
-		    (r = ops->create(&c.cg, &layout, c.name, &o->limits, !c.userns, err)) < 0)
+		    (r = ops->create(&c.cg, &layout, c.name, &o->limits, !c.userns, err)) < 0) {
+			if (c.uid != 0 && (r == -EACCES || r == -EPERM))
+				cl_err_wrap(err, "limits as a non-root user need a cgroup it may create");
 			goto out;
+		}
 		c.cg_ops = ops;
 		st.cg = c.cg;
 	}

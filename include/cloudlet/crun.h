@@ -10,8 +10,8 @@
  * Processes: the runtime (or, detached, its monitor) forks a helper that
  * joins the cgroup and unshares the namespaces, then forks the container's
  * PID 1: the runtime's init shim, which sets the container up, forks the
- * workload (PID 2), forwards signals to it, reaps every orphan, and exits
- * with the workload's status. The helper exits at once; the runtime is a
+ * workload (PID 2), forwards signals to its process group, reaps every
+ * orphan, and exits with the workload's status. The helper exits at once; the runtime is a
  * child subreaper, so it waits for the shim directly.
  *
  * Decisions are pure functions over data (this header's tables and the
