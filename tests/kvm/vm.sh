@@ -9,9 +9,10 @@ source tests/lib.sh
 
 cl=${CLOUDLET:-$root/build/cloudlet}
 img=$root/build/images
-tmp=$(mktemp -d /tmp/cloudlet-vm-test.XXXXXX)
-fifodir=
-trap 'pkill -f "$tmp" 2>/dev/null; rm -rf "$tmp" ${fifodir:+"$fifodir"}' EXIT
+# scratch on a tmpfs: in the emulated host /tmp is 9p, where each of the
+# console's one-byte writes is a round trip, and FIFOs cannot be made
+tmp=$(mktemp -d /dev/shm/cloudlet-vm-test.XXXXXX 2>/dev/null || mktemp -d /tmp/cloudlet-vm-test.XXXXXX)
+trap 'pkill -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 for f in "$cl" "$img/bzImage" "$img/vmlinux" "$img/initramfs.cpio.gz"; do
     [ -e "$f" ] || { t_fail "vm: $f" "missing (run: make all images)"; t_end; }
 done
@@ -85,8 +86,7 @@ fi
 # shell on ttyS0 (the UART's receive path). The answer 42 appears only if
 # the guest evaluated the command; `exit 7` ends the shell, and with it the
 # guest; the shell's status shows only in the guest (the VMM sees a reset).
-# (the FIFO lives on a tmpfs: the emulated host's /tmp is 9p, which has none)
-fifodir=$(mktemp -d /dev/shm/cloudlet-vm-test.XXXXXX)
+fifodir=$tmp
 mkfifo "$fifodir/in"
 exec 3<>"$fifodir/in"
 "$cl" vm run --timeout 300s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" -c "$base -- shell" \
@@ -105,7 +105,6 @@ kill -KILL "$pid" 2>/dev/null
 wait "$pid"
 r=$?
 exec 3>&-
-rm -rf "$fifodir"
 if lines tty | grep -qx 'answer-42' && [ "$r" = 0 ]; then
     t_pass "console input reaches the guest shell; its exit reboots the guest (VMM exit 0)"
 else
