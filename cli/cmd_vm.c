@@ -1,10 +1,44 @@
 /* `cloudlet vm`: microVMs (vmm/). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cloudlet/net.h"
 #include "cloudlet/vmm.h"
+
+/* --disk, --net, --mac into the config; the strings live in bufs[] */
+static int vm_devices_parse(const struct cli_args *a, struct vmm_config *c, struct vmm_disk *disks,
+			    struct vmm_net *nets, char **bufs, struct cl_error *err)
+{
+	const struct cli_val *dv = cli_opt(a, "disk"), *nv = cli_opt(a, "net"),
+			     *mv = cli_opt(a, "mac");
+	size_t nb = 0;
+	int r;
+	if (dv->nlist > VMM_MAX_DISKS)
+		return cl_err(err, EINVAL, "--disk: at most %d disks", VMM_MAX_DISKS);
+	if (nv->nlist > VMM_MAX_NETS)
+		return cl_err(err, EINVAL, "--net: at most %d networks", VMM_MAX_NETS);
+	if (mv->nlist > nv->nlist)
+		return cl_err(err, EINVAL, "--mac: %zu MACs for %zu --net", mv->nlist, nv->nlist);
+	for (size_t i = 0; i < dv->nlist; i++)
+		if ((r = vmm_disk_parse(dv->list[i], &disks[i], &bufs[nb++], err)) < 0)
+			return r;
+	for (size_t i = 0; i < nv->nlist; i++) {
+		if ((r = vmm_net_parse(nv->list[i], &nets[i], &bufs[nb++], err)) < 0)
+			return r;
+		/* the i-th --mac is the i-th --net's; without one the VMM derives it from the tap's name */
+		if (i < mv->nlist && (r = net_mac_parse(mv->list[i], nets[i].mac, err)) < 0)
+			return cl_err_wrap(err, "--mac");
+	}
+	c->disks = disks;
+	c->ndisks = (unsigned)dv->nlist;
+	c->nets = nets;
+	c->nnets = (unsigned)nv->nlist;
+	return 0;
+}
 
 static int vm_run(const struct cli_args *a, struct cl_error *err)
 {
@@ -18,9 +52,18 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 		.timeout_ms = cli_num(a, "timeout", 0),
 		.console_in = 0,
 		.console_out = 1,
+		.rng = !cli_flag(a, "no-rng"),
 	};
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	struct vmm_net nets[VMM_MAX_NETS];
+	char *bufs[VMM_MAX_DISKS + VMM_MAX_NETS] = { 0 };
 	struct vmm_result res;
-	if (vmm_run(&c, &res, err) < 0)
+	int r = vm_devices_parse(a, &c, disks, nets, bufs, err);
+	if (r == 0)
+		r = vmm_run(&c, &res, err);
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+		free(bufs[i]);
+	if (r < 0)
 		return cl_err_wrap(err, "vm run");
 	if (cli_flag(a, "stats"))
 		fprintf(stderr, "cloudlet: vm run: kvm-exits=%llu vmm-exits io=%llu mmio=%llu other=%llu, first KVM_RUN after %.1f ms\n",
@@ -48,6 +91,10 @@ static const struct cli_opt vm_run_opts[] = {
 	{ "mem", 'm', CLI_SIZE, "SIZE", "guest memory (default 256M)", false },
 	{ "cpus", 0, CLI_UINT, "N", "vCPUs (default 1)", false },
 	{ "timeout", 0, CLI_DURATION, "DURATION", "stop the guest after DURATION (e.g. 60s); exit 124", false },
+	{ "disk", 0, CLI_LIST, "PATH[,ro]", "virtio-blk disk on a raw file: /dev/vda, vdb... in order", false },
+	{ "net", 0, CLI_LIST, "tap=NAME", "virtio-net on tap NAME (created, and removed at exit, if absent): eth0, eth1...", false },
+	{ "mac", 0, CLI_LIST, "MAC", "the guest MAC of the matching --net (default: derived from the tap name)", false },
+	{ "no-rng", 0, CLI_FLAG, NULL, "no virtio-rng entropy device (present by default)", false },
 	{ "stats", 0, CLI_FLAG, NULL, "print exit counts and start-up time on stderr", false },
 	{ 0 },
 };

@@ -131,6 +131,29 @@ int kvm_irq_line(struct kvm *k, uint32_t irq, int level)
 	return ioctl(k->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
 
+int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, struct cl_error *err)
+{
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi };
+	if (ioctl(k->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		return cl_err_sys(err, errno, "KVM_IRQFD (GSI %u)", gsi);
+	return 0;
+}
+
+int kvm_ioeventfd(struct kvm *k, int fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+		  struct cl_error *err)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	if (ioctl(k->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return cl_err_sys(err, errno, "KVM_IOEVENTFD at %#llx", (unsigned long long)addr);
+	return 0;
+}
+
 int kvm_supported_cpuid(struct kvm *k, struct kvm_cpuid2 **out, struct cl_error *err)
 {
 	/* api.rst 4.46: E2BIG means the table was too small: grow and retry */

@@ -26,6 +26,12 @@ void kvm_vm_destroy(struct kvm *k);
 int kvm_add_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *host,
 		   struct cl_error *err);
 int kvm_irq_line(struct kvm *k, uint32_t irq, int level);
+/* api.rst 4.75 KVM_IRQFD: a write to eventfd fd pulses GSI gsi (an edge). */
+int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, struct cl_error *err);
+/* api.rst 4.59 KVM_IOEVENTFD: a guest write of `datamatch` (len bytes) to
+ * MMIO address addr signals fd inside KVM, without an exit to userspace. */
+int kvm_ioeventfd(struct kvm *k, int fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+		  struct cl_error *err);
 /* KVM_GET_SUPPORTED_CPUID into a malloc'd table (free it). */
 int kvm_supported_cpuid(struct kvm *k, struct kvm_cpuid2 **out, struct cl_error *err);
 

@@ -1,7 +1,8 @@
 /* The VM's event loop, on the thread that called vmm_run (kvmtool's
  * epoll.c idea): console input to the UART, SIGINT/SIGTERM/SIGHUP through
- * a signalfd, the --timeout timerfd, and the stop eventfd that devices and
- * vCPUs write when the guest ends. */
+ * a signalfd, the --timeout timerfd, the stop eventfd that devices and
+ * vCPUs write when the guest ends, and the sources devices registered with
+ * vm_loop_add (virtio queue notifications, taps). */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -13,15 +14,29 @@
 #include "console.h"
 #include "vm.h"
 
-enum { TOKEN_STOP = 1, TOKEN_SIGNAL, TOKEN_TIMER, TOKEN_CONSOLE };
+enum { TOKEN_STOP = 1, TOKEN_SIGNAL, TOKEN_TIMER, TOKEN_CONSOLE, TOKEN_SRC = 16 };
 
 /* While the UART's FIFO is full the console is not read; retry this often. */
 #define CONSOLE_RETRY_MS 5
 
+static int ep_add_ev(int ep, int fd, uint32_t events, uint64_t token)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = token };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static int ep_add(int ep, int fd, uint64_t token)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = token };
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	return ep_add_ev(ep, fd, EPOLLIN, token);
+}
+
+int vm_loop_add(struct vm *vm, int fd, uint32_t events, void (*fn)(void *ctx, uint32_t events),
+		void *ctx, struct cl_error *err)
+{
+	if (vm->nsrcs == VM_LOOP_MAX_SRC)
+		return cl_err(err, ENOSPC, "event loop: more than %d sources", VM_LOOP_MAX_SRC);
+	vm->srcs[vm->nsrcs++] = (struct loop_src){ fd, events, fn, ctx };
+	return 0;
 }
 
 /* Returns false when the console should no longer be read (EOF or error). */
@@ -79,14 +94,19 @@ int vm_loop(struct vm *vm, struct cl_error *err)
 			goto out;
 		}
 	}
+	for (unsigned i = 0; i < vm->nsrcs; i++)
+		if (ep_add_ev(ep, vm->srcs[i].fd, vm->srcs[i].events, TOKEN_SRC + i) < 0) {
+			r = cl_err_sys(err, errno, "epoll_ctl");
+			goto out;
+		}
 	/* a regular file or /dev/null cannot be polled (EPERM): no console input */
 	if (console && ep_add(ep, vm->cfg->console_in, TOKEN_CONSOLE) < 0)
 		console = false;
 
 	bool starved = false, registered = console;
 	while (!atomic_load(&vm->stopping)) {
-		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, starved ? CONSOLE_RETRY_MS : -1);
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, starved ? CONSOLE_RETRY_MS : -1);
 		if (n < 0 && errno != EINTR) {
 			r = cl_err_sys(err, errno, "epoll_wait");
 			break;
@@ -94,7 +114,13 @@ int vm_loop(struct vm *vm, struct cl_error *err)
 		if (starved && console && !console_pump(vm, &esc, is_tty, &starved))
 			console = false;
 		for (int i = 0; i < n; i++) {
-			switch (evs[i].data.u64) {
+			uint64_t tok = evs[i].data.u64;
+			if (tok >= TOKEN_SRC && tok < TOKEN_SRC + vm->nsrcs) {
+				const struct loop_src *src = &vm->srcs[tok - TOKEN_SRC];
+				src->fn(src->ctx, evs[i].events);
+				continue;
+			}
+			switch (tok) {
 			case TOKEN_STOP:
 				break;   /* `stopping` is already set */
 			case TOKEN_SIGNAL: {

@@ -19,6 +19,7 @@
 #include "console.h"
 #include "cpu/cpu.h"
 #include "layout.h"
+#include "virtio/devices.h"
 #include "vm.h"
 
 #define KERNEL_MAX_BYTES (256u << 20)   /* larger than any real kernel image */
@@ -82,6 +83,71 @@ int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned m
 			      (unsigned long long)(host_ram >> 20));
 	if (cfg->ncpus < 1 || cfg->ncpus > max_cpus)
 		return cl_err(err, EINVAL, "--cpus %u is out of range 1..%u", cfg->ncpus, max_cpus);
+	if (cfg->ndisks > VMM_MAX_DISKS)
+		return cl_err(err, EINVAL, "%u disks: at most %d", cfg->ndisks, VMM_MAX_DISKS);
+	if (cfg->nnets > VMM_MAX_NETS)
+		return cl_err(err, EINVAL, "%u networks: at most %d", cfg->nnets, VMM_MAX_NETS);
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		const struct vmm_net *n = &cfg->nets[i];
+		if (!n->tap || !*n->tap || strlen(n->tap) >= 16)
+			return cl_err(err, EINVAL, "--net: tap name '%s' is not 1..15 characters",
+				      n->tap ? n->tap : "");
+		if (n->mac[0] & 1)
+			return cl_err(err, EINVAL, "--net tap=%s: MAC is multicast", n->tap);
+		for (unsigned j = 0; j < i; j++) {
+			if (!strcmp(cfg->nets[j].tap, n->tap))
+				return cl_err(err, EINVAL, "--net: tap %s given twice", n->tap);
+			static const uint8_t zero[6];
+			if (memcmp(n->mac, zero, 6) && !memcmp(cfg->nets[j].mac, n->mac, 6))
+				return cl_err(err, EINVAL, "--net: taps %s and %s have the same MAC",
+					      cfg->nets[j].tap, n->tap);
+		}
+	}
+	return 0;
+}
+
+int vmm_disk_parse(const char *spec, struct vmm_disk *d, char **buf, struct cl_error *err)
+{
+	*buf = NULL;
+	memset(d, 0, sizeof(*d));
+	char *s = strdup(spec);
+	if (!s)
+		return cl_err(err, ENOMEM, "out of memory");
+	/* the last ",ro" is the option: a path may itself hold commas */
+	char *comma = strrchr(s, ',');
+	if (comma && !strcmp(comma, ",ro")) {
+		*comma = '\0';
+		d->ro = 1;
+	} else if (comma && !strcmp(comma, ",rw")) {
+		*comma = '\0';
+	}
+	if (!*s) {
+		free(s);
+		return cl_err(err, EINVAL, "--disk '%s': no path (PATH[,ro])", spec);
+	}
+	d->path = s;
+	*buf = s;
+	return 0;
+}
+
+int vmm_net_parse(const char *spec, struct vmm_net *n, char **buf, struct cl_error *err)
+{
+	*buf = NULL;
+	memset(n, 0, sizeof(*n));
+	if (strncmp(spec, "tap=", 4))
+		return cl_err(err, EINVAL, "--net '%s': expected tap=NAME", spec);
+	const char *name = spec + 4;
+	size_t len = strlen(name);
+	if (len == 0 || len > 15)
+		return cl_err(err, EINVAL, "--net '%s': a tap name has 1 to 15 characters", spec);
+	/* the kernel's dev_valid_name(): no '/', no whitespace, not . or .. */
+	if (strpbrk(name, "/: \t\n") || !strcmp(name, ".") || !strcmp(name, ".."))
+		return cl_err(err, EINVAL, "--net '%s': '%s' is not an interface name", spec, name);
+	char *s = strdup(name);
+	if (!s)
+		return cl_err(err, ENOMEM, "out of memory");
+	n->tap = s;
+	*buf = s;
 	return 0;
 }
 
@@ -163,12 +229,25 @@ static int vm_boot_setup(struct vm *vm, const uint8_t *img, size_t len,
 	 * ISA interrupt only for a device the DSDT describes: COM1 must be
 	 * there, or the console's request_irq(4) fails and userspace output is
 	 * lost (arch/x86/kernel/acpi/boot.c, acpi_reduced_hw_init). */
+	/* virtio-mmio devices are in the DSDT too (LNRO0005, which Linux's
+	 * virtio_mmio probes), for the same reason: a command-line
+	 * virtio_mmio.device= names an IRQ the guest cannot map */
+	struct acpi_mmio_dev virtio[VDEV_MAX];
+	for (unsigned i = 0; i < vm->nvdevs; i++)
+		virtio[i] = (struct acpi_mmio_dev){
+			.base = LAYOUT_VIRTIO_MMIO + (uint64_t)i * VIRTIO_MMIO_WINDOW,
+			.size = VIRTIO_MMIO_WINDOW,
+			.gsi = vdev_gsi(i),
+			.level = false,   /* irqfd pulses an edge */
+		};
 	struct acpi_config acpi = {
 		.ncpus = vm->ncpus,
 		.pvpanic_port = PORT_PVPANIC,
 		.serial_port = PORT_COM1,
 		.serial_gsi = IRQ_COM1,
 		.cmos_rtc = true,
+		.virtio = virtio,
+		.nvirtio = vm->nvdevs,
 	};
 	if ((r = acpi_build(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_END, &acpi, &bs.rsdp_gpa, err)) < 0)
 		return cl_err_wrap(err, "ACPI tables");
@@ -195,6 +274,39 @@ static int vm_devices(struct vm *vm, struct cl_error *err)
 	    (r = bus_register(&vm->pio, PORT_CMOS, 2, &cmos_ops, &vm->cmos, "cmos", err)) < 0 ||
 	    (r = bus_register(&vm->pio, PORT_PVPANIC, 1, &pvpanic_ops, &vm->pvpanic, "pvpanic", err)) < 0)
 		return r;
+	for (unsigned i = 0; i < vm->nvdevs; i++)
+		if ((r = vdev_attach(vm, vm->vdevs[i], i, err)) < 0)
+			return r;
+	return 0;
+}
+
+/* The host side of the virtio devices, before /dev/kvm: a missing disk or
+ * a tap that cannot be made reads the same on every machine. Order: disks
+ * (vda, vdb... in the guest), networks (eth0...), then the entropy device. */
+static int vm_virtio_open(struct vm *vm, struct cl_error *err)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	struct vdev *d;
+	int r;
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		if ((r = virtio_blk_open(&d, &cfg->disks[i], i, err)) < 0)
+			return r;
+		vm->vdevs[vm->nvdevs++] = d;
+		for (unsigned j = 0; j + 1 < vm->nvdevs; j++)
+			if (virtio_blk_same(vm->vdevs[j], d))
+				return cl_err(err, EINVAL, "--disk %s: the same file as --disk %s",
+					      cfg->disks[i].path, cfg->disks[j].path);
+	}
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		if ((r = virtio_net_open(&d, &cfg->nets[i], i, err)) < 0)
+			return r;
+		vm->vdevs[vm->nvdevs++] = d;
+	}
+	if (cfg->rng) {
+		if ((r = virtio_rng_open(&d, err)) < 0)
+			return r;
+		vm->vdevs[vm->nvdevs++] = d;
+	}
 	return 0;
 }
 
@@ -247,6 +359,10 @@ static void vm_teardown(struct vm *vm)
 		kvm_vcpu_destroy(&vm->vcpus[i].k);
 	free(vm->vcpus);
 	kvm_vm_destroy(&vm->kvm);
+	/* after the VM fd: KVM held their irqfd/ioeventfd registrations */
+	for (unsigned i = 0; i < vm->nvdevs; i++)
+		vdev_free(vm->vdevs[i]);
+	vm->nvdevs = 0;
 	gmem_free(&vm->mem);
 	uart_destroy(&vm->com1);
 	if (vm->stop_fd >= 0)
@@ -287,7 +403,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		cl_err_wrap(err, "kernel %s", cfg->kernel);
 		goto out;
 	}
-	if ((r = vm_precheck(cfg, &ki, err)) < 0)
+	if ((r = vm_precheck(cfg, &ki, err)) < 0 || (r = vm_virtio_open(&vm, err)) < 0)
 		goto out;
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm.stop_fd < 0) {

@@ -13,6 +13,17 @@
 #include "kvm.h"
 #include "mem.h"
 
+/* An event loop source (vm_loop_add): fn(ctx, epoll events) on the loop thread. */
+struct loop_src {
+	int fd;
+	uint32_t events;
+	void (*fn)(void *ctx, uint32_t events);
+	void *ctx;
+};
+#define VM_LOOP_MAX_SRC 64
+
+struct vdev;
+
 struct vcpu {
 	unsigned index;
 	struct kvm_vcpu_fd k;
@@ -32,6 +43,10 @@ struct vm {
 	struct cmos cmos;
 	struct pvpanic pvpanic;
 	struct vm_hooks hooks;
+	struct vdev *vdevs[18];      /* virtio devices, VDEV_MAX (virtio/devices.h) */
+	unsigned nvdevs;
+	struct loop_src srcs[VM_LOOP_MAX_SRC];
+	unsigned nsrcs;
 	struct vcpu *vcpus;
 	unsigned ncpus;
 	int stop_fd;                 /* eventfd: a device or vCPU asked the VM to end */
@@ -50,6 +65,10 @@ uint64_t vm_now_ns(void);
 
 int vcpus_start(struct vm *vm, struct cl_error *err);
 void vcpus_stop(struct vm *vm);
+/* Add a source to the event loop (before vm_loop runs): fn is called on
+ * the loop thread when fd has any of `events` (EPOLLIN, EPOLLET...). */
+int vm_loop_add(struct vm *vm, int fd, uint32_t events, void (*fn)(void *ctx, uint32_t events),
+		void *ctx, struct cl_error *err);
 /* The device event loop on the calling thread, until vm_stop. */
 int vm_loop(struct vm *vm, struct cl_error *err);
 

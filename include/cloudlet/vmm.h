@@ -29,6 +29,18 @@ enum vmm_exit {
 	VMM_EXIT_SIGNAL = 128,      /* + signal number: stopped by SIGINT/SIGTERM/SIGHUP */
 };
 
+/* virtio devices (virtio-mmio, described to the guest in the ACPI DSDT) */
+#define VMM_MAX_DISKS 8
+#define VMM_MAX_NETS  8
+struct vmm_disk {                   /* --disk PATH[,ro]: virtio-blk on a raw file */
+	const char *path;
+	int ro;                     /* read-only: writes fail with VIRTIO_BLK_S_IOERR */
+};
+struct vmm_net {                    /* --net tap=NAME: virtio-net on a tap */
+	const char *tap;            /* created (and removed at exit) if absent */
+	uint8_t mac[6];             /* the guest's MAC */
+};
+
 struct vmm_config {
 	const char *kernel;         /* bzImage or ELF vmlinux with a PVH note */
 	const char *initrd;         /* NULL: none */
@@ -39,6 +51,11 @@ struct vmm_config {
 	int console_in;             /* guest serial input from this fd, -1: none */
 	int console_out;            /* guest serial output to this fd, -1: discarded */
 	const char *kvm_dev;        /* NULL: /dev/kvm */
+	const struct vmm_disk *disks;   /* /dev/vda, vdb, ... in this order */
+	unsigned ndisks;                /* <= VMM_MAX_DISKS */
+	const struct vmm_net *nets;     /* eth0, eth1, ... */
+	unsigned nnets;                 /* <= VMM_MAX_NETS */
+	int rng;                        /* a virtio-rng device (entropy from getrandom) */
 };
 
 struct vmm_result {
@@ -58,6 +75,12 @@ struct vmm_result {
  * guest ran (whatever its ending), or -errno with *err when the VM could not
  * be started (bad kernel, no KVM, ...); nothing is left behind either way. */
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err);
+
+/* Pure: "PATH" or "PATH,ro" (the path is d->path, pointing into a copy
+ * the caller frees: *buf). */
+int vmm_disk_parse(const char *spec, struct vmm_disk *d, char **buf, struct cl_error *err);
+/* Pure: "tap=NAME" (NAME: 1..15 characters, no '/', no whitespace). */
+int vmm_net_parse(const char *spec, struct vmm_net *n, char **buf, struct cl_error *err);
 
 /* Pure: validate the sizes and counts of a config (mem within [VMM_MIN_MEM,
  * host_ram], 1 <= ncpus <= max_cpus). */

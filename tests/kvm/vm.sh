@@ -51,6 +51,16 @@ else
     t_fail "2 vCPUs" "exit $(rc up2)"; show up2
 fi
 
+# virtio-rng (present unless --no-rng): a virtio-mmio device from the DSDT,
+# its interrupt through an irqfd, its queue served on the event loop
+vmrun rng -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+    -c "$base -- run sh -c \"cat /sys/class/misc/hw_random/rng_current; head -c 4096 /dev/hwrng | wc -c\""
+if [ "$(rc rng)" = 0 ] && lines rng | grep -qx 'virtio_rng.0' && lines rng | grep -qx 4096; then
+    t_pass "virtio-rng: the guest's hw_random uses virtio_rng.0 and /dev/hwrng reads"
+else
+    t_fail "virtio-rng" "exit $(rc rng)"; show rng
+fi
+
 # ELF vmlinux through the PVH entry
 vmrun pvh -k "$img/vmlinux" -i "$img/initramfs.cpio.gz" -c "$base -- exit"
 if [ "$(rc pvh)" = 0 ] && has pvh 'cloudlet-ready kind=vm'; then

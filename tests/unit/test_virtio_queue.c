@@ -376,3 +376,18 @@ Test(virtq, iov_and_copies)
 	cr_assert_eq(virtq_iov(&c, true, 0, 9, iov, 4), -1, "past the writable part");
 	cr_assert_eq(virtq_iov(&c, true, 0, 8, iov, 1), -1, "too few iovecs");
 }
+
+Test(virtq, read_back_from_the_writable_part)
+{
+	desc(0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
+	desc(1, DATA + 0x100, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	desc(2, DATA + 0x200, 4, VIRTQ_DESC_F_WRITE, 0);
+	memcpy(ram + DATA, "rrrr", 4);
+	memcpy(ram + DATA + 0x100, "abcd", 4);
+	memcpy(ram + DATA + 0x200, "efgh", 4);
+	offer(0);
+	cr_assert_eq(virtq_pop(&q, &m, &c), 1);
+	char buf[8] = { 0 };
+	cr_assert_eq(virtq_read_back(&c, 2, buf, 5), 5);
+	cr_assert_str_eq(buf, "cdefg");
+}

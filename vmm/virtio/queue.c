@@ -232,10 +232,11 @@ int virtq_iov(const struct virtq_chain *c, bool write, uint64_t off, uint64_t le
 	return k;
 }
 
-static uint64_t copy(const struct virtq_chain *c, bool write, uint64_t off, void *buf,
-		     uint64_t len)
+/* part: the writable (true) or readable part; to_chain: the copy's direction */
+static uint64_t copy(const struct virtq_chain *c, bool part, bool to_chain, uint64_t off,
+		     void *buf, uint64_t len)
 {
-	unsigned first = write ? c->nread : 0, n = write ? c->nwrite : c->nread;
+	unsigned first = part ? c->nread : 0, n = part ? c->nwrite : c->nread;
 	uint64_t done = 0;
 	for (unsigned i = first; i < first + n && done < len; i++) {
 		const struct virtq_seg *s = &c->seg[i];
@@ -244,7 +245,7 @@ static uint64_t copy(const struct virtq_chain *c, bool write, uint64_t off, void
 			continue;
 		}
 		uint64_t take = s->len - off < len - done ? s->len - off : len - done;
-		if (write)
+		if (to_chain)
 			memcpy(s->host + off, (const uint8_t *)buf + done, (size_t)take);
 		else
 			memcpy((uint8_t *)buf + done, s->host + off, (size_t)take);
@@ -256,10 +257,15 @@ static uint64_t copy(const struct virtq_chain *c, bool write, uint64_t off, void
 
 uint64_t virtq_read(const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len)
 {
-	return copy(c, false, off, dst, len);
+	return copy(c, false, false, off, dst, len);
 }
 
 uint64_t virtq_write(const struct virtq_chain *c, uint64_t off, const void *src, uint64_t len)
 {
-	return copy(c, true, off, (void *)src, len);
+	return copy(c, true, true, off, (void *)src, len);
+}
+
+uint64_t virtq_read_back(const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len)
+{
+	return copy(c, true, false, off, dst, len);
 }

@@ -128,5 +128,7 @@ int virtq_iov(const struct virtq_chain *c, bool write, uint64_t off, uint64_t le
  * returns how many were copied (short at the end of the part). */
 uint64_t virtq_read(const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len);
 uint64_t virtq_write(const struct virtq_chain *c, uint64_t off, const void *src, uint64_t len);
+/* Copy bytes back out of the writable part (what a host read put there). */
+uint64_t virtq_read_back(const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len);
 
 #endif
