@@ -130,7 +130,8 @@ int crun_cg_devices_prog(uint64_t *out, size_t max, struct cl_error *err)
 static int attach_device_filter(const char *path, struct cl_error *err)
 {
 	uint64_t prog[256];
-	char log[1024] = "";
+	static char log[65536];
+	log[0] = '\0';
 	int n = crun_cg_devices_prog(prog, 256, err);
 	if (n < 0)
 		return n;
@@ -140,10 +141,15 @@ static int attach_device_filter(const char *path, struct cl_error *err)
 	a.insns = (uintptr_t)prog;
 	a.insn_cnt = (__u32)n;
 	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
 	int pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (pfd < 0 && errno != EPERM && errno != ENOSYS) {
+		/* again with the verifier's log, for the message (a log that
+		 * does not fit fails with ENOSPC, so only now) */
+		a.log_buf = (uintptr_t)log;
+		a.log_size = sizeof(log);
+		a.log_level = 1;
+		pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	}
 	if (pfd < 0) {
 		char *nl = strchr(log, '\n');
 		if (nl)

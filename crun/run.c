@@ -178,11 +178,22 @@ static void write_all(int fd, const char *buf, size_t n)
 	}
 }
 
+/* the signals a user stops a container with, forwarded once it runs */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
 /* Outcome of run_container. */
 struct outcome {
 	bool started;                /* the workload exec'd */
 	int status;                  /* the init's exit status (128+N: signal N) */
 	int err_type;                /* CT_MSG_ERROR / CT_MSG_EXEC from the container */
+	int interrupted;             /* a stop signal came before the workload ran */
 	struct cl_error cerr;
 };
 
@@ -218,6 +229,15 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 		r = cl_err_sys(err, errno, "signalfd");
 		goto out;
 	}
+	sigset_t pending, stops;
+	stop_signals(&stops);
+	if (sigpending(&pending) == 0)
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&stops, sig) && sigismember(&pending, sig)) {
+				r = cl_err(err, EINTR, "interrupted by SIG%s before the container started",
+					   sigabbrev_np(sig));
+				goto out;
+			}
 	/* the helper's child, the init, is ours once the helper exits */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
 		r = cl_err_sys(err, errno, "PR_SET_CHILD_SUBREAPER");
@@ -352,9 +372,12 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 						}
 				} else if (sig == SIGWINCH) {
 					ct_tty_resize(&tty);
+				} else if (out->started) {
+					kill(init, sig);
 				} else {
 					/* before the workload runs there is nothing to stop gently */
-					kill(init, out->started ? sig : SIGKILL);
+					out->interrupted = sig;
+					kill(init, SIGKILL);
 				}
 			}
 		}
@@ -394,6 +417,9 @@ out:
 static int outcome_result(const struct outcome *oc, struct crun_run_result *res,
 			  struct cl_error *err)
 {
+	if (oc->interrupted && !oc->started)
+		return cl_err(err, EINTR, "interrupted by SIG%s before the container started",
+			      sigabbrev_np(oc->interrupted));
 	if (oc->err_type == CT_MSG_EXEC) {
 		res->status = oc->status ? oc->status : 127;
 		return cl_err(err, oc->cerr.code, "%s", oc->cerr.msg);
@@ -511,7 +537,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	struct ct_state st;
 	struct crun_image_config ic;
 	struct image img;
-	bool handed_over = false;
+	bool handed_over = false, masked = false;
 	int r;
 
 	memset(&c, 0, sizeof(c));
@@ -542,6 +568,12 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	st.monitor = getpid();   /* in charge; a detached container's monitor takes over */
 	st.monitor_start = ct_pid_start(st.monitor);
 	snprintf(st.image, sizeof(st.image), "%s", o->image);
+	/* from here on something exists to remove: ^C must not kill us half
+	 * way; a stop signal that arrives before the container runs aborts */
+	sigset_t stops, oldmask;
+	stop_signals(&stops);
+	sigprocmask(SIG_BLOCK, &stops, &oldmask);
+	masked = true;
 	if ((r = claim_name(&c, &st, err)) < 0)
 		goto out;
 	snprintf(res->name, sizeof(res->name), "%s", c.name);
@@ -594,6 +626,14 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 out:
 	if (!handed_over)
 		teardown(&c);
+	if (masked) {
+		/* a stop signal for a container that never ran has been
+		 * answered (error); consume it rather than die of it now */
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&stops, NULL, &zero) > 0)
+			;
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	}
 	image_free(&img);
 	crun_process_free(&c.proc);
 	for (size_t i = 0; c.layers && c.layers[i]; i++)

@@ -25,7 +25,7 @@ fi
 for f in "$cl" "$img/index.json" "$rootfs/init"; do
     [ -e "$f" ] || { t_fail "ct: $f" "missing (run: make all images)"; t_end; }
 done
-tmp=$(mktemp -d /tmp/cloudlet-ct.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-ct.XXXXXX")
 state=$tmp/state
 trap 'for n in $(ls "$state/ct" 2>/dev/null); do "$cl" --root "$state" ct rm -f "$n" >/dev/null 2>&1; done; rm -rf "$tmp"' EXIT
 
@@ -159,8 +159,13 @@ else
 fi
 
 # ---- rootless ----
-run --rootless "$img" run sh -c 'id -u; cat /proc/self/uid_map'
-t_check "--rootless: a user namespace, container root = one host id" test "$rc" = 0 -a "$(sed -n 3p <<<"$out" | awk '{print $1, $3}')" = "0 1"
+# (a chroot, as in the emulated KVM host, may not create user namespaces)
+if unshare -U true 2>/dev/null; then
+    run --rootless "$img" run sh -c 'id -u; cat /proc/self/uid_map'
+    t_check "--rootless: a user namespace, container root = one host id" test "$rc" = 0 -a "$(sed -n 3p <<<"$out" | awk '{print $1, $3}')" = "0 1"
+else
+    t_skip "--rootless" "this process may not create user namespaces (chroot?)"
+fi
 
 # ---- lifecycle: detach, ps, stop, rm ----
 name=$(ct run -d "$img" serve </dev/null 2>"$tmp/err")
