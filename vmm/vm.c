@@ -288,14 +288,20 @@ static int vm_virtio_open(struct vm *vm, struct cl_error *err)
 	const struct vmm_config *cfg = vm->cfg;
 	struct vdev *d;
 	int r;
+	struct stat st[VMM_MAX_DISKS];
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		/* one file twice would be two caches of one disk: refused before
+		 * the second open (whose lock would only say "in use") */
+		if (stat(cfg->disks[i].path, &st[i]) == 0)
+			for (unsigned j = 0; j < i; j++)
+				if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino)
+					return cl_err(err, EINVAL, "--disk %s: the same file as --disk %s",
+						      cfg->disks[i].path, cfg->disks[j].path);
 		if ((r = virtio_blk_open(&d, &cfg->disks[i], i, err)) < 0)
 			return r;
 		vm->vdevs[vm->nvdevs++] = d;
-		for (unsigned j = 0; j + 1 < vm->nvdevs; j++)
-			if (virtio_blk_same(vm->vdevs[j], d))
-				return cl_err(err, EINVAL, "--disk %s: the same file as --disk %s",
-					      cfg->disks[i].path, cfg->disks[j].path);
+		/* what was opened is what counts (the path may have changed since) */
+		virtio_blk_stat(d, &st[i]);
 	}
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		if ((r = virtio_net_open(&d, &cfg->nets[i], i, err)) < 0)

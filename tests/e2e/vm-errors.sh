@@ -41,6 +41,67 @@ truncate -s 64M "$tmp/huge.initrd"
 bad "initrd does not fit" "initrd $tmp/huge.initrd: .*does not fit" -k "$img/bzImage" -i "$tmp/huge.initrd" --mem 64M
 bad "command line too long" "cmdline" -k "$img/bzImage" -c "$(head -c 3000 /dev/zero | tr '\0' a)"
 
+# virtio devices: the host side is opened before /dev/kvm too
+bad "--disk that does not exist" "--disk /nonexistent.img.*No such file" -k "$img/bzImage" --disk /nonexistent.img
+bad "--disk that is a directory" "--disk $tmp.*Is a directory" -k "$img/bzImage" --disk "$tmp"
+bad "--disk ,ro that is not a file" "--disk /dev/null: not a regular file" -k "$img/bzImage" --disk /dev/null,ro
+truncate -s 1M "$tmp/d.img"
+bad "the same disk twice" "--disk $tmp/./d.img: the same file as --disk $tmp/d.img" \
+    -k "$img/bzImage" --disk "$tmp/d.img" --disk "$tmp/./d.img"
+if command -v flock >/dev/null; then
+    flock -x "$tmp/d.img" sleep 30 &
+    lockpid=$!
+    sleep 0.3
+    bad "a disk another VM writes" "--disk $tmp/d.img: in use by another VM" -k "$img/bzImage" --disk "$tmp/d.img"
+    kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null
+fi
+bad "--disk with no path" "no path" -k "$img/bzImage" --disk ,ro
+bad "--net without tap=" "expected tap=NAME" -k "$img/bzImage" --net eth0
+bad "--net tap name too long" "1 to 15 characters" -k "$img/bzImage" --net tap=abcdefghijklmnop
+bad "the same tap twice" "tap t0 given twice" -k "$img/bzImage" --net tap=t0 --net tap=t0
+bad "--mac that is not a MAC" "--mac" -k "$img/bzImage" --net tap=t0 --mac 02:00:00:00:00
+bad "more --mac than --net" "2 MACs for 1 --net" -k "$img/bzImage" --net tap=t0 --mac 02:00:00:00:00:01 --mac 02:00:00:00:00:02
+bad "multicast --mac" "multicast" -k "$img/bzImage" --net tap=t0 --mac 03:00:00:00:00:01
+
+# a read-only file system refuses a read-write disk (a private mount namespace)
+if unshare -m true 2>/dev/null; then
+    mkdir -p "$tmp/rofs"
+    truncate -s 1M "$tmp/rofs/d.img"
+    unshare -m sh -c "mount --bind '$tmp/rofs' '$tmp/rofs' && mount -o remount,bind,ro '$tmp/rofs' &&
+        exec '$cl' vm run -k '$img/bzImage' --disk '$tmp/rofs/d.img'" </dev/null >"$tmp/rofs.out" 2>"$tmp/rofs.err"
+    r=$?
+    if [ "$r" = 1 ] && [ "$(wc -l <"$tmp/rofs.err")" = 1 ] && grep -q "d.img (read-write): Read-only file system" "$tmp/rofs.err"; then
+        t_pass "bad input: --disk on a read-only file system"
+    else
+        t_fail "bad input: --disk on a read-only file system" "exit $r: $(cat "$tmp/rofs.err")"
+    fi
+    # no /dev/net/tun: the tap cannot be made
+    unshare -m sh -c "mount -t tmpfs none /dev && exec '$cl' vm run -k '$img/bzImage' --net tap=clt0" \
+        </dev/null >"$tmp/notun.out" 2>"$tmp/notun.err"
+    r=$?
+    if [ "$r" = 1 ] && [ "$(wc -l <"$tmp/notun.err")" = 1 ] && grep -q "tap clt0: /dev/net/tun: No such file" "$tmp/notun.err"; then
+        t_pass "bad input: a tap without /dev/net/tun"
+    else
+        t_fail "bad input: a tap without /dev/net/tun" "exit $r: $(cat "$tmp/notun.err")"
+    fi
+else
+    t_skip "bad input: read-only file system, no /dev/net/tun" "cannot make a mount namespace here"
+fi
+# in a private network namespace: an interface that is not a tap is
+# refused, and the tap the VMM made for the --net before it does not survive
+if [ -e /dev/net/tun ] && unshare -n true 2>/dev/null; then
+    unshare -n sh -c "'$cl' vm run -k '$img/bzImage' --net tap=clok0 --net tap=lo; r=\$?;
+        ip link show clok0 >/dev/null 2>&1 && echo 'clok0 left behind' >&2; exit \$r" \
+        </dev/null >"$tmp/lo.out" 2>"$tmp/lo.err"
+    r=$?
+    if [ "$r" = 1 ] && [ "$(wc -l <"$tmp/lo.err")" = 1 ] && grep -q "tap lo: the interface exists and is not a tap" "$tmp/lo.err"; then
+        t_pass "bad input: --net on an interface that is not a tap; the tap made before it is gone"
+    else
+        t_fail "bad input: --net on a non-tap" "exit $r: $(cat "$tmp/lo.err")"
+    fi
+else
+    t_skip "bad input: --net on a non-tap" "no /dev/net/tun or no network namespaces here"
+fi
 
 # /dev/kvm absent: say so and point at the harness (a private mount
 # namespace hides /dev/kvm; nothing leaks out of it)

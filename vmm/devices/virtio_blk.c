@@ -173,12 +173,11 @@ static void blk_free(struct vdev *d)
 	free(b);
 }
 
-bool virtio_blk_same(const struct vdev *a, const struct vdev *b)
+void virtio_blk_stat(const struct vdev *d, struct stat *st)
 {
-	if (a->t.ops != &blk_ops || b->t.ops != &blk_ops)
-		return false;
-	const struct virtio_blk *x = (const void *)a, *y = (const void *)b;
-	return x->st_dev == y->st_dev && x->st_ino == y->st_ino;
+	const struct virtio_blk *b = (const void *)d;
+	st->st_dev = b->st_dev;
+	st->st_ino = b->st_ino;
 }
 
 int virtio_blk_open(struct vdev **out, const struct vmm_disk *disk, unsigned index,

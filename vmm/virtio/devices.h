@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "cloudlet/error.h"
 #include "cloudlet/vmm.h"
@@ -99,8 +100,8 @@ struct blk_req {
 int virtio_blk_parse(const struct virtq_chain *c, uint64_t sectors, bool ro, struct blk_req *r);
 int virtio_blk_open(struct vdev **out, const struct vmm_disk *disk, unsigned index,
 		    struct cl_error *err);
-/* Same file twice (same device and inode)? */
-bool virtio_blk_same(const struct vdev *a, const struct vdev *b);
+/* The opened file's device and inode (st_dev, st_ino of *st). */
+void virtio_blk_stat(const struct vdev *d, struct stat *st);
 
 /* ---- virtio_net.c (§5.1) ---- */
 #define VIRTIO_NET_F_CSUM       0
