@@ -165,8 +165,9 @@ const struct cli_cmd cli_ct_cmds[] = {
 	  "Foreground: stdio is passed through (or a pty with -t), SIGINT/SIGTERM go to\n"
 	  "the container, and everything is removed when it ends.\n"
 	  "Exit status: the container's (128+N if signal N ended it), 127 its command\n"
-	  "was not found, 126 it could not be executed, 1 the container could not be\n"
-	  "started, 2 usage error. --detach: 0 once it runs; `ct ps`, `ct stop`, `ct rm`." },
+	  "was not found, 126 it could not be executed, 1 a bad value or the container\n"
+	  "could not be started (nothing is left behind), 2 usage error.\n"
+	  "--detach: 0 once it runs; then `ct ps`, `ct stop`, `ct rm`." },
 	{ "ps", "", "list containers", ct_none, 0, 0, false, ct_ps, NULL,
 	  "Every container under ROOT/ct: running ones, and detached ones that ended\n"
 	  "(until `ct rm`). STATUS exited(?) means the runtime in charge died." },

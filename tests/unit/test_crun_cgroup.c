@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloudlet/crun.h"
 
@@ -192,4 +193,54 @@ Test(crun_cgroup, device_table)
 			found |= !strcmp(crun_cg_devices_allow[i], want);
 		cr_assert(found, "%s not allowed", want);
 	}
+}
+
+/* ---- a limit whose controller is missing is an error, never a silent no-limit ---- */
+
+#include "../../crun/internal.h"
+
+Test(crun_cgroup, v1_missing_controller)
+{
+	struct crun_cg_layout l;
+	struct ct_cgroup cg;
+	struct crun_limits lim = { .pids = 10 };
+	cr_assert_eq(crun_cg_layout_parse(hybrid, &l, &err), 0);
+	l.v1[CRUN_CG_PIDS][0] = '\0';
+	cr_assert_eq(ct_cgroup_v1_ops.create(&cg, &l, "x", &lim, false, &err), -ENOENT);
+	cr_assert_str_eq(err.msg, "cgroup v1: the pids controller is not mounted (needed for --pids)");
+	l.v1[CRUN_CG_DEVICES][0] = '\0';
+	struct crun_limits none = { 0 };
+	cr_assert_eq(ct_cgroup_v1_ops.create(&cg, &l, "x", &none, true, &err), -ENOENT);
+	cr_assert(strstr(err.msg, "devices controller is not mounted"), "%s", err.msg);
+}
+
+Test(crun_cgroup, v2_missing_controller)
+{
+	char dir[] = "/tmp/cloudlet-test-cg.XXXXXX", path[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("cpuset cpu io pids\n", f);
+	fclose(f);
+	struct crun_cg_layout l = { 0 };
+	strcpy(l.unified, dir);
+	struct ct_cgroup cg;
+	struct crun_limits lim = { .memory = 64 << 20, .pids = 10 };
+	int r = ct_cgroup_v2_ops.create(&cg, &l, "x", &lim, false, &err);
+	unlink(path);
+	rmdir(dir);
+	cr_assert_eq(r, -ENOENT);
+	cr_assert(strstr(err.msg, "cgroup v2: the memory controller is not available in /tmp/cloudlet-test-cg."),
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "(needed for --memory)"), "%s", err.msg);
+}
+
+Test(crun_cgroup, ops_by_version)
+{
+	cr_assert_eq(ct_cgroup_ops_for(1), &ct_cgroup_v1_ops);
+	cr_assert_eq(ct_cgroup_ops_for(2), &ct_cgroup_v2_ops);
+	cr_assert_null(ct_cgroup_ops_for(0));
+	cr_assert_eq(ct_cgroup_v1_ops.version, 1);
+	cr_assert_eq(ct_cgroup_v2_ops.version, 2);
 }
