@@ -320,3 +320,31 @@ Test(virtio_mmio, bus_ops_any_width)
 	virtio_mmio_ops.read(&t, 0x100, b, 1);
 	cr_assert_eq(b[0], 1);
 }
+
+Test(virtio_mmio, queue_taken_down_by_the_driver)
+{
+	bring_up(VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	wr(VIRTIO_MMIO_QUEUE_READY, 0);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0, "Linux's vm_del_vq reads 0 back");
+	virtio_mmio_notify(&t, 1);
+	cr_assert_eq(notifies, 0, "a queue taken down is not served");
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0, "and not set up again while the device runs");
+}
+
+static unsigned again_kicks;
+static void count_kick(void *ctx, unsigned q)
+{
+	(void)ctx;
+	(void)q;
+	again_kicks++;
+}
+
+Test(virtio_mmio, budget_requeues_through_the_kick_hook)
+{
+	t.kick = count_kick;
+	again_kicks = 0;
+	virtio_mmio_again(&t, 0);
+	cr_assert_eq(again_kicks, 1);
+}

@@ -146,16 +146,18 @@ static uint32_t blk_do(struct virtio_blk *b, const struct virtq_chain *c)
 static void blk_notify(void *dev, struct virtio_mmio *t, unsigned q)
 {
 	struct virtio_blk *b = dev;
-	int r;
-	bool pushed = false;
-	while ((r = virtq_pop(&t->q[q], t->mem, &b->chain)) > 0) {
+	int r = 0;
+	unsigned n = 0;
+	while (n < VIRTIO_BUDGET && (r = virtq_pop(&t->q[q], t->mem, &b->chain)) > 0) {
 		virtq_push(&t->q[q], b->chain.head, blk_do(b, &b->chain));
-		pushed = true;
+		n++;
 	}
-	if (pushed)
+	if (n)
 		virtio_mmio_used(t, q);
 	if (r < 0)
 		virtio_mmio_fail(t);
+	else if (n == VIRTIO_BUDGET)
+		virtio_mmio_again(t, q);
 }
 
 static const struct virtio_dev_ops blk_ops = {

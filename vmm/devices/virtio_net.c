@@ -127,9 +127,9 @@ static void net_tx(struct virtio_net *n, struct virtio_mmio *t)
 {
 	struct virtq *q = &t->q[TXQ];
 	struct virtq_chain *c = &n->chain;
-	int r;
-	bool pushed = false;
-	while ((r = virtq_pop(q, t->mem, c)) > 0) {
+	int r = 0;
+	unsigned n_done = 0;
+	while (n_done < VIRTIO_BUDGET && (r = virtq_pop(q, t->mem, c)) > 0) {
 		struct virtio_net_hdr h;
 		/* the tap gets our validated copy of the header, not the guest's
 		 * bytes, which it could change after the check */
@@ -144,12 +144,14 @@ static void net_tx(struct virtio_net *n, struct virtio_mmio *t)
 			n->tx_dropped++;
 		/* §5.1.6.2: transmitted buffers come back with nothing written */
 		virtq_push(q, c->head, 0);
-		pushed = true;
+		n_done++;
 	}
-	if (pushed)
+	if (n_done)
 		virtio_mmio_used(t, TXQ);
 	if (r < 0)
 		virtio_mmio_fail(t);
+	else if (n_done == VIRTIO_BUDGET)
+		virtio_mmio_again(t, TXQ);
 }
 
 /* ---- receive: tap -> guest, while both a frame and a buffer are there ---- */
@@ -157,8 +159,12 @@ static void net_rx(struct virtio_net *n, struct virtio_mmio *t)
 {
 	struct virtq *q = &t->q[RXQ];
 	struct virtq_chain *c = &n->chain;
-	bool pushed = false;
-	while (atomic_load(&n->tap_readable)) {
+	unsigned pushed = 0;
+	for (unsigned turn = 0; atomic_load(&n->tap_readable); turn++) {
+		if (turn == VIRTIO_BUDGET) {
+			virtio_mmio_again(t, RXQ);
+			break;
+		}
 		int r = virtq_pop(q, t->mem, c);
 		if (r < 0) {
 			virtio_mmio_fail(t);
@@ -171,7 +177,7 @@ static void net_rx(struct virtio_net *n, struct virtio_mmio *t)
 		if (k < 0) {
 			/* a buffer no frame fits in: give it back empty */
 			virtq_push(q, c->head, 0);
-			pushed = true;
+			pushed++;
 			continue;
 		}
 		ssize_t len = readv(n->tap, n->iov, k);
@@ -193,7 +199,7 @@ static void net_rx(struct virtio_net *n, struct virtio_mmio *t)
 		virtq_write(c, 0, &h, HDR_LEN);
 		uint64_t used = (uint64_t)len < c->write_len ? (uint64_t)len : c->write_len;
 		virtq_push(q, c->head, (uint32_t)used);
-		pushed = true;
+		pushed++;
 	}
 	if (pushed)
 		virtio_mmio_used(t, RXQ);

@@ -227,13 +227,15 @@ void virtio_mmio_write(struct virtio_mmio *t, uint64_t off, uint32_t val, uint32
 	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: if ((q = setup_queue(t))) set_hi(&q->used_gpa, val); break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		q = sel_queue(t);
-		if (!q || (t->status & VIRTIO_STATUS_DRIVER_OK))
+		if (!q)
 			break;
 		if (!val) {
+			/* the driver takes the queue down (Linux's vm_del_vq reads
+			 * 0 back): it is simply not served any more */
 			q->ready = false;
 			break;
 		}
-		if (q->ready)
+		if (q->ready || (t->status & VIRTIO_STATUS_DRIVER_OK))
 			break;
 		/* §3.1.1 step 7: queues are set up after FEATURES_OK */
 		if (!(t->status & VIRTIO_STATUS_FEATURES_OK)) {
@@ -263,6 +265,12 @@ void virtio_mmio_notify(struct virtio_mmio *t, unsigned q)
 	if (live(t) && q < t->ops->nqueues && t->q[q].ready && t->ops->notify)
 		t->ops->notify(t->dev, t, q);
 	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_mmio_again(struct virtio_mmio *t, unsigned q)
+{
+	if (t->kick)
+		t->kick(t->hook_ctx, q);
 }
 
 void virtio_mmio_run(struct virtio_mmio *t, void (*fn)(void *dev, struct virtio_mmio *t))

@@ -145,6 +145,11 @@ void virtio_mmio_run(struct virtio_mmio *t, void (*fn)(void *dev, struct virtio_
 /* For devices (lock held): */
 /* chains were pushed on q: interrupt the driver unless it suppressed it */
 void virtio_mmio_used(struct virtio_mmio *t, unsigned q);
+/* a device that stopped at its budget (VIRTIO_BUDGET chains per turn, so
+ * that one busy queue cannot starve the others): serve q again on the
+ * event loop's next turn */
+#define VIRTIO_BUDGET 256
+void virtio_mmio_again(struct virtio_mmio *t, unsigned q);
 /* a bad ring or chain: DEVICE_NEEDS_RESET and a configuration interrupt
  * (§2.1.2); no queue is served again until the driver resets the device */
 void virtio_mmio_fail(struct virtio_mmio *t);
