@@ -9,6 +9,8 @@ pkgs=(
     libseccomp-dev libcap-dev libjson-c-dev libarchive-dev
     # tests
     libcriterion-dev iproute2 acpica-tools
+    # tests: the libFuzzer target (clang with its fuzzer runtime)
+    clang libclang-rt-14-dev
     # images: workload packagings (initramfs, ext4, OCI layout)
     busybox-static cpio e2fsprogs jq libarchive-tools umoci
     # images: the guest kernel from Debian's source
