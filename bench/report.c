@@ -75,7 +75,7 @@ static json_object *stats(const double *v, size_t n)
 	return o;
 }
 
-int bench_boot_json(const char *path, const struct bench_vm_boot_opts *o,
+int bench_boot_json(const char *path, const char *benchmark, const struct bench_vm_boot_opts *o,
 		    const struct bench_boot_series *const *s, size_t n, struct cl_error *err)
 {
 	json_object *root = json_object_new_object(), *env = json_object_new_object();
@@ -94,15 +94,17 @@ int bench_boot_json(const char *path, const struct bench_vm_boot_opts *o,
 		}
 	if (ci)
 		fclose(ci);
-	json_object_object_add(root, "benchmark", json_object_new_string("vm-boot"));
+	json_object_object_add(root, "benchmark", json_object_new_string(benchmark));
 	json_object_object_add(root, "environment", env);
-	json_object *cfg = json_object_new_object();
-	json_object_object_add(cfg, "kernel", json_object_new_string(o->kernel));
-	json_object_object_add(cfg, "initrd", json_object_new_string(o->initrd));
-	json_object_object_add(cfg, "cpus", json_object_new_int((int)o->cpus));
-	json_object_object_add(cfg, "mem", json_object_new_string(o->mem));
-	json_object_object_add(cfg, "runs", json_object_new_int((int)o->runs));
-	json_object_object_add(root, "config", cfg);
+	if (o) {
+		json_object *cfg = json_object_new_object();
+		json_object_object_add(cfg, "kernel", json_object_new_string(o->kernel));
+		json_object_object_add(cfg, "initrd", json_object_new_string(o->initrd));
+		json_object_object_add(cfg, "cpus", json_object_new_int((int)o->cpus));
+		json_object_object_add(cfg, "mem", json_object_new_string(o->mem));
+		json_object_object_add(cfg, "runs", json_object_new_int((int)o->runs));
+		json_object_object_add(root, "config", cfg);
+	}
 	json_object *series = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object *x = json_object_new_object();
@@ -112,11 +114,37 @@ int bench_boot_json(const char *path, const struct bench_vm_boot_opts *o,
 			json_object_object_add(x, "error", json_object_new_string(s[i]->error));
 		json_object_object_add(x, "ready_ms", stats(s[i]->ready_ms, s[i]->n));
 		json_object_object_add(x, "reset_ms", stats(s[i]->reset_ms, s[i]->n));
-		json_object_object_add(x, "kvm_exits", stats(s[i]->exits, s[i]->n));
+		if (o)   /* VM boots only */
+			json_object_object_add(x, "kvm_exits", stats(s[i]->exits, s[i]->n));
 		json_object_array_add(series, x);
 	}
 	json_object_object_add(root, "series", series);
 	int r = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
 	json_object_put(root);
 	return r < 0 ? cl_err(err, EIO, "cannot write %s", path) : 0;
+}
+
+void bench_ct_table(FILE *out, const struct bench_boot_series *const *s, size_t n)
+{
+	fprintf(out, "%-10s %4s %-26s %-26s\n", "runtime", "runs", " ready marker ms",
+		" create..deleted ms");
+	fprintf(out, "%-10s %4s %-26s %-26s\n", "", "", " median (min-max)", " median (min-max)");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%-10s %4zu", s[i]->name, s[i]->n);
+		cell(out, s[i]->ready_ms, s[i]->n, "%.1f (%.1f-%.1f)");
+		cell(out, s[i]->reset_ms, s[i]->n, "%.1f (%.1f-%.1f)");
+		fprintf(out, "\n");
+		if (s[i]->failed)
+			fprintf(out, "  %zu run(s) failed; first: %s\n", s[i]->failed, s[i]->error);
+	}
+	/* cloudlet (the first series) against each reference */
+	for (size_t i = 1; i < n; i++) {
+		if (!s[0]->n || !s[i]->n)
+			continue;
+		fprintf(out, "%-15s", "ratio");
+		fprintf(out, " %-26.2f %-26.2f (%s / %s, medians)\n",
+			median(s[0]->ready_ms, s[0]->n) / median(s[i]->ready_ms, s[i]->n),
+			median(s[0]->reset_ms, s[0]->n) / median(s[i]->reset_ms, s[i]->n),
+			s[0]->name, s[i]->name);
+	}
 }

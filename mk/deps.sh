@@ -17,6 +17,8 @@ pkgs=(
     linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
     # tests/kvmhost: the emulated KVM host
     qemu-system-x86 kmod
+    # benchmarks: the reference container runtimes
+    runc crun
 )
 
 missing=()

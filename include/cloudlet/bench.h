@@ -45,9 +45,28 @@ struct bench_vm_boot_opts {
 int bench_vm_boot(const struct bench_vm_boot_opts *o, struct bench_boot_series *cl,
 		  struct bench_boot_series *qemu, struct cl_error *err);
 
+struct bench_ct_start_opts {
+	const char *cloudlet;        /* path of the cloudlet binary */
+	const char *image;           /* OCI image layout for cloudlet */
+	const char *rootfs;          /* the same tree, unpacked, for the references' bundle */
+	const char *runc, *crun;     /* NULL: absent, skipped with a note */
+	const char *workdir;         /* scratch: bundle and state (removed by the caller) */
+	unsigned runs, timeout_s;
+	void (*progress)(void *ctx, const char *line);
+	void *ctx;
+};
+
+/* Create+start+exit+delete of the workload container, N times per runtime.
+ * s[] receives up to 3 series (cloudlet, runc, crun); ready_ms is launch ->
+ * ready marker, reset_ms is launch -> the runtime's exit. */
+int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_boot_series *s,
+		   size_t *nseries, struct cl_error *err);
+
 /* Reports: a table for people, JSON with every raw sample. */
 void bench_boot_table(FILE *out, const struct bench_boot_series *const *series, size_t n);
-int bench_boot_json(const char *path, const struct bench_vm_boot_opts *o,
+void bench_ct_table(FILE *out, const struct bench_boot_series *const *series, size_t n);
+/* o: the vm-boot config, NULL for other benchmarks (then no KVM exits) */
+int bench_boot_json(const char *path, const char *benchmark, const struct bench_vm_boot_opts *o,
 		    const struct bench_boot_series *const *series, size_t n, struct cl_error *err);
 
 /* Pure helpers, exposed for tests. */

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `cloudlet bench ct-start` end to end with one run: every column present
+# and sane (positive, finite), the JSON has the raw samples. No assertion on
+# timing: that is what the benchmark itself reports.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+source tests/lib.sh
+cl=${CLOUDLET:-$root/build/cloudlet}
+tmp=$(mktemp -d /tmp/cloudlet-bench-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+[ -d build/images/oci ] || { t_fail "bench: build/images/oci" "missing (run: make images)"; t_end; }
+
+"$cl" bench ct-start --runs 1 --json "$tmp/ct.json" >"$tmp/out" 2>"$tmp/err"
+r=$?
+[ "$r" = 0 ] && t_pass "bench ct-start --runs 1 exits 0" || t_fail "bench ct-start" "exit $r: $(tail -2 "$tmp/err")"
+row=$(grep '^cloudlet ' "$tmp/out")
+if [[ $row =~ ^cloudlet\ +1\ +([0-9.]+)\ \(.*\)\ +([0-9.]+)\ \( ]] &&
+   awk -v a="${BASH_REMATCH[1]}" -v b="${BASH_REMATCH[2]}" 'BEGIN { exit !(a > 0 && b >= a) }'; then
+    t_pass "table: cloudlet's ready and total times are positive, total >= ready"
+else
+    t_fail "table row" "'$row'"
+fi
+if command -v runc >/dev/null; then
+    grep -qE '^runc +1 ' "$tmp/out" && grep -qE '^ratio .*\(cloudlet / runc, medians\)' "$tmp/out" \
+        && t_pass "runc measured alongside, with a ratio" || t_fail "runc reference" "$(cat "$tmp/out")"
+else
+    t_skip "runc reference" "runc not installed"
+fi
+if jq -e '.benchmark == "ct-start" and .series[0].vmm == "cloudlet"
+          and (.series[0].reset_ms.samples | length) == 1
+          and (.series[0].reset_ms.samples[0] > 0) and (.environment.kernel | length > 0)' \
+        "$tmp/ct.json" >/dev/null; then
+    t_pass "JSON: raw samples and environment"
+else
+    t_fail "JSON" "$(head -c 300 "$tmp/ct.json")"
+fi
+"$cl" bench ct-start --runs 0 >/dev/null 2>"$tmp/err0"
+r=$?
+[ "$r" = 1 ] && grep -q 'runs 0 is out of range' "$tmp/err0" && t_pass "bad --runs: one line, exit 1" \
+    || t_fail "bad --runs" "exit $r: $(cat "$tmp/err0")"
+t_end
