@@ -103,6 +103,9 @@ const struct cli_cmd cli_vm_cmds[] = {
 	{ "run", "", "boot a microVM with its serial console on this terminal",
 	  vm_run_opts, 0, 0, false, vm_run, NULL,
 	  "The guest's serial console is this terminal (raw mode); Ctrl-a x stops the VM.\n"
+	  "Devices are virtio-mmio, described in the guest's ACPI DSDT: --disk files are\n"
+	  "/dev/vda, vdb... (boot one with -c '... root=/dev/vda rw'), --net taps are eth0,\n"
+	  "eth1... (address them with the kernel's ip= parameter), plus virtio-rng.\n"
 	  "Exit status: 0 the guest rebooted or powered off, 10 the guest panicked,\n"
 	  "11 triple fault, 12 KVM could not run the guest, 124 --timeout expired,\n"
 	  "128+N stopped by signal N, 1 the VM could not start, 2 usage error." },
