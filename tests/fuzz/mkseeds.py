@@ -36,6 +36,21 @@ seeds = {
                               (0x3010, 16, NEXT, 3), (0x3100, 20, NEXT | WRITE, 4), (0x3301, 1, WRITE, 0)],
                              [0, 2], [(0x3000, hdr(4, 0)), (0x3010, hdr(8, 0))], feat=2),
 }
+
+
+def transport_seed():
+    """bring a virtio-blk device up through its registers, then notify queue 0
+    with the blk-read chain in RAM"""
+    W, R, N = 1, 0, 2
+    regs = [(W, 0x70, 1), (W, 0x70, 3), (W, 0x24, 1), (W, 0x20, 1), (W, 0x70, 0xb),
+            (R, 0x70, 0), (W, 0x30, 0), (R, 0x34, 0), (W, 0x38, 8), (W, 0x80, 0), (W, 0x90, 0x1000),
+            (W, 0xa0, 0x2000), (W, 0x44, 1), (W, 0x70, 0xf), (N, 0, 0), (R, 0x60, 0), (W, 0x64, 1)]
+    ops = b''.join(struct.pack('<BBI', op, off // 4, val) for op, off, val in regs)
+    body = seeds['blk-read'][:-2]
+    return ops + body + bytes([len(regs), 3, 8])
+
+
+seeds['transport-blk-read'] = transport_seed()
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seeds')
 os.makedirs(out, exist_ok=True)
 for name, data in seeds.items():

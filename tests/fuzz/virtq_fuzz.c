@@ -8,11 +8,19 @@
  * and two control bytes at its very end: the queue size (log2, 1..256)
  * and the negotiated ring features (INDIRECT_DESC, EVENT_IDX).
  * Every chain popped must lie inside RAM; the blk parser must describe
- * ranges inside the chain. Build and run: make fuzz; see tests/fuzz/README.md. */
+ * ranges inside the chain.
+ * With bit 3 of the features byte set, the input drives instead a whole
+ * virtio-blk device (on a memfd) through its virtio-mmio registers: the
+ * first 6*K bytes (K = the third byte from the end) are register accesses
+ * (op, register/4, le32 value; op bit 0 write, bit 1 a QueueNotify on the
+ * event loop side), the rest is guest RAM as above.
+ * Build and run: make fuzz; see tests/fuzz/README.md. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../vmm/virtio/devices.h"
 
@@ -30,12 +38,68 @@ static void check(int cond, const char *what)
 	}
 }
 
+static struct vdev *blk;
+static int blk_fd = -1;
+static struct guest_mem blk_mem;
+
+static void no_irq(void *ctx)
+{
+	(void)ctx;
+}
+static void no_kick(void *ctx, unsigned q)
+{
+	(void)ctx;
+	(void)q;
+}
+
+/* a virtio-blk device on a 32 KiB memfd, driven through its registers */
+static void transport(const uint8_t *ops, size_t nops)
+{
+	if (!blk) {
+		char path[64];
+		struct cl_error err;
+		blk_fd = memfd_create("virtq_fuzz", 0);
+		check(blk_fd >= 0, "memfd_create");
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", blk_fd);
+		check(ftruncate(blk_fd, 32 << 10) == 0, "ftruncate");
+		struct vmm_disk d = { path, 0 };
+		check(virtio_blk_open(&blk, &d, 0, &err) == 0, "virtio_blk_open");
+		gmem_layout(&blk_mem, ram, RAM);
+		blk->t.mem = &blk_mem;
+		blk->t.irq = no_irq;
+		blk->t.kick = no_kick;
+	}
+	virtio_mmio_write(&blk->t, VIRTIO_MMIO_STATUS, 0, 4);   /* reset between inputs */
+	for (size_t i = 0; i < nops; i++) {
+		const uint8_t *o = ops + 6 * i;
+		uint32_t val;
+		memcpy(&val, o + 2, 4);
+		uint64_t off = (uint64_t)o[1] * 4;
+		if (o[0] & 2)
+			virtio_mmio_notify(&blk->t, val & 1);
+		else if (o[0] & 1)
+			virtio_mmio_write(&blk->t, off, val, 4);
+		else
+			virtio_mmio_read(&blk->t, off, (o[0] >> 2) % 4 + 1);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 2)
+	if (size < 3)
 		return 0;
 	uint8_t lognum = data[size - 2] % 9, feat = data[size - 1];
 	size -= 2;
+	if (feat & 8) {
+		size_t nops = data[size - 1];
+		size -= 1;
+		if (6 * nops > size)
+			nops = size / 6;
+		memset(ram, 0, sizeof(ram));
+		memcpy(ram, data + 6 * nops, size - 6 * nops < RAM ? size - 6 * nops : RAM);
+		transport(data, nops);
+		return 0;
+	}
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, data, size < RAM ? size : RAM);
 
