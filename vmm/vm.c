@@ -283,6 +283,8 @@ static int vm_devices(struct vm *vm, struct cl_error *err)
 /* The host side of the virtio devices, before /dev/kvm: a missing disk or
  * a tap that cannot be made reads the same on every machine. Order: disks
  * (vda, vdb... in the guest), networks (eth0...), then the entropy device. */
+_Static_assert(VMM_MAX_DISKS + VMM_MAX_NETS + 1 <= VDEV_MAX, "virtio devices: more than GSIs");
+
 static int vm_virtio_open(struct vm *vm, struct cl_error *err)
 {
 	const struct vmm_config *cfg = vm->cfg;

@@ -12,6 +12,7 @@
 #include "devices/devices.h"
 #include "kvm.h"
 #include "mem.h"
+#include "virtio/devices.h"
 
 /* An event loop source (vm_loop_add): fn(ctx, epoll events) on the loop thread. */
 struct loop_src {
@@ -21,8 +22,6 @@ struct loop_src {
 	void *ctx;
 };
 #define VM_LOOP_MAX_SRC 64
-
-struct vdev;
 
 struct vcpu {
 	unsigned index;
@@ -43,7 +42,7 @@ struct vm {
 	struct cmos cmos;
 	struct pvpanic pvpanic;
 	struct vm_hooks hooks;
-	struct vdev *vdevs[18];      /* virtio devices, VDEV_MAX (virtio/devices.h) */
+	struct vdev *vdevs[VDEV_MAX];   /* virtio devices, in MMIO-window order */
 	unsigned nvdevs;
 	struct loop_src srcs[VM_LOOP_MAX_SRC];
 	unsigned nsrcs;
