@@ -9,7 +9,6 @@ pkgs=(
     libseccomp-dev libcap-dev libjson-c-dev libarchive-dev
     # tests
     libcriterion-dev iproute2 acpica-tools
-    clang libclang-rt-14-dev            # make fuzz (libFuzzer, tests/fuzz)
     # tests: the libFuzzer target (clang with its fuzzer runtime)
     clang libclang-rt-14-dev
     # images: workload packagings (initramfs, ext4, OCI layout)
