@@ -65,7 +65,8 @@ static void one_cloudlet(const struct bench_vm_boot_opts *o, struct bench_boot_s
 	char cpus[16], timeout[16];
 	snprintf(cpus, sizeof(cpus), "%u", o->cpus);
 	snprintf(timeout, sizeof(timeout), "%us", o->timeout_s);
-	char *argv[] = { (char *)o->cloudlet, "vm", "run", "--stats", "--cpus", cpus, "--mem",
+	/* --no-rng: QEMU microvm gets no virtio devices either (like for like) */
+	char *argv[] = { (char *)o->cloudlet, "vm", "run", "--stats", "--no-rng", "--cpus", cpus, "--mem",
 			 (char *)o->mem, "--timeout", timeout, "-k", (char *)o->kernel, "-i",
 			 (char *)o->initrd, "-c", CMDLINE, NULL };
 	struct child c;
