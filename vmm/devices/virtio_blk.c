@@ -143,21 +143,15 @@ static uint32_t blk_do(struct virtio_blk *b, const struct virtq_chain *c)
 	return (uint32_t)(written + 1);
 }
 
+static uint32_t blk_handle(void *dev, const struct virtq_chain *c)
+{
+	return blk_do(dev, c);
+}
+
 static void blk_notify(void *dev, struct virtio_mmio *t, unsigned q)
 {
 	struct virtio_blk *b = dev;
-	int r = 0;
-	unsigned n = 0;
-	while (n < VIRTIO_BUDGET && (r = virtq_pop(&t->q[q], t->mem, &b->chain)) > 0) {
-		virtq_push(&t->q[q], b->chain.head, blk_do(b, &b->chain));
-		n++;
-	}
-	if (n)
-		virtio_mmio_used(t, q);
-	if (r < 0)
-		virtio_mmio_fail(t);
-	else if (n == VIRTIO_BUDGET)
-		virtio_mmio_again(t, q);
+	virtio_mmio_serve(t, q, &b->chain, blk_handle, b);
 }
 
 static const struct virtio_dev_ops blk_ops = {

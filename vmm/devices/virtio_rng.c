@@ -39,21 +39,16 @@ static uint32_t fill(const struct virtq_chain *c)
 	return done;
 }
 
+static uint32_t rng_handle(void *dev, const struct virtq_chain *c)
+{
+	(void)dev;
+	return fill(c);
+}
+
 static void rng_notify(void *dev, struct virtio_mmio *t, unsigned q)
 {
 	struct virtio_rng *rng = dev;
-	int r = 0;
-	unsigned n = 0;
-	while (n < VIRTIO_BUDGET && (r = virtq_pop(&t->q[q], t->mem, &rng->chain)) > 0) {
-		virtq_push(&t->q[q], rng->chain.head, fill(&rng->chain));
-		n++;
-	}
-	if (n)
-		virtio_mmio_used(t, q);
-	if (r < 0)
-		virtio_mmio_fail(t);
-	else if (n == VIRTIO_BUDGET)
-		virtio_mmio_again(t, q);
+	virtio_mmio_serve(t, q, &rng->chain, rng_handle, rng);
 }
 
 static const struct virtio_dev_ops rng_ops = {

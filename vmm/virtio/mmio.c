@@ -273,6 +273,23 @@ void virtio_mmio_again(struct virtio_mmio *t, unsigned q)
 		t->kick(t->hook_ctx, q);
 }
 
+void virtio_mmio_serve(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
+		       uint32_t (*handle)(void *dev, const struct virtq_chain *c), void *dev)
+{
+	int r = 0;
+	unsigned n = 0;
+	while (n < VIRTIO_BUDGET && (r = virtq_pop(&t->q[q], t->mem, c)) > 0) {
+		virtq_push(&t->q[q], c->head, handle(dev, c));
+		n++;
+	}
+	if (n)
+		virtio_mmio_used(t, q);
+	if (r < 0)
+		virtio_mmio_fail(t);
+	else if (n == VIRTIO_BUDGET)
+		virtio_mmio_again(t, q);
+}
+
 void virtio_mmio_run(struct virtio_mmio *t, void (*fn)(void *dev, struct virtio_mmio *t))
 {
 	pthread_mutex_lock(&t->lock);

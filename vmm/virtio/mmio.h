@@ -153,6 +153,12 @@ void virtio_mmio_again(struct virtio_mmio *t, unsigned q);
 /* a bad ring or chain: DEVICE_NEEDS_RESET and a configuration interrupt
  * (§2.1.2); no queue is served again until the driver resets the device */
 void virtio_mmio_fail(struct virtio_mmio *t);
+/* Serve q as request/response devices do (blk, rng): pop each available
+ * chain into *c, let handle() answer it (returning the bytes it wrote), push
+ * it back; interrupt once, fail the device on a bad chain, and stop at the
+ * budget (then served again on the next turn). */
+void virtio_mmio_serve(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
+		       uint32_t (*handle)(void *dev, const struct virtq_chain *c), void *dev);
 static inline bool virtio_mmio_has(const struct virtio_mmio *t, unsigned bit)
 {
 	return (t->driver_features >> bit) & 1;
