@@ -10,12 +10,11 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cloudlet/clock.h"
 
 double bench_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)cl_now_ns() / 1e6;
 }
 
 int child_start(struct child *c, char *const argv[], struct cl_error *err)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "cloudlet/clock.h"
 #include "cpu/exit.h"
 #include "vm.h"
 
@@ -75,7 +76,7 @@ static void *vcpu_thread(void *arg)
 	while (!atomic_load(&vm->stopping)) {
 		uint_fast64_t zero = 0;
 		if (v->index == 0)
-			atomic_compare_exchange_strong(&vm->t_first_run_ns, &zero, vm_now_ns());
+			atomic_compare_exchange_strong(&vm->t_first_run_ns, &zero, cl_now_ns());
 		if (ioctl(v->k.fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->k.run->immediate_exit = 0;

@@ -15,6 +15,7 @@
 
 #include "boot/acpi.h"
 #include "boot/kernel.h"
+#include "cloudlet/clock.h"
 #include "cloudlet/file.h"
 #include "console.h"
 #include "cpu/cpu.h"
@@ -23,13 +24,6 @@
 #include "vm.h"
 
 #define KERNEL_MAX_BYTES (256u << 20)   /* larger than any real kernel image */
-
-uint64_t vm_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 {
@@ -389,7 +383,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	vm.t_start_ns = vm_now_ns();
+	vm.t_start_ns = cl_now_ns();
 	pthread_mutex_init(&vm.stop_lock, NULL);
 	/* SIGINT/SIGTERM/SIGHUP arrive through the loop's signalfd: block them
 	 * before any thread exists, so that every thread inherits the mask */

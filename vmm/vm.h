@@ -60,7 +60,6 @@ struct vm {
 /* Ask the VM to end (thread-safe, first caller's status wins). */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-uint64_t vm_now_ns(void);
 
 int vcpus_start(struct vm *vm, struct cl_error *err);
 void vcpus_stop(struct vm *vm);
