@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "cloudlet/net.h"
+#include "net_fixtures.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -20,24 +19,6 @@ static int cmp_u64(const void *a, const void *b)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(a, b);
-}
-
-static struct cidr C(const char *s)
-{
-	struct cl_error err = { 0 };
-	struct cidr c = { 0 };
-	cr_assert_eq(cidr_parse(s, &c, &err), 0, "%s: %s", s, err.msg);
-	return c;
-}
-
-/* A parsed block as a pointer, for arguments (a few live at once). */
-static const struct cidr *P(const char *s)
-{
-	static struct cidr ring[8];
-	static unsigned k;
-	struct cidr *c = &ring[k++ % 8];
-	*c = C(s);
-	return c;
 }
 
 Test(net_ipam, reserved_and_capacity)

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "cloudlet/net.h"
+#include "net_fixtures.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 static char state[64], file[128];
 static struct cl_error err;
@@ -42,13 +42,6 @@ static void teardown(void)
 }
 
 TestSuite(net_leases, .init = setup, .fini = teardown);
-
-static struct cidr C(const char *s)
-{
-	struct cidr c = { 0 };
-	cr_assert_eq(cidr_parse(s, &c, &err), 0, "%s: %s", s, err.msg);
-	return c;
-}
 
 static uint32_t alloc_ip(const char *cidr, const char *kind, const char *id)
 {
