@@ -29,6 +29,10 @@ static int ct_run(const struct cli_args *a, struct cl_error *err)
 
 	o.env = env->list;
 	o.nenv = env->nlist;
+	o.nets = cli_opt(a, "net")->list;
+	o.nnets = cli_opt(a, "net")->nlist;
+	o.sgs = cli_opt(a, "sg")->list;
+	o.nsgs = cli_opt(a, "sg")->nlist;
 	if ((v = cli_opt(a, "memory"))->set) {
 		if (!v->num)
 			return cl_err(err, EINVAL, "ct run: --memory %s: a limit must be at least %llu MiB",
@@ -138,6 +142,8 @@ static const struct cli_opt ct_run_opts[] = {
 	{ "tty", 't', CLI_FLAG, NULL, "allocate a pseudo-terminal", false },
 	{ "detach", 'd', CLI_FLAG, NULL, "run in the background, print the name; see `ct ps`", false },
 	{ "seccomp", 0, CLI_STR, "PROFILE", "'default' (allowlist, EPERM otherwise) or 'unconfined'", false },
+	{ "net", 0, CLI_LIST, "VPC/SUBNET", "attach a NIC (eth0, eth1...) to a VPC subnet", false },
+	{ "sg", 0, CLI_LIST, "SG", "security group of the NICs (default: the VPC's 'default')", false },
 	{ 0 },
 };
 
@@ -158,8 +164,9 @@ const struct cli_cmd cli_ct_cmds[] = {
 	  ct_run_opts, 1, -1, true, ct_run, NULL,
 	  "IMAGE is an OCI image layout directory (tag 'latest' by default) or a root\n"
 	  "filesystem directory. CMD replaces the image's Cmd; its Entrypoint stays.\n"
-	  "The container gets its own pid, mount, uts, ipc, net (lo only) and cgroup\n"
-	  "namespaces, an overlay root over the image's layers, the Docker default\n"
+	  "The container gets its own pid, mount, uts, ipc, net and cgroup namespaces\n"
+	  "(lo, plus eth0... on VPC subnets with --net),\n"
+	  "an overlay root over the image's layers, the Docker default\n"
 	  "capabilities and seccomp profile, and the limits given. Its state lives in\n"
 	  "ROOT/ct/NAME (--root, default " CRUN_DEFAULT_ROOT " for root).\n"
 	  "Foreground: stdio is passed through (or a pty with -t), SIGINT/SIGTERM go to\n"

@@ -7,6 +7,8 @@
 #include <sys/types.h>
 
 #include "cloudlet/crun.h"
+#include "cloudlet/net.h"
+#include "cloudlet/proc.h"
 
 /* ---- cgroups: one ops table per version, chosen once (cgroup.c) ---- */
 
@@ -58,6 +60,7 @@ struct ct {
 	const struct ct_cgroup_ops *cg_ops;   /* NULL: no cgroup (rootless, no limits) */
 	struct ct_cgroup cg;
 	int sock;                     /* container side of the message channel */
+	struct net_attachment *nets;  /* o->nnets of them, attached while it runs */
 };
 
 /* Messages on the channel (SOCK_SEQPACKET) between the runtime and the
@@ -122,10 +125,6 @@ int ct_state_read(const char *dir, struct ct_state *s, struct cl_error *err);
 int ct_state_create_dir(const char *root, const char *name, char **dir, struct cl_error *err);
 int ct_state_remove_dir(const char *dir, struct cl_error *err);
 char *ct_state_path(const char *root, const char *name);
-/* start time of a live pid from /proc/PID/stat, 0 if gone */
-unsigned long long ct_pid_start(pid_t pid);
-/* pid alive and still the process that had this start time */
-bool ct_pid_alive(pid_t pid, unsigned long long start);
 
 /* tty.c: the runtime's end of a container's pty */
 struct ct_tty {

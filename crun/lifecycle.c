@@ -18,7 +18,7 @@
 
 static bool in_charge_alive(const struct ct_state *s)
 {
-	return ct_pid_alive(s->monitor, s->monitor_start);
+	return cl_pid_alive(s->monitor, s->monitor_start);
 }
 
 /* the status as seen from outside: a dead monitor means it is over */
@@ -26,7 +26,7 @@ static enum crun_status effective_status(const struct ct_state *s)
 {
 	if (s->status != CRUN_STOPPED && !in_charge_alive(s))
 		return CRUN_STOPPED;
-	if (s->status == CRUN_RUNNING && !ct_pid_alive(s->pid, s->pid_start))
+	if (s->status == CRUN_RUNNING && !cl_pid_alive(s->pid, s->pid_start))
 		return CRUN_STOPPED;   /* ended; the monitor is recording it */
 	return s->status;
 }
@@ -137,7 +137,7 @@ static int signal_init(const struct ct_state *s, int sig)
 	if (pfd < 0)
 		return errno == ESRCH ? 0 : -errno;
 	int r = 0;
-	if (ct_pid_alive(s->pid, s->pid_start) &&
+	if (cl_pid_alive(s->pid, s->pid_start) &&
 	    syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		r = -errno;
 	close(pfd);
@@ -177,9 +177,9 @@ int crun_stop(const char *root, const char *name, uint64_t timeout_ms, struct cl
 		goto done;
 	}
 	long long end = now_ms() + (long long)timeout_ms;
-	while (ct_pid_alive(s.pid, s.pid_start) && now_ms() < end)
+	while (cl_pid_alive(s.pid, s.pid_start) && now_ms() < end)
 		sleep_ms(20);
-	if (ct_pid_alive(s.pid, s.pid_start) && (r = signal_init(&s, SIGKILL)) < 0) {
+	if (cl_pid_alive(s.pid, s.pid_start) && (r = signal_init(&s, SIGKILL)) < 0) {
 		r = cl_err_sys(err, -r, "kill container '%s'", name);
 		goto done;
 	}

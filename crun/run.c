@@ -188,6 +188,36 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGQUIT);
 }
 
+/* The container's NICs (VPC attachments), made in its network namespace
+ * while its init waits for GO, so the workload starts with them up; the
+ * runtime (or the monitor) holds them and detaches them when it ends. */
+static int nets_attach(struct ct *c, pid_t init, struct cl_error *err)
+{
+	char path[64], ifname[16];
+	int ns, r = 0;
+	if (!c->o->nnets)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cl_err_sys(err, errno, "the container's network namespace");
+	for (size_t i = 0; i < c->o->nnets && r == 0; i++) {
+		snprintf(ifname, sizeof(ifname), "eth%u", (unsigned)i & 0xff);
+		struct net_attach_req rq = {
+			.root = c->root, .ref = c->o->nets[i], .kind = "ct", .id = c->name,
+			.sgs = c->o->sgs, .nsgs = c->o->nsgs, .guest_ns = ns, .guest_ifname = ifname,
+		};
+		r = net_attach(&rq, &c->nets[i], err);
+	}
+	close(ns);
+	return r;
+}
+
+static void nets_detach(struct ct *c)
+{
+	for (size_t i = 0; c->nets && i < c->o->nnets; i++)
+		net_detach(c->root, &c->nets[i], NULL);
+}
+
 /* Outcome of run_container. */
 struct outcome {
 	bool started;                /* the workload exec'd */
@@ -271,9 +301,15 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 		goto out;
 	}
 	init = m.pid;
+	if ((r = nets_attach(c, init, err)) < 0) {
+		kill(init, SIGKILL);
+		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
 	st->status = CRUN_RUNNING;
 	st->pid = init;
-	st->pid_start = ct_pid_start(init);
+	st->pid_start = cl_pid_start(init);
 	struct ct_msg go = { .type = CT_MSG_GO };
 	r = state_save(c, st, err);
 	if (r == 0 && (r = ct_msg_send(sv[0], &go, -1)) < 0)
@@ -399,6 +435,7 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 		}
 	}
 out:
+	nets_detach(c);
 	ct_tty_end(&tty);
 	if (tty.master >= 0)
 		close(tty.master);
@@ -468,7 +505,7 @@ static void monitor_main(struct ct *c, struct ct_state *st, int report)
 		syscall(SYS_close_range, 3u, (unsigned)report - 1, 0u);
 	syscall(SYS_close_range, (unsigned)report + 1, ~0u, 0u);
 	st->monitor = getpid();
-	st->monitor_start = ct_pid_start(st->monitor);
+	st->monitor_start = cl_pid_start(st->monitor);
 	int r = run_container(c, st, report, &oc, &e);
 	if (!oc.started) {
 		/* it never ran: leave nothing, then say why */
@@ -552,12 +589,24 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 		return r;
 	if (o->tty && o->detach)
 		return cl_err(err, EINVAL, "a detached container cannot have a terminal (-t with --detach)");
+	if (o->nnets && (o->rootless || geteuid() != 0))
+		return cl_err(err, EPERM, "--net needs root (the VPC's links need CAP_NET_ADMIN)");
+	if (o->nsgs && !o->nnets)
+		return cl_err(err, EINVAL, "--sg without --net: security groups apply to VPC attachments");
+	if (o->nnets > 8)
+		return cl_err(err, EINVAL, "--net given %zu times: at most 8", o->nnets);
 	if (!(c.root = strdup(o->root ? o->root : crun_default_root())))
 		return cl_err(err, ENOMEM, "out of memory");
 	c.uid = geteuid();
 	c.gid = getegid();
 	c.userns = o->rootless || c.uid != 0;
 
+	if (o->nnets && !(c.nets = calloc(o->nnets, sizeof(*c.nets)))) {
+		r = cl_err(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o->nnets; i++)
+		c.nets[i].tap_fd = -1;
 	if ((r = resolve_image(&c, o->image, &ic, &img, err)) < 0)
 		goto out;
 
@@ -566,7 +615,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	st.exit_status = -1;
 	st.detached = o->detach;
 	st.monitor = getpid();   /* in charge; a detached container's monitor takes over */
-	st.monitor_start = ct_pid_start(st.monitor);
+	st.monitor_start = cl_pid_start(st.monitor);
 	snprintf(st.image, sizeof(st.image), "%s", o->image);
 	/* from here on something exists to remove: ^C must not kill us half
 	 * way; a stop signal that arrives before the container runs aborts */
@@ -644,5 +693,6 @@ out:
 	free(c.rootfs);
 	free(c.dir);
 	free(c.root);
+	free(c.nets);
 	return r;
 }

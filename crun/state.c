@@ -205,34 +205,6 @@ int ct_state_remove_dir(const char *dir, struct cl_error *err)
 
 /* ---- pids ---- */
 
-unsigned long long ct_pid_start(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* after "PID (COMM) ": state is field 3, starttime field 22 */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	if (p[1] == ' ' && p[2] == 'Z')
-		return 0;   /* a zombie has ended */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
-bool ct_pid_alive(pid_t pid, unsigned long long start)
-{
-	return pid > 0 && start && ct_pid_start(pid) == start;
-}
-
 /* ---- state.json ---- */
 
 static const char *const status_names[] = {

@@ -7,6 +7,8 @@ pkgs=(
     # build
     build-essential pkg-config linux-libc-dev
     libseccomp-dev libcap-dev libjson-c-dev libarchive-dev
+    # net/: netlink (libnl-route-3) and nftables (libnftables; nft to inspect)
+    libnl-3-dev libnl-route-3-dev libnftables-dev nftables
     # tests
     libcriterion-dev iproute2 acpica-tools
     # tests: the libFuzzer target (clang with its fuzzer runtime)

@@ -93,12 +93,13 @@ char *net_ifname(enum net_if_kind kind, const char *vpc, const char *subnet,
 	static const char *const prefix[] = {
 		[NET_IF_BRIDGE] = "clbr", [NET_IF_TAP] = "cltp",
 		[NET_IF_VETH_HOST] = "clvh", [NET_IF_VETH_PEER] = "clvc",
+		[NET_IF_NAT_HOST] = "clnh",
 	};
-	const char *p = (unsigned)kind < 4 ? prefix[kind] : "clxx";
+	const char *p = (unsigned)kind < 5 ? prefix[kind] : "clxx";
 	/* the prefix is hashed too, so a subnet's bridge and tap never share
 	 * a suffix; a bridge belongs to the subnet alone */
 	const char *parts[] = { p, vpc, subnet, owner_kind, owner_id };
-	uint64_t h = net_hash(parts, kind == NET_IF_BRIDGE ? 3 : 5);
+	uint64_t h = net_hash(parts, kind == NET_IF_BRIDGE || kind == NET_IF_NAT_HOST ? 3 : 5);
 	snprintf(out, NET_IFNAMSIZ, "%s-%010llx", p, (unsigned long long)(h >> 24));
 	return out;
 }

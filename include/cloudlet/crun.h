@@ -61,6 +61,10 @@ struct crun_run_opts {
 	bool tty;                      /* a pty on the container's stdio */
 	bool detach;                   /* run under a monitor, stdout/stderr to
 	                                  ROOT/ct/NAME/log; return once started */
+	const char *const *nets;       /* "VPC/SUBNET": eth0, eth1, ... (net_attach) */
+	size_t nnets;
+	const char *const *sgs;        /* security groups of those NICs (none: "default") */
+	size_t nsgs;
 };
 
 struct crun_run_result {

@@ -114,6 +114,7 @@ enum net_if_kind {
 	NET_IF_TAP,         /* "cltp-": a microVM's NIC */
 	NET_IF_VETH_HOST,   /* "clvh-": a container's veth, host end */
 	NET_IF_VETH_PEER,   /* "clvc-": its peer until moved into the container */
+	NET_IF_NAT_HOST,    /* "clnh-": a NAT gateway's host end ("subnet": the VPC's netns) */
 };
 char *net_ifname(enum net_if_kind kind, const char *vpc, const char *subnet,
 		 const char *owner_kind, const char *owner_id, char out[NET_IFNAMSIZ]);
@@ -186,5 +187,148 @@ int net_state_read_json(const char *path, struct json_object **out, struct cl_er
 /* Replace `path` atomically with the pretty-printed object: PATH.tmp,
  * fsync, rename, fsync the directory. Call under the record's lock. */
 int net_state_write_json(const char *path, struct json_object *obj, struct cl_error *err);
+
+/* ---- the VPC model (net/vpc_record.c: JSON; net/sg.c: rules, pure) ---- */
+
+/* A VPC is a network namespace of its own ("clvpc-<10 hex>" under
+ * /run/netns) holding one bridge per subnet with the subnet's gateway
+ * address on it, so the namespace's routing table is the VPC router, VPCs
+ * are isolated by construction and may reuse CIDRs. Guests attach by a tap
+ * (VM) or a veth (container) enslaved to the subnet's bridge. Its record
+ * is ROOT/vpc/NAME.json, changed under the flock of ROOT/vpc/NAME.lock. */
+#define NET_MTU 1500
+#define NET_SG_DEFAULT "default"   /* every VPC's; ingress from its own members */
+
+enum sg_dir { SG_INGRESS, SG_EGRESS };
+struct sg_rule {
+	enum sg_dir dir;
+	uint8_t proto;              /* IPPROTO_TCP, _UDP, _ICMP; 0: any */
+	uint16_t port_lo, port_hi;  /* tcp/udp destination ports; 0,0: any */
+	bool from_sg;               /* the peer is a member of security group `sg` */
+	char sg[NET_NAME_LEN + 1];
+	struct cidr peer;           /* else this block (0.0.0.0/0: anywhere) */
+};
+struct vpc_sg {
+	char name[NET_NAME_LEN + 1];
+	struct sg_rule *rules;
+	size_t nrules;
+};
+struct vpc_att {                    /* one guest NIC on one subnet */
+	char kind[4];               /* "vm" (tap) or "ct" (veth) */
+	char id[NET_NAME_LEN + 1];
+	char subnet[NET_NAME_LEN + 1];
+	char ifname[NET_IFNAMSIZ];  /* its port on the bridge, in the VPC namespace */
+	uint32_t ip;
+	uint8_t mac[6];
+	char (*sgs)[NET_NAME_LEN + 1];
+	size_t nsgs;
+	int pid;                    /* the process that will detach it ... */
+	unsigned long long pid_start;   /* ... while it lives (else: stale) */
+};
+struct vpc {
+	char name[NET_NAME_LEN + 1];
+	struct cidr cidr;
+	char netns[NET_IFNAMSIZ];
+	struct net_subnet *subnets;     /* names are malloc'd */
+	size_t nsubnets;
+	struct vpc_sg *sgs;
+	size_t nsgs;
+	struct vpc_att *atts;
+	size_t natts;
+	bool nat;                       /* NAT gateway enabled */
+	char uplink[NET_IFNAMSIZ];      /* its host interface */
+	uint32_t transit;               /* its /30 between host and VPC (NET_TRANSIT_POOL) */
+};
+void vpc_free(struct vpc *v);
+/* JSON <-> model; from_json checks everything (names, CIDRs inside the
+ * VPC and disjoint, attachments on known subnets and SGs) and names `what`
+ * (the file) in errors. */
+int vpc_from_json(const char *json, const char *what, struct vpc *v, struct cl_error *err);
+char *vpc_to_json(const struct vpc *v);    /* malloc'd, NULL: out of memory */
+const struct net_subnet *vpc_subnet_find(const struct vpc *v, const char *name);
+struct vpc_sg *vpc_sg_find(const struct vpc *v, const char *name);
+
+/* "VPC/NAME" -> the two names (checked). */
+int net_ref_parse(const char *ref, char vpc[NET_NAME_LEN + 1], char name[NET_NAME_LEN + 1],
+		  struct cl_error *err);
+/* One rule from the CLI's words: dir, "tcp|udp|icmp|all", port "N" or
+ * "N-M" (NULL: any; refused for icmp/all), from "CIDR" or "sg:NAME"
+ * (NULL: anywhere). */
+int sg_rule_parse(enum sg_dir dir, const char *proto, const char *port, const char *from,
+		  struct sg_rule *out, struct cl_error *err);
+/* "ingress tcp 8080 from 10.20.2.0/24" */
+char *sg_rule_format(const struct sg_rule *r, char *buf, size_t len);
+
+/* The whole nftables script of a VPC's namespace, a pure function of the
+ * record: security groups (table inet cloudlet: stateful, default deny
+ * ingress / allow egress per attachment, keyed by the attachment's address,
+ * which anti-spoofing in table bridge cloudlet binds to its port and MAC)
+ * and the NAT gateway (table ip cloudlet_nat). It replaces the previous
+ * ruleset in one transaction, so established flows never see a gap.
+ * malloc'd; NULL: out of memory. */
+char *vpc_fw_render(const struct vpc *v);
+/* The host side of the NAT gateway: masquerade of the VPC's transit
+ * address out of its uplink (table ip NAME), or its removal (v->nat false). */
+char *vpc_nat_host_render(const struct vpc *v, const char *table);
+
+/* NAT transit links: a /30 per VPC from RFC 6598's shared address space,
+ * host end .1, VPC end .2. Lowest block not in used[0..n). */
+#define NET_TRANSIT_POOL "100.64.0.0/16"
+int net_transit_pick(const uint32_t *used, size_t n, uint32_t *out);
+
+/* ---- VPC operations (net/vpc.c): kernel state + records ---- */
+
+int vpc_create(const char *root, const char *name, const char *cidr, struct cl_error *err);
+/* force: also tear down its attachments (their guests lose the network). */
+int vpc_rm(const char *root, const char *name, bool force, struct cl_error *err);
+int vpc_subnet_create(const char *root, const char *ref, const char *cidr, struct cl_error *err);
+int vpc_sg_create(const char *root, const char *ref, struct cl_error *err);
+int vpc_sg_rule_add(const char *root, const char *ref, const struct sg_rule *rule,
+		    struct cl_error *err);
+int vpc_nat_enable(const char *root, const char *name, const char *uplink, struct cl_error *err);
+int vpc_nat_disable(const char *root, const char *name, struct cl_error *err);
+/* Load one VPC (after dropping attachments whose holder died), or all. */
+int vpc_get(const char *root, const char *name, struct vpc *out, struct cl_error *err);
+int vpc_list(const char *root, char ***names, size_t *n, struct cl_error *err);
+
+/* ---- attachments (net/attach.c): what vm run / ct run call ---- */
+
+struct net_attach_req {
+	const char *root;
+	const char *ref;            /* "VPC/SUBNET" */
+	const char *kind;           /* "vm": a tap; "ct": a veth */
+	const char *id;             /* the guest's name */
+	const char *const *sgs;     /* none: the VPC's "default" group */
+	size_t nsgs;
+	int guest_ns;               /* ct: the container's netns fd */
+	const char *guest_ifname;   /* ct: "eth0", ... */
+	int holder;                 /* the pid that will detach (0: the caller) */
+};
+struct net_attachment {
+	char vpc[NET_NAME_LEN + 1];
+	char subnet[NET_NAME_LEN + 1];
+	char kind[4];
+	char id[NET_NAME_LEN + 1];
+	char ifname[NET_IFNAMSIZ];
+	uint32_t ip, gateway;
+	uint8_t prefix;
+	uint8_t mac[6];
+	unsigned mtu;
+	int tap_fd;                 /* vm: the tap, open in the VPC namespace; else -1 */
+};
+/* Lease an address, make the link (a tap the caller keeps, or a veth whose
+ * guest end is addressed, routed and up in guest_ns), apply the security
+ * groups. On failure nothing of it is left. */
+int net_attach(const struct net_attach_req *rq, struct net_attachment *out, struct cl_error *err);
+/* Undo net_attach (closes tap_fd); idempotent. */
+int net_detach(const char *root, struct net_attachment *a, struct cl_error *err);
+/* "ip=ADDR::GW:MASK::IFNAME:off" for the kernel command line
+ * (Documentation/admin-guide/nfs/nfsroot.rst). */
+char *net_kernel_ip_arg(const struct net_attachment *a, const char *ifname, char *buf, size_t len);
+
+/* Open (creating if absent) tap `name` in the calling thread's network
+ * namespace: IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, non-blocking, close-on-exec.
+ * *existed: it was there before (then closing does not remove it). */
+int net_tap_open(const char *name, int *fd, bool *existed, struct cl_error *err);
 
 #endif

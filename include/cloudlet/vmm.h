@@ -10,6 +10,7 @@
 #ifndef CLOUDLET_VMM_H
 #define CLOUDLET_VMM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cloudlet/error.h"
@@ -39,6 +40,8 @@ struct vmm_disk {                   /* --disk PATH[,ro]: virtio-blk on a raw fil
 struct vmm_net {                    /* --net tap=NAME: virtio-net on a tap */
 	const char *tap;            /* created (and removed at exit) if absent */
 	uint8_t mac[6];             /* the guest's MAC */
+	bool has_fd;                /* the tap is open already (a VPC attachment's): */
+	int fd;                     /* used through a dup, never closed by the VMM */
 };
 
 struct vmm_config {

@@ -147,8 +147,8 @@ Test(crun_state, list_sorted_and_skips_junk)
 
 Test(crun_state, pid_start)
 {
-	cr_assert_gt(ct_pid_start(getpid()), 0);
-	cr_assert(ct_pid_alive(getpid(), ct_pid_start(getpid())));
-	cr_assert_not(ct_pid_alive(getpid(), ct_pid_start(getpid()) + 1));
-	cr_assert_not(ct_pid_alive(0, 1));
+	cr_assert_gt(cl_pid_start(getpid()), 0);
+	cr_assert(cl_pid_alive(getpid(), cl_pid_start(getpid())));
+	cr_assert_not(cl_pid_alive(getpid(), cl_pid_start(getpid()) + 1));
+	cr_assert_not(cl_pid_alive(0, 1));
 }

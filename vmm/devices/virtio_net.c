@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cloudlet/net.h"
 #include "../virtio/devices.h"
 
 #define RXQ 0
@@ -305,26 +306,16 @@ int virtio_net_open(struct vdev **out, const struct vmm_net *net, unsigned index
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
 		return cl_err(err, ENOMEM, "tap %s: out of memory", name);
-	bool existed = if_nametoindex(name) != 0;
-	n->tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (n->tap < 0) {
-		r = cl_err_sys(err, errno, "tap %s: /dev/net/tun", name);
+	bool existed = true;
+	n->tap = -1;
+	/* a tap opened for us (in a VPC's namespace, net_attach) is shared:
+	 * our own descriptor, closed by us, theirs by them */
+	if (net->has_fd && (n->tap = fcntl(net->fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		r = cl_err_sys(err, errno, "tap %s", name);
 		goto fail;
 	}
-	struct ifreq ifr = { 0 };
-	memcpy(ifr.ifr_name, name, strlen(name));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(n->tap, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-		if (e == EPERM)
-			r = cl_err_sys(err, e, "tap %s: cannot %s it (needs CAP_NET_ADMIN)", name,
-				       existed ? "attach" : "create");
-		else if (e == EINVAL && existed)
-			r = cl_err(err, e, "tap %s: the interface exists and is not a tap", name);
-		else if (e == EBUSY)
-			r = cl_err(err, e, "tap %s: in use by another process", name);
-		else
-			r = cl_err_sys(err, e, "tap %s: TUNSETIFF", name);
+	if (!net->has_fd && (r = net_tap_open(name, &n->tap, &existed, err)) < 0) {
+		n->tap = -1;
 		goto fail;
 	}
 	memcpy(n->ifname, name, strlen(name));

@@ -1,0 +1,242 @@
+/* Links, addresses and routes over rtnetlink, through libnl-route-3 (a
+ * well-kept library: no hand-built netlink messages here). Every call takes
+ * a socket bound to one namespace (nl_open), so "which namespace" is never
+ * implicit. See net/internal.h. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* libnl reports NLE_* codes; the library's convention is -errno */
+static int nle_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_EXIST: return EEXIST;
+	case NLE_NODEV: case NLE_OBJ_NOTFOUND: return ENODEV;
+	case NLE_PERM: return EPERM;
+	case NLE_BUSY: return EBUSY;
+	case NLE_NOMEM: return ENOMEM;
+	case NLE_INVAL: case NLE_RANGE: return EINVAL;
+	case NLE_OPNOTSUPP: return EOPNOTSUPP;
+	case NLE_NOADDR: return EADDRNOTAVAIL;
+	default: return EIO;
+	}
+}
+
+static int nl_fail(struct cl_error *err, int nle, const char *what, const char *name)
+{
+	int e = nle_errno(nle);
+	if (e == EPERM)
+		return cl_err(err, e, "%s %s: operation not permitted (needs CAP_NET_ADMIN)", what, name);
+	return cl_err(err, e, "%s %s: %s", what, name, nl_geterror(nle));
+}
+
+int nl_open(int ns, struct nl_sock **out, struct cl_error *err)
+{
+	int saved = -1, r;
+	struct nl_sock *sk = nl_socket_alloc();
+	if (!sk)
+		return cl_err(err, ENOMEM, "netlink: out of memory");
+	/* a netlink socket belongs to the namespace it was made in */
+	if (ns >= 0 && (r = netns_enter(ns, &saved, err)) < 0) {
+		nl_socket_free(sk);
+		return r;
+	}
+	r = nl_connect(sk, NETLINK_ROUTE);
+	netns_leave(saved);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return cl_err(err, nle_errno(r), "netlink: %s", nl_geterror(r));
+	}
+	*out = sk;
+	return 0;
+}
+
+void nl_close(struct nl_sock *sk)
+{
+	if (sk)
+		nl_socket_free(sk);
+}
+
+int link_index(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l = NULL;
+	if (rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+		return 0;
+	int i = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return i;
+}
+
+int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu, struct cl_error *err)
+{
+	struct rtnl_link *l = rtnl_link_bridge_alloc();
+	if (!l)
+		return cl_err(err, ENOMEM, "bridge %s: out of memory", name);
+	rtnl_link_set_name(l, name);
+	if (mtu)
+		rtnl_link_set_mtu(l, mtu);
+	int r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	return r < 0 ? nl_fail(err, r, "bridge", name) : 0;
+}
+
+int link_veth_add(struct nl_sock *sk, const char *name, const char *peer, int peer_ns,
+		  const uint8_t *peer_mac, unsigned mtu, struct cl_error *err)
+{
+	struct rtnl_link *l = rtnl_link_veth_alloc();
+	if (!l)
+		return cl_err(err, ENOMEM, "veth %s: out of memory", name);
+	struct rtnl_link *p = rtnl_link_veth_get_peer(l);
+	struct nl_addr *mac = NULL;
+	int r = -NLE_NOMEM;
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_name(p, peer);
+	if (mtu) {
+		rtnl_link_set_mtu(l, mtu);
+		rtnl_link_set_mtu(p, mtu);
+	}
+	if (peer_ns >= 0)
+		rtnl_link_set_ns_fd(p, peer_ns);
+	if (peer_mac) {
+		if (!(mac = nl_addr_build(AF_LLC, peer_mac, 6)))
+			goto out;
+		rtnl_link_set_addr(p, mac);
+	}
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	nl_addr_put(mac);
+	rtnl_link_put(p);
+	rtnl_link_veth_release(l);
+	return r < 0 ? nl_fail(err, r, "veth", name) : 0;
+}
+
+/* change one link: fill `ch` through set(), then RTM_NEWLINK on it */
+static int link_change(struct nl_sock *sk, const char *name, const char *what,
+		       void (*set)(struct rtnl_link *ch, const void *arg), const void *arg,
+		       struct cl_error *err)
+{
+	struct rtnl_link *l = NULL, *ch;
+	int r = rtnl_link_get_kernel(sk, 0, name, &l);
+	if (r < 0)
+		return nl_fail(err, r, what, name);
+	if (!(ch = rtnl_link_alloc())) {
+		rtnl_link_put(l);
+		return cl_err(err, ENOMEM, "%s %s: out of memory", what, name);
+	}
+	set(ch, arg);
+	r = rtnl_link_change(sk, l, ch, 0);
+	rtnl_link_put(ch);
+	rtnl_link_put(l);
+	return r < 0 ? nl_fail(err, r, what, name) : 0;
+}
+
+static void set_master(struct rtnl_link *ch, const void *arg)
+{
+	rtnl_link_set_master(ch, *(const int *)arg);
+}
+
+int link_set_master(struct nl_sock *sk, const char *name, const char *master,
+		    struct cl_error *err)
+{
+	int idx = 0;
+	if (master && !(idx = link_index(sk, master)))
+		return cl_err(err, ENODEV, "bridge %s: no such link", master);
+	return link_change(sk, name, "enslave", set_master, &idx, err);
+}
+
+static void set_up(struct rtnl_link *ch, const void *arg)
+{
+	unsigned mtu = *(const unsigned *)arg;
+	rtnl_link_set_flags(ch, IFF_UP);
+	if (mtu)
+		rtnl_link_set_mtu(ch, mtu);
+}
+
+int link_set_up(struct nl_sock *sk, const char *name, unsigned mtu, struct cl_error *err)
+{
+	return link_change(sk, name, "set up", set_up, &mtu, err);
+}
+
+int link_del(struct nl_sock *sk, const char *name, struct cl_error *err)
+{
+	struct rtnl_link *l = NULL;
+	if (rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+		return 0;
+	int r = rtnl_link_delete(sk, l);
+	rtnl_link_put(l);
+	/* gone meanwhile (a veth whose peer's namespace died) is done too */
+	return r < 0 && nle_errno(r) != ENODEV ? nl_fail(err, r, "delete link", name) : 0;
+}
+
+static struct nl_addr *ip4_addr(uint32_t ip, uint8_t prefix)
+{
+	uint32_t be = htonl(ip);
+	struct nl_addr *a = nl_addr_build(AF_INET, &be, 4);
+	if (a)
+		nl_addr_set_prefixlen(a, prefix);
+	return a;
+}
+
+int addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix,
+	     struct cl_error *err)
+{
+	char buf[IP4_STR_MAX];
+	int idx = link_index(sk, ifname), r;
+	if (!idx)
+		return cl_err(err, ENODEV, "address on %s: no such link", ifname);
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = ip4_addr(ip, prefix);
+	if (!a || !local) {
+		r = cl_err(err, ENOMEM, "address: out of memory");
+		goto out;
+	}
+	rtnl_addr_set_ifindex(a, idx);
+	rtnl_addr_set_local(a, local);
+	rtnl_addr_set_prefixlen(a, prefix);
+	if ((r = rtnl_addr_add(sk, a, 0)) < 0)
+		r = nl_fail(err, r, "address", ip4_format(ip, buf));
+out:
+	nl_addr_put(local);
+	if (a)
+		rtnl_addr_put(a);
+	return r;
+}
+
+int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
+	      struct cl_error *err)
+{
+	char buf[IP4_STR_MAX];
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *d = ip4_addr(dst, prefix), *g = ip4_addr(gw, 32);
+	int r;
+	if (!rt || !nh || !d || !g) {
+		r = cl_err(err, ENOMEM, "route: out of memory");
+		goto out;
+	}
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_dst(rt, d);
+	rtnl_route_nh_set_gateway(nh, g);
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL;   /* the route owns it now */
+	if ((r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		r = nl_fail(err, r, "route via", ip4_format(gw, buf));
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	if (rt)
+		rtnl_route_put(rt);
+	return r;
+}
