@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cloudlet/crun.h"
 #include "cloudlet/net.h"
 #include "cloudlet/vmm.h"
 
@@ -53,12 +54,20 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 		.console_in = 0,
 		.console_out = 1,
 		.rng = !cli_flag(a, "no-rng"),
+		.root = a->root ? a->root : crun_default_root(),
+		.name = cli_str(a, "name", NULL),
+		.sgs = cli_opt(a, "sg")->list,
+		.nsgs = (unsigned)cli_opt(a, "sg")->nlist,
 	};
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	struct vmm_net nets[VMM_MAX_NETS];
 	char *bufs[VMM_MAX_DISKS + VMM_MAX_NETS] = { 0 };
 	struct vmm_result res;
 	int r = vm_devices_parse(a, &c, disks, nets, bufs, err);
+	if (r == 0 && c.name)
+		r = net_name_check("--name", c.name, err);
+	if (r == 0 && c.nsgs && !c.nnets)
+		r = cl_err(err, EINVAL, "--sg without --net VPC/SUBNET");
 	if (r == 0)
 		r = vmm_run(&c, &res, err);
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
@@ -92,7 +101,9 @@ static const struct cli_opt vm_run_opts[] = {
 	{ "cpus", 0, CLI_UINT, "N", "vCPUs (default 1)", false },
 	{ "timeout", 0, CLI_DURATION, "DURATION", "stop the guest after DURATION (e.g. 60s); exit 124", false },
 	{ "disk", 0, CLI_LIST, "PATH[,ro]", "virtio-blk disk on a raw file: /dev/vda, vdb... in order", false },
-	{ "net", 0, CLI_LIST, "tap=NAME", "virtio-net on tap NAME (created, and removed at exit, if absent): eth0, eth1...", false },
+	{ "net", 0, CLI_LIST, "tap=NAME|VPC/SUBNET", "virtio-net on tap NAME (created, and removed at exit, if absent) or on a VPC subnet: eth0, eth1...", false },
+	{ "sg", 0, CLI_LIST, "SG", "security group of the VPC NICs (default: the VPC's 'default')", false },
+	{ "name", 0, CLI_STR, "NAME", "the VM's name on its VPC attachments (default: vm-PID)", false },
 	{ "mac", 0, CLI_LIST, "MAC", "the guest MAC of the matching --net (default: derived from the tap name)", false },
 	{ "no-rng", 0, CLI_FLAG, NULL, "no virtio-rng entropy device (present by default)", false },
 	{ "stats", 0, CLI_FLAG, NULL, "print exit counts and start-up time on stderr", false },
@@ -105,7 +116,8 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  "The guest's serial console is this terminal (raw mode); Ctrl-a x stops the VM.\n"
 	  "Devices are virtio-mmio, described in the guest's ACPI DSDT: --disk files are\n"
 	  "/dev/vda, vdb... (boot one with -c '... root=/dev/vda rw'), --net taps are eth0,\n"
-	  "eth1... (address them with the kernel's ip= parameter), plus virtio-rng.\n"
+	  "eth1... (address them with the kernel's ip= parameter; a VPC NIC gets its\n"
+	  "leased address that way, added to the command line), plus virtio-rng.\n"
 	  "Exit status: 0 the guest rebooted or powered off, 10 the guest panicked,\n"
 	  "11 triple fault, 12 KVM could not run the guest, 124 --timeout expired,\n"
 	  "128+N stopped by signal N, 1 the VM could not start, 2 usage error." },

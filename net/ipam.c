@@ -124,10 +124,17 @@ static int cmp_u32(const void *a, const void *b)
 
 int ipam_pick(const struct cidr *c, const uint32_t *used, size_t n, uint32_t *out)
 {
+	return ipam_pick_from(c, used, n, 0, out);
+}
+
+int ipam_pick_from(const struct cidr *c, const uint32_t *used, size_t n, uint32_t from,
+		   uint32_t *out)
+{
 	if (c->prefix > NET_SUBNET_MAX_PREFIX)
 		return -EINVAL;
 	/* uint64_t: a /0's last guest is 255.255.255.254, and cand may pass it */
-	uint64_t cand = (uint64_t)ipam_gateway(c) + 1, last = cidr_last_host(c);
+	uint64_t first = (uint64_t)ipam_gateway(c) + 1, last = cidr_last_host(c);
+	uint64_t cand = from > first && from <= last ? from : first;
 	uint32_t *s = NULL;
 	if (n) {
 		s = malloc(n * sizeof(*s));
@@ -147,7 +154,8 @@ int ipam_pick(const struct cidr *c, const uint32_t *used, size_t n, uint32_t *ou
 	}
 	free(s);
 	if (cand > last)
-		return -ENOSPC;
+		/* nothing free above `from`: wrap around to the lowest free */
+		return cand == first ? -ENOSPC : ipam_pick_from(c, used, n, 0, out);
 	*out = (uint32_t)cand;
 	return 0;
 }
@@ -158,6 +166,7 @@ struct lease_file {
 	char path[PATH_MAX];
 	bool exists;
 	struct cidr cidr;           /* of the file, when it exists */
+	uint32_t last;              /* the address leased most recently (0: none) */
 	struct lease *v;
 	size_t n;
 };
@@ -346,6 +355,14 @@ static int lf_load(struct lease_file *lf, const char *vpc, const char *subnet,
 			   lf->cidr.prefix);
 		goto out;
 	}
+	/* optional: files written before it existed have none */
+	struct json_object *lastv;
+	if (json_object_object_get_ex(root, "last", &lastv) &&
+	    (!json_object_is_type(lastv, json_type_string) ||
+	     ip4_parse(json_object_get_string(lastv), &lf->last, err) < 0)) {
+		r = corrupt(err, path, "last");
+		goto out;
+	}
 	if (!(arr = field(root, "leases", json_type_array, path, "", &r, err)))
 		goto out;
 	size_t n = json_object_array_length(arr);
@@ -407,6 +424,8 @@ static int lf_store(const struct lease_file *lf, const char *vpc, const char *su
 		r = add_str(root, "cidr", cidr_format(&lf->cidr, b));
 	if (r == 0)
 		r = add_str(root, "gateway", ip4_format(ipam_gateway(&lf->cidr), ip));
+	if (r == 0 && lf->last)
+		r = add_str(root, "last", ip4_format(lf->last, ip));
 	for (size_t i = 0; r == 0 && i < lf->n; i++) {
 		const struct lease *l = &lf->v[i];
 		struct json_object *o = json_object_new_object(), *t = NULL;
@@ -503,7 +522,10 @@ int ipam_allocate(const char *state, const char *vpc, const char *subnet,
 	}
 	for (size_t i = 0; i < lf.n; i++)
 		used[i] = lf.v[i].ip;
-	r = ipam_pick(c, used, lf.n, &l.ip);
+	/* round robin from the last address leased, as CNI's host-local IPAM
+	 * does: an address just released is not handed out again at once,
+	 * while its old owner's MAC may still sit in its peers' ARP caches */
+	r = ipam_pick_from(c, used, lf.n, lf.last ? lf.last + 1 : 0, &l.ip);
 	free(used);
 	if (r == -ENOSPC) {
 		uint64_t cap = ipam_capacity(c);
@@ -531,6 +553,7 @@ int ipam_allocate(const char *state, const char *vpc, const char *subnet,
 	}
 	lf.v = nv;
 	lf.v[lf.n++] = l;
+	lf.last = l.ip;
 	qsort(lf.v, lf.n, sizeof(*lf.v), cmp_ip);
 	if ((r = lf_store(&lf, vpc, subnet, err)) < 0)
 		goto out;

@@ -96,8 +96,12 @@ int vpc_tx_begin(struct vpc_tx *tx, const char *root, const char *name, struct c
 	memset(tx, 0, sizeof(*tx));
 	tx->root = root;
 	tx->lock = tx->ns = -1;
-	if ((r = vpc_paths(root, name, tx->path, lock, err)) < 0 ||
-	    (r = net_state_lock(lock, &tx->lock, err)) < 0)
+	if ((r = vpc_paths(root, name, tx->path, lock, err)) < 0)
+		return r;
+	/* no lock file for a VPC that does not exist (and is then made) */
+	if (access(tx->path, F_OK) < 0 && errno == ENOENT)
+		return cl_err(err, ENOENT, "vpc %s: no such VPC", name);
+	if ((r = net_state_lock(lock, &tx->lock, err)) < 0)
 		return r;
 	if ((r = vpc_record_read(tx->path, name, &tx->v, err)) < 0 ||
 	    (r = netns_open(tx->v.netns, &tx->ns, err)) < 0 || (r = nl_open(tx->ns, &tx->sk, err)) < 0) {

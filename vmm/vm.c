@@ -83,13 +83,19 @@ int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned m
 		return cl_err(err, EINVAL, "%u networks: at most %d", cfg->nnets, VMM_MAX_NETS);
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		const struct vmm_net *n = &cfg->nets[i];
+		if (n->vpc) {
+			for (unsigned j = 0; j < i; j++)
+				if (cfg->nets[j].vpc && !strcmp(cfg->nets[j].vpc, n->vpc))
+					return cl_err(err, EINVAL, "--net %s given twice", n->vpc);
+			continue;
+		}
 		if (!n->tap || !*n->tap || strlen(n->tap) >= 16)
 			return cl_err(err, EINVAL, "--net: tap name '%s' is not 1..15 characters",
 				      n->tap ? n->tap : "");
 		if (n->mac[0] & 1)
 			return cl_err(err, EINVAL, "--net tap=%s: MAC is multicast", n->tap);
 		for (unsigned j = 0; j < i; j++) {
-			if (!strcmp(cfg->nets[j].tap, n->tap))
+			if (cfg->nets[j].tap && !strcmp(cfg->nets[j].tap, n->tap))
 				return cl_err(err, EINVAL, "--net: tap %s given twice", n->tap);
 			static const uint8_t zero[6];
 			if (memcmp(n->mac, zero, 6) && !memcmp(cfg->nets[j].mac, n->mac, 6))
@@ -128,8 +134,17 @@ int vmm_net_parse(const char *spec, struct vmm_net *n, char **buf, struct cl_err
 {
 	*buf = NULL;
 	memset(n, 0, sizeof(*n));
+	if (strncmp(spec, "tap=", 4) && strchr(spec, '/')) {
+		char vpc[NET_NAME_LEN + 1], sub[NET_NAME_LEN + 1];
+		if (net_ref_parse(spec, vpc, sub, err) < 0)
+			return cl_err_wrap(err, "--net");
+		if (!(*buf = strdup(spec)))
+			return cl_err(err, ENOMEM, "out of memory");
+		n->vpc = *buf;
+		return 0;
+	}
 	if (strncmp(spec, "tap=", 4))
-		return cl_err(err, EINVAL, "--net '%s': expected tap=NAME", spec);
+		return cl_err(err, EINVAL, "--net '%s': expected tap=NAME or VPC/SUBNET", spec);
 	const char *name = spec + 4;
 	size_t len = strlen(name);
 	if (len == 0 || len > 15)
@@ -185,9 +200,13 @@ static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *k
 		       struct cl_error *err)
 {
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE;
-	if (strlen(cmdline) > ki->cmdline_max)
-		return cl_err(err, E2BIG, "--cmdline is %zu bytes, the kernel accepts at most %u",
-			      strlen(cmdline), ki->cmdline_max);
+	/* room for the " ip=..." a VPC NIC adds (net_kernel_ip_arg: at most 70) */
+	size_t extra = 0;
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		extra = cfg->nets[i].vpc ? 72 : extra;
+	if (strlen(cmdline) + extra > ki->cmdline_max)
+		return cl_err(err, E2BIG, "--cmdline is %zu bytes%s, the kernel accepts at most %u",
+			      strlen(cmdline), extra ? " (and a VPC NIC adds up to 72)" : "", ki->cmdline_max);
 	/* placement is pure arithmetic on the layout: no memory needed yet */
 	struct guest_mem layout;
 	gmem_layout(&layout, NULL, cfg->mem_size);
@@ -212,7 +231,7 @@ static int vm_boot_setup(struct vm *vm, const uint8_t *img, size_t len,
 			 const struct kernel_info *ki, struct cl_error *err)
 {
 	const struct vmm_config *cfg = vm->cfg;
-	struct boot_setup bs = { .cmdline = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE };
+	struct boot_setup bs = { .cmdline = vm->cmdline };
 	int r;
 
 	if ((r = kernel_load(img, len, ki, &vm->mem, err)) < 0)
@@ -300,7 +319,7 @@ static int vm_virtio_open(struct vm *vm, struct cl_error *err)
 		virtio_blk_stat(d, &st[i]);
 	}
 	for (unsigned i = 0; i < cfg->nnets; i++) {
-		if ((r = virtio_net_open(&d, &cfg->nets[i], i, err)) < 0)
+		if ((r = virtio_net_open(&d, &vm->nets[i], i, err)) < 0)
 			return r;
 		vm->vdevs[vm->nvdevs++] = d;
 	}
@@ -405,7 +424,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		cl_err_wrap(err, "kernel %s", cfg->kernel);
 		goto out;
 	}
-	if ((r = vm_precheck(cfg, &ki, err)) < 0 || (r = vm_virtio_open(&vm, err)) < 0)
+	if ((r = vm_precheck(cfg, &ki, err)) < 0 || (r = vm_nets_attach(&vm, err)) < 0 ||
+	    (r = vm_virtio_open(&vm, err)) < 0)
 		goto out;
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm.stop_fd < 0) {
@@ -455,6 +475,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 out:
 	free(img);
 	vm_teardown(&vm);
+	vm_nets_detach(&vm);
 	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "bus.h"
+#include "cloudlet/net.h"
 #include "cloudlet/vmm.h"
 #include "devices/devices.h"
 #include "kvm.h"
@@ -55,7 +56,15 @@ struct vm {
 	char reason[256];
 	uint64_t t_start_ns;
 	atomic_uint_fast64_t t_first_run_ns;
+	struct vmm_net nets[VMM_MAX_NETS];           /* cfg->nets, VPC ones attached */
+	struct net_attachment atts[VMM_MAX_NETS];    /* those attachments */
+	char *cmdline;                               /* cfg's, plus ip= for a VPC NIC */
 };
+
+/* netattach.c: attach cfg's `--net VPC/SUBNET` NICs (vm->nets, vm->cmdline
+ * are then what to boot with); detach undoes it on every path. */
+int vm_nets_attach(struct vm *vm, struct cl_error *err);
+void vm_nets_detach(struct vm *vm);
 
 /* Ask the VM to end (thread-safe, first caller's status wins). */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)

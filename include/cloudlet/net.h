@@ -131,6 +131,10 @@ uint64_t ipam_capacity(const struct cidr *c);     /* 0 for /31 and /32 */
  * and addresses outside the guest range are ignored). 0 and *out, or
  * -ENOSPC (full), -EINVAL (prefix > 30), -ENOMEM. */
 int ipam_pick(const struct cidr *c, const uint32_t *used, size_t n, uint32_t *out);
+/* The lowest free guest address at or above `from`, wrapping around to the
+ * lowest free one (from outside the guest range: ipam_pick). */
+int ipam_pick_from(const struct cidr *c, const uint32_t *used, size_t n, uint32_t from,
+		   uint32_t *out);
 
 /* ---- IPAM, persistent ---- */
 
@@ -155,7 +159,8 @@ struct lease {
  * address, duplicate ip/owner, other cidr) is an error naming the file;
  * nothing is ever silently dropped. */
 
-/* Lease the lowest free address of subnet (VPC vpc, block c) to the owner.
+/* Lease the next free address of subnet (VPC vpc, block c) to the owner,
+ * round robin after the last one leased ("last" in the file).
  * Idempotent: an owner that already holds a lease here gets it back, so an
  * attach retried after a crash does not leak an address. The MAC is
  * net_mac(..., salt 0), or the next salt that no other lease here uses.

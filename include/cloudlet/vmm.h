@@ -37,8 +37,9 @@ struct vmm_disk {                   /* --disk PATH[,ro]: virtio-blk on a raw fil
 	const char *path;
 	int ro;                     /* read-only: writes fail with VIRTIO_BLK_S_IOERR */
 };
-struct vmm_net {                    /* --net tap=NAME: virtio-net on a tap */
+struct vmm_net {                    /* --net tap=NAME | VPC/SUBNET: virtio-net on a tap */
 	const char *tap;            /* created (and removed at exit) if absent */
+	const char *vpc;            /* else "VPC/SUBNET": a tap of the VPC (net_attach) */
 	uint8_t mac[6];             /* the guest's MAC */
 	bool has_fd;                /* the tap is open already (a VPC attachment's): */
 	int fd;                     /* used through a dup, never closed by the VMM */
@@ -59,6 +60,10 @@ struct vmm_config {
 	const struct vmm_net *nets;     /* eth0, eth1, ... */
 	unsigned nnets;                 /* <= VMM_MAX_NETS */
 	int rng;                        /* a virtio-rng device (entropy from getrandom) */
+	const char *root;               /* state directory (VPC records, leases) */
+	const char *name;               /* the VM's name on its VPC attachments (NULL: vm-PID) */
+	const char *const *sgs;         /* security groups of its VPC NICs (none: "default") */
+	unsigned nsgs;
 };
 
 struct vmm_result {
@@ -82,7 +87,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 /* Pure: "PATH" or "PATH,ro" (the path is d->path, pointing into a copy
  * the caller frees: *buf). */
 int vmm_disk_parse(const char *spec, struct vmm_disk *d, char **buf, struct cl_error *err);
-/* Pure: "tap=NAME" (NAME: 1..15 characters, no '/', no whitespace). */
+/* Pure: "tap=NAME" (NAME: 1..15 characters, no '/', no whitespace) or
+ * "VPC/SUBNET". */
 int vmm_net_parse(const char *spec, struct vmm_net *n, char **buf, struct cl_error *err);
 
 /* Pure: validate the sizes and counts of a config (mem within [VMM_MIN_MEM,
