@@ -134,7 +134,7 @@ int ipam_pick_from(const struct cidr *c, const uint32_t *used, size_t n, uint32_
 		return -EINVAL;
 	/* uint64_t: a /0's last guest is 255.255.255.254, and cand may pass it */
 	uint64_t first = (uint64_t)ipam_gateway(c) + 1, last = cidr_last_host(c);
-	uint64_t cand = from > first && from <= last ? from : first;
+	uint64_t cand = from > first && from <= last ? from : first, start = cand;
 	uint32_t *s = NULL;
 	if (n) {
 		s = malloc(n * sizeof(*s));
@@ -155,7 +155,7 @@ int ipam_pick_from(const struct cidr *c, const uint32_t *used, size_t n, uint32_
 	free(s);
 	if (cand > last)
 		/* nothing free above `from`: wrap around to the lowest free */
-		return cand == first ? -ENOSPC : ipam_pick_from(c, used, n, 0, out);
+		return start == first ? -ENOSPC : ipam_pick_from(c, used, n, 0, out);
 	*out = (uint32_t)cand;
 	return 0;
 }

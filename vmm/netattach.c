@@ -50,10 +50,19 @@ int vm_nets_attach(struct vm *vm, struct cl_error *err)
 			continue;
 		ip_given = true;
 		net_kernel_ip_arg(&vm->atts[i], eth, arg, sizeof(arg));
-		char *c = malloc(strlen(vm->cmdline) + strlen(arg) + 2);
+		char *c = malloc(strlen(vm->cmdline) + strlen(arg) + 3);
 		if (!c)
 			return cl_err(err, ENOMEM, "out of memory");
-		sprintf(c, "%s %s", vm->cmdline, arg);
+		/* before "--": what follows it is init's, not the kernel's
+		 * (Documentation/admin-guide/kernel-parameters.rst) */
+		char *dash = !strncmp(vm->cmdline, "-- ", 3) ? vm->cmdline : strstr(vm->cmdline, " -- ");
+		if (dash)
+			sprintf(c, "%.*s %s%s", (int)(dash - vm->cmdline), vm->cmdline, arg,
+				dash == vm->cmdline ? " -- " : "");
+		else
+			sprintf(c, "%s %s", vm->cmdline, arg);
+		if (dash)
+			strcat(c, dash == vm->cmdline ? dash + 3 : dash);
 		free(vm->cmdline);
 		vm->cmdline = c;
 	}
