@@ -1,5 +1,5 @@
-/* bench/ internals: timed child processes, the VMMs' command lines, and a
- * QMP client. */
+/* bench/ internals: timed child processes, the VMMs' command lines, a
+ * network namespace of the bench's own, and a QMP client. */
 #ifndef BENCH_INTERNAL_H
 #define BENCH_INTERNAL_H
 
@@ -57,6 +57,12 @@ void argv_words(struct argv *a, ...) __attribute__((sentinel));
 struct bench_vm_opts;
 void argv_cloudlet(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
 void argv_qemu(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
+
+/* A network namespace of the bench's own holding a persistent tap with
+ * host_cidr ("10.99.0.1/30") on it, up, and lo up. Made by unshare(2) and
+ * left at once: only the returned fd (and the children started in it)
+ * keep it, so it and its tap vanish with them, however the bench ends. */
+int netns_with_tap(const char *tap, const char *host_cidr, int *netns, struct cl_error *err);
 
 /* QMP (QEMU Machine Protocol, docs/interop/qmp-spec.rst): one JSON object
  * per line, a greeting, then commands answered by return/error, with

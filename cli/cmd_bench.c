@@ -117,6 +117,32 @@ static int bench_vm_boot_cmd(const struct cli_args *a, struct cl_error *err)
 			 r, &o, &cl, &qemu, NULL, 0, err);
 }
 
+static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series cl, qemu;   /* large: not on the stack */
+	char self[4096];
+	struct bench_vm_io_opts o = {
+		.disk = cli_str(a, "disk", "build/images/rootfs.ext4"),
+		.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf"),
+		.seconds = uint_opt(a, "seconds", 5),
+		.rr_count = uint_opt(a, "rr-count", 1000),
+	};
+	int r = self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	vm_opts(a, self, 3, 300, &o.vm);
+	fprintf(stderr, "vm-io: %u round(s), %u vCPU, %s, %u s per throughput/disk test, %u round trips%s\n",
+		o.vm.runs, o.vm.cpus, o.vm.mem, o.seconds, o.rr_count,
+		o.vm.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
+	r = bench_vm_io(&o, &cl, &qemu, err);
+	const struct bench_param extra[] = {
+		{ "disk", o.disk, 0 }, { "seconds", NULL, o.seconds }, { "rr_count", NULL, o.rr_count },
+	};
+	return vm_finish(a, &bench_vm_io_kind,
+			 "TCP over a tap (guest clperf <-> host clperf), O_DIRECT 4 KiB random reads of a virtio disk",
+			 r, &o.vm, &cl, &qemu, extra, 3, err);
+}
+
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct bench_series s[3];   /* large: not on the stack */
@@ -175,7 +201,7 @@ static const struct cli_opt bench_opts[] = {
 };
 
 /* The options vm_opts() reads, besides --runs and --timeout (whose
- * defaults differ), in every VM benchmark's table. */
+ * defaults differ), in both VM benchmarks' tables. */
 #define VM_OPTS \
 	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false }, \
 	{ "kernel", 'k', CLI_STR, "PATH", "guest kernel (default build/images/bzImage)", false }, \
@@ -191,6 +217,17 @@ static const struct cli_opt vm_boot_opts[] = {
 	{ 0 },
 };
 
+static const struct cli_opt vm_io_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "rounds, each one VM per VMM (default 3)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per VM (default 300s)", false },
+	VM_OPTS,
+	{ "disk", 0, CLI_STR, "PATH", "disk read at random, attached read-only (default build/images/rootfs.ext4)", false },
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf (default build/images/rootfs/bin/clperf)", false },
+	{ "seconds", 0, CLI_UINT, "N", "length of each throughput and disk test (default 5)", false },
+	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false },
+	{ 0 },
+};
+
 const struct cli_cmd cli_bench_cmds[] = {
 	{ "all", "", "start-up, memory, network and isolation, VM vs container",
 	  bench_opts, 0, 0, false, NULL, "#9", NULL },
@@ -200,6 +237,17 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "qemu-system-x86_64 -M microvm -accel kvm (when installed), alternately.\n"
 	  "Needs a working /dev/kvm: `make bench` runs it through tests/kvmhost/run.\n"
 	  "Exit status 1 when any boot failed (each failure is reported)." },
+	{ "vm-io", "", "microVM TCP throughput and RTT, disk IOPS vs QEMU microvm",
+	  vm_io_opts, 0, 0, false, bench_vm_io_cmd, NULL,
+	  "Boots the same kernel and initramfs with the ext4 image as a read-only\n"
+	  "virtio disk and a virtio-net on a tap, N rounds alternating cloudlet's VMM and\n"
+	  "qemu-system-x86_64 -M microvm (virtio-mmio devices, vhost=off). In the guest\n"
+	  "the workload runs clperf (images/rootfs/tools/clperf.c): 4 KiB O_DIRECT random\n"
+	  "reads of /dev/vda, TCP guest->host and host->guest for --seconds each, and\n"
+	  "--rr-count 1-byte round trips, against the same clperf on the host side of\n"
+	  "the tap, in a network namespace of the bench's own (10.99.0.1/30; nothing\n"
+	  "outlives the bench). Needs root and a working /dev/kvm: `make bench` runs it\n"
+	  "through tests/kvmhost/run. Exit status 1 when any VM failed." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"

@@ -33,11 +33,12 @@ struct bench_kind {
 	const struct bench_metric *metrics;
 	size_t nmetrics;             /* <= BENCH_MAX_METRICS */
 };
-extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind;
+extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind, bench_vm_io_kind;
 
 /* The metrics' indexes in v[] below. ct-start: READY, and RESET = launch
  * -> the runtime's exit (the container deleted). */
 enum { BENCH_BOOT_READY, BENCH_BOOT_RESET, BENCH_BOOT_EXITS };
+enum { BENCH_IO_TX, BENCH_IO_RX, BENCH_IO_RTT, BENCH_IO_IOPS };
 
 /* One contender: a sample of each metric per completed run. */
 struct bench_series {
@@ -88,6 +89,20 @@ struct bench_ct_start_opts {
 int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 		   size_t *nseries, struct cl_error *err);
 
+struct bench_vm_io_opts {
+	struct bench_vm_opts vm;
+	const char *disk;            /* attached read-only as /dev/vda */
+	const char *clperf;          /* the host's copy of the guest's /bin/clperf */
+	unsigned seconds;            /* per throughput and disk test */
+	unsigned rr_count;           /* request/response round trips */
+};
+
+/* TCP throughput both ways, TCP RTT and 4 KiB random-read IOPS of a guest
+ * on each VMM, alternating; the host side is a network namespace of the
+ * bench's own. Metrics: BENCH_IO_*. */
+int bench_vm_io(const struct bench_vm_io_opts *o, struct bench_series *cl,
+		struct bench_series *qemu, struct cl_error *err);
+
 /* A benchmark's settings, for the JSON: str, or num when str is NULL. */
 struct bench_param {
 	const char *key;
@@ -104,5 +119,12 @@ int bench_json(const char *path, const struct bench_kind *k, const struct bench_
 /* Pure helpers, exposed for tests. */
 int bench_parse_kvm_exits(const char *stats_line, uint64_t *exits);
 int bench_qmp_sum_exits(const char *query_stats_reply, uint64_t *exits);
+/* A clperf result line (images/rootfs/tools/clperf.c), possibly after other
+ * console output: *metric is its BENCH_IO_* index, *value its figure (finite,
+ * > 0). -ENOENT: not a result line; -EINVAL: a malformed one. */
+int bench_parse_clperf(const char *line, unsigned *metric, double *value);
+/* The guest kernel command line of vm-io: the address on eth0 (ip=), then
+ * the workload's `run` mode with the four clperf clients. -ENAMETOOLONG. */
+int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_count);
 
 #endif
