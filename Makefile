@@ -115,11 +115,13 @@ demo:
 	@bash mk/demo.sh
 
 # Benchmarks print ratios against the reference tools; VM runs go through the
-# KVM-host harness (native KVM where it really works, else emulated).
+# KVM-host harness (native KVM where it really works, else emulated), both
+# in one KVM host. RUNS: boots per VMM (vm-boot); IO_RUNS: rounds of vm-io.
 bench: all images
 	@mkdir -p $(BUILD)/bench
-	tests/kvmhost/run --timeout 3600 -- $(BUILD)/cloudlet bench vm-boot --runs $${RUNS:-10} \
-		--json $(BUILD)/bench/vm-boot.json
+	tests/kvmhost/run --timeout 3600 -- sh -c '$(BUILD)/cloudlet bench vm-boot --runs $${RUNS:-10} \
+		--json $(BUILD)/bench/vm-boot.json; a=$$?; $(BUILD)/cloudlet bench vm-io --runs $${IO_RUNS:-3} \
+		--json $(BUILD)/bench/vm-io.json; b=$$?; [ $$a = 0 ] && [ $$b = 0 ]'
 
 clean:
 	rm -rf build build-san build-fuzz

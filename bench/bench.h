@@ -1,4 +1,5 @@
-/* bench/ internals: timed child processes and a QMP client. */
+/* bench/ internals: timed child processes, the VMMs' command lines, a
+ * network namespace of the bench's own, and a QMP client. */
 #ifndef BENCH_INTERNAL_H
 #define BENCH_INTERNAL_H
 
@@ -10,7 +11,8 @@
 
 double bench_now_ms(void);
 
-/* A child with stdin /dev/null and stdout/stderr on pipes. */
+/* A child with stdin /dev/null and stdout/stderr on pipes, in a process
+ * group of its own, killed (SIGKILL) if the bench dies first. */
 struct child {
 	pid_t pid;
 	int out, err;            /* read ends, -1 once at EOF */
@@ -21,14 +23,46 @@ struct child {
 	int status;              /* wait status once reaped */
 	bool reaped;
 };
-int child_start(struct child *c, char *const argv[], struct cl_error *err);
+/* netns >= 0: the child enters that network namespace before exec. */
+int child_start(struct child *c, char *const argv[], int netns, struct cl_error *err);
 /* Read what is available (waiting at most timeout_ms); on_line gets every
  * complete stdout line. Returns 0, or -ETIMEDOUT when nothing came. */
 int child_poll(struct child *c, int extra_fd, int timeout_ms,
 	       void (*on_line)(void *ctx, const char *line), void *ctx, bool *extra_ready);
+/* Read its output until it has exited and closed both pipes, the clock
+ * (bench_now_ms) passes deadline_ms, or *stop (set by on_line) is true.
+ * Returns whether it was reaped. */
+bool child_wait(struct child *c, double deadline_ms, void (*on_line)(void *ctx, const char *line),
+		void *ctx, const bool *stop);
 /* Reap if it has exited (non-blocking); true once reaped. */
 bool child_reap(struct child *c);
 void child_kill(struct child *c);
+
+/* An argv built in place: argv_add copies one formatted argument; past
+ * the capacity it only sets overflow (checked once, before exec). */
+struct argv {
+	char *v[64];
+	size_t n;
+	char store[4096];
+	size_t used;
+	bool overflow;
+};
+void argv_add(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Each string argument, up to a NULL. */
+void argv_words(struct argv *a, ...) __attribute__((sentinel));
+
+/* `cloudlet vm run` and `qemu-system-x86_64 -M microvm` (KVM, the host's
+ * CPU, no default devices, serial on stdio, exit on the guest's reset)
+ * booting o's guest with cmdline; callers append their devices. */
+struct bench_vm_opts;
+void argv_cloudlet(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
+void argv_qemu(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
+
+/* A network namespace of the bench's own holding a persistent tap with
+ * host_cidr ("10.99.0.1/30") on it, up, and lo up. Made by unshare(2) and
+ * left at once: only the returned fd (and the children started in it)
+ * keep it, so it and its tap vanish with them, however the bench ends. */
+int netns_with_tap(const char *tap, const char *host_cidr, int *netns, struct cl_error *err);
 
 /* QMP (QEMU Machine Protocol, docs/interop/qmp-spec.rst): one JSON object
  * per line, a greeting, then commands answered by return/error, with

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,8 +19,9 @@ double bench_now_ms(void)
 	return (double)cl_now_ns() / 1e6;
 }
 
-int child_start(struct child *c, char *const argv[], struct cl_error *err)
+int child_start(struct child *c, char *const argv[], int netns, struct cl_error *err)
 {
+	pid_t parent = getpid();
 	int out[2], er[2];
 	memset(c, 0, sizeof(*c));
 	c->out = c->err = -1;
@@ -36,8 +39,14 @@ int child_start(struct child *c, char *const argv[], struct cl_error *err)
 		return cl_err_sys(err, e, "fork");
 	}
 	if (c->pid == 0) {
+		/* no child outlives the bench (a VMM, a server in the bench's
+		 * network namespace): checked after, in case it is already gone */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(126);
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
+			_exit(126);
+		if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
 			_exit(126);
 		/* a fresh process group: a stop signal reaches all of it */
 		setpgid(0, 0);
@@ -118,6 +127,16 @@ int child_poll(struct child *c, int extra_fd, int timeout_ms,
 	if (extra_fd >= 0 && extra_ready && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 		*extra_ready = true;
 	return 0;
+}
+
+bool child_wait(struct child *c, double deadline_ms, void (*on_line)(void *ctx, const char *line),
+		void *ctx, const bool *stop)
+{
+	while ((c->out >= 0 || c->err >= 0 || !child_reap(c)) && bench_now_ms() < deadline_ms &&
+	       !(stop && *stop))
+		if (child_poll(c, -1, 20, on_line, ctx, NULL) == -ETIMEDOUT || (c->out < 0 && c->err < 0))
+			child_reap(c);
+	return c->reaped;
 }
 
 bool child_reap(struct child *c)

@@ -29,37 +29,31 @@ static void on_line(void *ctx, const char *line)
 		r->ready = bench_now_ms() - r->t0;
 }
 
-static void fail(struct bench_boot_series *s, const char *detail)
-{
-	s->failed++;
-	if (!s->error[0])
-		snprintf(s->error, sizeof(s->error), "%s: %.200s", s->name, detail);
-	s->error[strcspn(s->error, "\n")] = '\0';
-}
+static const struct bench_metric metrics[] = {
+	[BENCH_BOOT_READY] = { "ready_ms", "ready marker ms", "%.1f (%.1f-%.1f)" },
+	[BENCH_BOOT_RESET] = { "reset_ms", "create..deleted ms", "%.1f (%.1f-%.1f)" },
+};
+const struct bench_kind bench_ct_start_kind = { "ct-start", "runtime", metrics, 2 };
 
 /* Run argv to completion; record ready and total on success. */
-static void one(struct bench_boot_series *s, char *const argv[], unsigned timeout_s)
+static void one(struct bench_series *s, char *const argv[], unsigned timeout_s)
 {
 	struct child c;
 	struct cl_error err = { 0 };
 	struct ready_ctx r = { bench_now_ms(), -1 };
-	if (child_start(&c, argv, &err) < 0) {
-		fail(s, err.msg);
+	if (child_start(&c, argv, -1, &err) < 0) {
+		bench_series_fail(s, "%s", err.msg);
 		return;
 	}
-	double deadline = r.t0 + timeout_s * 1000.0;
-	while ((c.out >= 0 || c.err >= 0 || !child_reap(&c)) && bench_now_ms() < deadline)
-		if (child_poll(&c, -1, 20, on_line, &r, NULL) == -ETIMEDOUT || (c.out < 0 && c.err < 0))
-			child_reap(&c);
+	child_wait(&c, r.t0 + timeout_s * 1000.0, on_line, &r, NULL);
 	double total = bench_now_ms() - r.t0;
 	if (!c.reaped)
-		fail(s, "no exit within the timeout");
+		bench_series_fail(s, "no exit within the timeout");
 	else if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || r.ready < 0)
-		fail(s, c.errbuf[0] ? c.errbuf : "no ready marker or non-zero exit");
+		bench_series_fail(s, "%s", c.errbuf[0] ? c.errbuf : "no ready marker or non-zero exit");
 	else {
-		s->ready_ms[s->n] = r.ready;
-		s->reset_ms[s->n] = total;
-		s->n++;
+		double v[] = { r.ready, total };
+		bench_series_add(s, v, 2);
 	}
 	child_kill(&c);
 }
@@ -74,14 +68,12 @@ static int make_bundle(const char *dir, const char *rootfs, const char *runc, st
 	unlink(cfg);
 	char *argv[] = { (char *)runc, "spec", "--bundle", (char *)dir, NULL };
 	struct child c;
-	if (child_start(&c, argv, err) < 0)
+	if (child_start(&c, argv, -1, err) < 0)
 		return -1;
-	while (c.out >= 0 || c.err >= 0)
-		child_poll(&c, -1, 100, NULL, NULL, NULL);
-	while (!child_reap(&c))
-		usleep(1000);
-	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
-		return cl_err(err, EIO, "runc spec failed: %s", c.errbuf);
+	bool done = child_wait(&c, bench_now_ms() + 60000, NULL, NULL, NULL);
+	child_kill(&c);
+	if (!done || !WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		return cl_err(err, EIO, "runc spec failed: %s", done ? c.errbuf : "no exit within 60 s");
 	json_object *root = json_object_from_file(cfg), *proc, *rt;
 	if (!root || !json_object_object_get_ex(root, "process", &proc) ||
 	    !json_object_object_get_ex(root, "root", &rt)) {
@@ -100,7 +92,7 @@ static int make_bundle(const char *dir, const char *rootfs, const char *runc, st
 	return r < 0 ? cl_err(err, EIO, "cannot write %s", cfg) : 0;
 }
 
-int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_boot_series *s,
+int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 		   size_t *nseries, struct cl_error *err)
 {
 	char rootfs[PATH_MAX], bundle[PATH_MAX], state[PATH_MAX], id[64];
@@ -120,10 +112,8 @@ int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_boot_series
 	const char *tools[] = { o->cloudlet, o->runc, o->crun };
 	*nseries = 0;
 	for (int k = 0; k < 3; k++)
-		if (tools[k]) {
-			memset(&s[*nseries], 0, sizeof(s[0]));
-			s[(*nseries)++].name = names[k];
-		}
+		if (tools[k])
+			bench_series_init(&s[(*nseries)++], names[k]);
 	if ((o->runc || o->crun) && make_bundle(bundle, rootfs, o->runc ? o->runc : o->crun, err) < 0)
 		return cl_err_wrap(err, "bench ct-start");
 	char line[160];

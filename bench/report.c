@@ -1,12 +1,24 @@
 /* Reports: a table a person reads, and JSON with every raw sample and the
- * environment (for plots and for comparing runs). */
+ * environment (for plots and for comparing runs). Both are driven by the
+ * benchmark's metric table (struct bench_kind), so every benchmark prints
+ * the same way. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "cloudlet/bench.h"
+
+#define CELL 26   /* a cell's width: "12345 (12000-13000)" and a heading fit */
+
+static double median(const double *v, size_t n)
+{
+	struct bench_stats st;
+	bench_stats(v, n, &st);
+	return st.median;
+}
 
 static void cell(FILE *out, const double *v, size_t n, const char *fmt)
 {
@@ -17,68 +29,58 @@ static void cell(FILE *out, const double *v, size_t n, const char *fmt)
 		snprintf(buf, sizeof(buf), "-");
 	else
 		snprintf(buf, sizeof(buf), fmt, st.median, st.min, st.max);
-	fprintf(out, " %-26s", buf);
+	fprintf(out, " %-*s", CELL, buf);
 }
 
-static double median(const double *v, size_t n)
+void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
-	struct bench_stats st;
-	bench_stats(v, n, &st);
-	return st.median;
-}
-
-void bench_boot_table(FILE *out, const struct bench_boot_series *const *s, size_t n)
-{
-	fprintf(out, "%-14s %4s %-26s %-26s %-26s\n", "vmm", "runs", " ready marker ms",
-		" guest reset handled ms", " KVM exits per boot");
-	fprintf(out, "%-14s %4s %-26s %-26s %-26s\n", "", "", " median (min-max)",
-		" median (min-max)", " median (min-max)");
+	int w = (int)strlen(k->contender);
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(s[i]->name) > w)
+			w = (int)strlen(s[i]->name);
+	fprintf(out, "%-*s %4s", w, k->contender, "runs");
+	for (size_t m = 0; m < k->nmetrics; m++)
+		fprintf(out, " %-*s", CELL, k->metrics[m].title);
+	fprintf(out, "\n%-*s %4s", w, "", "");
+	for (size_t m = 0; m < k->nmetrics; m++)
+		fprintf(out, " %-*s", CELL, "median (min-max)");
+	fprintf(out, "\n");
 	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%-14s %4zu", s[i]->name, s[i]->n);
-		cell(out, s[i]->ready_ms, s[i]->n, "%.0f (%.0f-%.0f)");
-		cell(out, s[i]->reset_ms, s[i]->n, "%.0f (%.0f-%.0f)");
-		cell(out, s[i]->exits, s[i]->n, "%.0f (%.0f-%.0f)");
+		fprintf(out, "%-*s %4zu", w, s[i]->name, s[i]->n);
+		for (size_t m = 0; m < k->nmetrics; m++)
+			cell(out, s[i]->v[m], s[i]->n, k->metrics[m].fmt);
 		fprintf(out, "\n");
 		if (s[i]->failed)
 			fprintf(out, "  %zu run(s) failed; first: %s\n", s[i]->failed, s[i]->error);
 	}
-	/* ratios of medians against the last series (the reference) */
-	for (size_t i = 0; n > 1 && i + 1 < n; i++) {
-		const struct bench_boot_series *a = s[i], *b = s[n - 1];
-		if (!a->n || !b->n)
+	/* the first series (cloudlet) against each reference, medians */
+	for (size_t i = 1; i < n; i++) {
+		if (!s[0]->n || !s[i]->n)
 			continue;
-		fprintf(out, "%-19s", "ratio");
-		fprintf(out, " %-26.2f %-26.2f %-26.2f   (%s / %s, medians)\n",
-			median(a->ready_ms, a->n) / median(b->ready_ms, b->n),
-			median(a->reset_ms, a->n) / median(b->reset_ms, b->n),
-			median(a->exits, a->n) / median(b->exits, b->n), a->name, b->name);
+		fprintf(out, "%-*s", w + 5, "ratio");
+		for (size_t m = 0; m < k->nmetrics; m++)
+			fprintf(out, " %-*.2f", CELL, median(s[0]->v[m], s[0]->n) / median(s[i]->v[m], s[i]->n));
+		fprintf(out, " (%s / %s, medians)\n", s[0]->name, s[i]->name);
 	}
-}
-
-static json_object *samples(const double *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_double(v[i]));
-	return a;
 }
 
 static json_object *stats(const double *v, size_t n)
 {
 	struct bench_stats st;
 	bench_stats(v, n, &st);
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	json_object_object_add(o, "median", json_object_new_double(st.median));
 	json_object_object_add(o, "min", json_object_new_double(st.min));
 	json_object_object_add(o, "max", json_object_new_double(st.max));
-	json_object_object_add(o, "samples", samples(v, n));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_double(v[i]));
+	json_object_object_add(o, "samples", a);
 	return o;
 }
 
-int bench_boot_json(const char *path, const char *benchmark, const struct bench_vm_boot_opts *o,
-		    const struct bench_boot_series *const *s, size_t n, struct cl_error *err)
+static json_object *environment(void)
 {
-	json_object *root = json_object_new_object(), *env = json_object_new_object();
+	json_object *env = json_object_new_object();
 	struct utsname u;
 	uname(&u);
 	json_object_object_add(env, "kernel", json_object_new_string(u.release));
@@ -94,15 +96,21 @@ int bench_boot_json(const char *path, const char *benchmark, const struct bench_
 		}
 	if (ci)
 		fclose(ci);
-	json_object_object_add(root, "benchmark", json_object_new_string(benchmark));
-	json_object_object_add(root, "environment", env);
-	if (o) {
+	return env;
+}
+
+int bench_json(const char *path, const struct bench_kind *k, const struct bench_param *params, size_t nparams,
+	       const struct bench_series *const *s, size_t n, struct cl_error *err)
+{
+	json_object *root = json_object_new_object();
+	json_object_object_add(root, "benchmark", json_object_new_string(k->name));
+	json_object_object_add(root, "environment", environment());
+	if (nparams) {
 		json_object *cfg = json_object_new_object();
-		json_object_object_add(cfg, "kernel", json_object_new_string(o->kernel));
-		json_object_object_add(cfg, "initrd", json_object_new_string(o->initrd));
-		json_object_object_add(cfg, "cpus", json_object_new_int((int)o->cpus));
-		json_object_object_add(cfg, "mem", json_object_new_string(o->mem));
-		json_object_object_add(cfg, "runs", json_object_new_int((int)o->runs));
+		for (size_t i = 0; i < nparams; i++)
+			json_object_object_add(cfg, params[i].key, params[i].str ?
+					       json_object_new_string(params[i].str) :
+					       json_object_new_int64(params[i].num));
 		json_object_object_add(root, "config", cfg);
 	}
 	json_object *series = json_object_new_array();
@@ -112,39 +120,12 @@ int bench_boot_json(const char *path, const char *benchmark, const struct bench_
 		json_object_object_add(x, "failed", json_object_new_int((int)s[i]->failed));
 		if (s[i]->error[0])
 			json_object_object_add(x, "error", json_object_new_string(s[i]->error));
-		json_object_object_add(x, "ready_ms", stats(s[i]->ready_ms, s[i]->n));
-		json_object_object_add(x, "reset_ms", stats(s[i]->reset_ms, s[i]->n));
-		if (o)   /* VM boots only */
-			json_object_object_add(x, "kvm_exits", stats(s[i]->exits, s[i]->n));
+		for (size_t m = 0; m < k->nmetrics; m++)
+			json_object_object_add(x, k->metrics[m].key, stats(s[i]->v[m], s[i]->n));
 		json_object_array_add(series, x);
 	}
 	json_object_object_add(root, "series", series);
 	int r = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
 	json_object_put(root);
 	return r < 0 ? cl_err(err, EIO, "cannot write %s", path) : 0;
-}
-
-void bench_ct_table(FILE *out, const struct bench_boot_series *const *s, size_t n)
-{
-	fprintf(out, "%-10s %4s %-26s %-26s\n", "runtime", "runs", " ready marker ms",
-		" create..deleted ms");
-	fprintf(out, "%-10s %4s %-26s %-26s\n", "", "", " median (min-max)", " median (min-max)");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%-10s %4zu", s[i]->name, s[i]->n);
-		cell(out, s[i]->ready_ms, s[i]->n, "%.1f (%.1f-%.1f)");
-		cell(out, s[i]->reset_ms, s[i]->n, "%.1f (%.1f-%.1f)");
-		fprintf(out, "\n");
-		if (s[i]->failed)
-			fprintf(out, "  %zu run(s) failed; first: %s\n", s[i]->failed, s[i]->error);
-	}
-	/* cloudlet (the first series) against each reference */
-	for (size_t i = 1; i < n; i++) {
-		if (!s[0]->n || !s[i]->n)
-			continue;
-		fprintf(out, "%-15s", "ratio");
-		fprintf(out, " %-26.2f %-26.2f (%s / %s, medians)\n",
-			median(s[0]->ready_ms, s[0]->n) / median(s[i]->ready_ms, s[i]->n),
-			median(s[0]->reset_ms, s[0]->n) / median(s[i]->reset_ms, s[i]->n),
-			s[0]->name, s[i]->name);
-	}
 }

@@ -50,82 +50,63 @@ int bench_parse_kvm_exits(const char *s, uint64_t *exits)
 	return 0;
 }
 
-/* Count a failed run; keep the first one's reason (one line, truncated). */
-static void fail(struct bench_boot_series *s, const char *who, const char *detail)
-{
-	s->failed++;
-	if (s->error[0])
-		return;
-	snprintf(s->error, sizeof(s->error), "%s: %.200s", who, detail);
-	s->error[strcspn(s->error, "\n")] = '\0';
-}
+static const struct bench_metric metrics[] = {
+	[BENCH_BOOT_READY] = { "ready_ms", "ready marker ms", "%.0f (%.0f-%.0f)" },
+	[BENCH_BOOT_RESET] = { "reset_ms", "guest reset handled ms", "%.0f (%.0f-%.0f)" },
+	[BENCH_BOOT_EXITS] = { "kvm_exits", "KVM exits per boot", "%.0f (%.0f-%.0f)" },
+};
+const struct bench_kind bench_vm_boot_kind = { "vm-boot", "vmm", metrics, 3 };
 
-static void one_cloudlet(const struct bench_vm_boot_opts *o, struct bench_boot_series *s)
+static void one_cloudlet(const struct bench_vm_opts *o, struct bench_series *s)
 {
-	char cpus[16], timeout[16];
-	snprintf(cpus, sizeof(cpus), "%u", o->cpus);
-	snprintf(timeout, sizeof(timeout), "%us", o->timeout_s);
-	/* --no-rng: QEMU microvm gets no virtio devices either (like for like) */
-	char *argv[] = { (char *)o->cloudlet, "vm", "run", "--stats", "--no-rng", "--cpus", cpus, "--mem",
-			 (char *)o->mem, "--timeout", timeout, "-k", (char *)o->kernel, "-i",
-			 (char *)o->initrd, "-c", CMDLINE, NULL };
+	struct argv a = { 0 };
+	argv_cloudlet(&a, o, CMDLINE);
+	argv_add(&a, "--stats");
 	struct child c;
 	struct cl_error err = { 0 };
 	struct run_ctx r = { bench_now_ms(), -1 };
-	if (child_start(&c, argv, &err) < 0) {
-		fail(s, "cloudlet", err.msg);
+	if (a.overflow || child_start(&c, a.v, -1, &err) < 0) {
+		bench_series_fail(s, "%s", a.overflow ? "command line too long" : err.msg);
 		return;
 	}
-	double deadline = r.t0 + o->timeout_s * 1000.0 + 5000;
-	while ((c.out >= 0 || c.err >= 0 || !child_reap(&c)) && bench_now_ms() < deadline)
-		if (child_poll(&c, -1, 50, on_line, &r, NULL) == -ETIMEDOUT || (c.out < 0 && c.err < 0))
-			child_reap(&c);
+	child_wait(&c, r.t0 + o->timeout_s * 1000.0 + 5000, on_line, &r, NULL);
 	double end = bench_now_ms() - r.t0;
 	uint64_t exits = 0;
 	if (!c.reaped) {
-		child_kill(&c);
-		fail(s, "cloudlet", "no exit within the timeout");
+		bench_series_fail(s, "no exit within the timeout");
 	} else if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 || r.ready < 0) {
-		char why[64];
-		snprintf(why, sizeof(why), "exit status %d, %s", WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1,
-			 r.ready < 0 ? "no ready marker" : "marker seen");
-		fail(s, "cloudlet", c.errbuf[0] ? c.errbuf : why);
+		bench_series_fail(s, "%s", c.errbuf[0] ? c.errbuf : r.ready < 0 ? "no ready marker" : "non-zero exit");
 	} else if (bench_parse_kvm_exits(c.errbuf, &exits) < 0) {
-		fail(s, "cloudlet: no kvm-exits in", c.errbuf);
+		bench_series_fail(s, "no kvm-exits in %s", c.errbuf);
 	} else {
-		s->ready_ms[s->n] = r.ready;
-		s->reset_ms[s->n] = end;
-		s->exits[s->n] = (double)exits;
-		s->n++;
+		double v[] = { r.ready, end, (double)exits };
+		bench_series_add(s, v, 3);
 	}
 	child_kill(&c);
 }
 
-static void one_qemu(const struct bench_vm_boot_opts *o, struct bench_boot_series *s, unsigned i)
+static void one_qemu(const struct bench_vm_opts *o, struct bench_series *s, unsigned i)
 {
-	char cpus[16], sock[64], chardev[128];
-	snprintf(cpus, sizeof(cpus), "%u", o->cpus);
+	char sock[64];
 	snprintf(sock, sizeof(sock), "cloudlet-bench-%d-%u", (int)getpid(), i);
-	snprintf(chardev, sizeof(chardev), "socket,id=qmp,path=%s,abstract=on,server=on,wait=off", sock);
+	struct argv a = { 0 };
+	argv_qemu(&a, o, CMDLINE);
 	/* -no-reboot makes the reset a shutdown; -no-shutdown keeps QEMU
 	 * paused there so its counters can be read over QMP */
-	char *argv[] = { (char *)o->qemu, "-M", "microvm", "-enable-kvm", "-cpu", "host",
-			 "-m", (char *)o->mem, "-smp", cpus, "-nodefaults", "-no-user-config",
-			 "-display", "none", "-nic", "none", "-serial", "stdio", "-no-reboot",
-			 "-no-shutdown", "-kernel", (char *)o->kernel, "-initrd", (char *)o->initrd,
-			 "-append", CMDLINE, "-chardev", chardev, "-mon", "chardev=qmp,mode=control",
-			 NULL };
+	argv_words(&a, "-nic", "none", "-no-shutdown", "-chardev", NULL);
+	argv_add(&a, "socket,id=qmp,path=%s,abstract=on,server=on,wait=off", sock);
+	argv_words(&a, "-mon", "chardev=qmp,mode=control", NULL);
 	struct child c;
 	struct qmp q = { .fd = -1 };
 	struct cl_error err = { 0 };
 	struct run_ctx r = { bench_now_ms(), -1 };
-	if (child_start(&c, argv, &err) < 0) {
-		fail(s, "qemu", err.msg);
+	if (a.overflow || child_start(&c, a.v, -1, &err) < 0) {
+		bench_series_fail(s, "%s", a.overflow ? "command line too long" : err.msg);
 		return;
 	}
 	if (qmp_connect(&q, sock, (int)o->timeout_s * 1000, &err) < 0) {
 		child_kill(&c);
-		fail(s, "qemu", c.errbuf[0] ? c.errbuf : err.msg);
+		bench_series_fail(s, "%s", c.errbuf[0] ? c.errbuf : err.msg);
 		return;
 	}
 	double deadline = r.t0 + o->timeout_s * 1000.0, reset = -1;
@@ -145,16 +126,14 @@ static void one_qemu(const struct bench_vm_boot_opts *o, struct bench_boot_serie
 	char *reply = NULL;
 	uint64_t exits = 0;
 	if (reset < 0 || r.ready < 0) {
-		fail(s, "qemu", c.errbuf[0] ? c.errbuf : "no ready marker or no reset before the timeout");
+		bench_series_fail(s, "%s", c.errbuf[0] ? c.errbuf : "no ready marker or no reset before the timeout");
 	} else if (qmp_execute(&q, "{\"execute\": \"query-stats\", \"arguments\": {\"target\": \"vcpu\", "
 				   "\"providers\": [{\"provider\": \"kvm\", \"names\": [\"exits\"]}]}}",
 			       5000, &reply, &err) < 0 || bench_qmp_sum_exits(reply, &exits) < 0) {
-		fail(s, "qemu: query-stats", err.msg[0] ? err.msg : "no exits counter");
+		bench_series_fail(s, "query-stats: %s", err.msg[0] ? err.msg : "no exits counter");
 	} else {
-		s->ready_ms[s->n] = r.ready;
-		s->reset_ms[s->n] = reset;
-		s->exits[s->n] = (double)exits;
-		s->n++;
+		double v[] = { r.ready, reset, (double)exits };
+		bench_series_add(s, v, 3);
 	}
 	free(reply);
 	char *bye = NULL;
@@ -166,8 +145,8 @@ static void one_qemu(const struct bench_vm_boot_opts *o, struct bench_boot_serie
 	child_kill(&c);
 }
 
-int bench_vm_boot(const struct bench_vm_boot_opts *o, struct bench_boot_series *cl,
-		  struct bench_boot_series *qemu, struct cl_error *err)
+int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
+		  struct bench_series *qemu, struct cl_error *err)
 {
 	if (o->runs < 1 || o->runs > BENCH_MAX_RUNS)
 		return cl_err(err, EINVAL, "--runs %u is out of range 1..%d", o->runs, BENCH_MAX_RUNS);
@@ -175,10 +154,8 @@ int bench_vm_boot(const struct bench_vm_boot_opts *o, struct bench_boot_series *
 		return cl_err_sys(err, errno, "kernel %s (run: make images)", o->kernel);
 	if (access(o->initrd, R_OK) < 0)
 		return cl_err_sys(err, errno, "initrd %s (run: make images)", o->initrd);
-	memset(cl, 0, sizeof(*cl));
-	memset(qemu, 0, sizeof(*qemu));
-	cl->name = "cloudlet";
-	qemu->name = "qemu-microvm";
+	bench_series_init(cl, "cloudlet");
+	bench_series_init(qemu, "qemu-microvm");
 	char line[160];
 	for (unsigned i = 0; i < o->runs; i++) {
 		one_cloudlet(o, cl);

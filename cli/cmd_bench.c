@@ -1,5 +1,6 @@
 /* `cloudlet bench`: VM vs container, side by side. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,58 +31,125 @@ static char *which(const char *name)
 	return found;
 }
 
-static int bench_vm_boot_cmd(const struct cli_args *a, struct cl_error *err)
+/* The running binary, for the runners to start as the VMM. */
+static int self_path(char *buf, size_t size, struct cl_error *err)
 {
-	static struct bench_boot_series cl, qemu;   /* large: not on the stack */
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 	if (n < 0)
-		return cl_err_sys(err, 2, "readlink /proc/self/exe");
-	self[n] = '\0';
-	char *qemu_path = cli_flag(a, "no-reference") ? NULL : which("qemu-system-x86_64");
-	struct bench_vm_boot_opts o = {
+		return cl_err_sys(err, errno, "readlink /proc/self/exe");
+	buf[n] = '\0';
+	return 0;
+}
+
+static unsigned uint_opt(const struct cli_args *a, const char *name, uint64_t def)
+{
+	uint64_t v = cli_num(a, name, def);
+	return v > UINT_MAX ? UINT_MAX : (unsigned)v;
+}
+
+/* A heading naming the benchmark and where it ran, the table, --json. */
+static int report(const struct cli_args *a, const struct bench_kind *k, const char *what,
+		  const struct bench_series *const *series, size_t n, const struct bench_param *params,
+		  size_t nparams, struct cl_error *err)
+{
+	const char *where = getenv("CLOUDLET_KVMHOST");
+	bool emulated = where && !strcmp(where, "emulated");
+	printf("%s: %s (%s%s)\n", k->name, what, where ? where : "native",
+	       !where ? "" : emulated ? " KVM host: absolute figures are emulation-distorted, read the ratios"
+			: " KVM host");
+	bench_table(stdout, k, series, n);
+	const char *json = cli_str(a, "json", NULL);
+	return json ? bench_json(json, k, params, nparams, series, n, err) : 0;
+}
+
+/* The options vm-boot and vm-io share; o->qemu is malloc'd (free it). */
+static void vm_opts(const struct cli_args *a, const char *self, unsigned runs, unsigned timeout_s,
+		    struct bench_vm_opts *o)
+{
+	*o = (struct bench_vm_opts){
 		.cloudlet = self,
+		.qemu = cli_flag(a, "no-reference") ? NULL : which("qemu-system-x86_64"),
 		.kernel = cli_str(a, "kernel", "build/images/bzImage"),
 		.initrd = cli_str(a, "initrd", "build/images/initramfs.cpio.gz"),
-		.runs = (unsigned)cli_num(a, "runs", 10),
-		.cpus = (unsigned)cli_num(a, "cpus", 1),
+		.runs = uint_opt(a, "runs", runs),
+		.cpus = uint_opt(a, "cpus", 1),
 		.mem = cli_str(a, "mem", "256M"),
-		.qemu = qemu_path,
-		.timeout_s = (unsigned)(cli_num(a, "timeout", 120000) / 1000),
+		.timeout_s = uint_opt(a, "timeout", timeout_s * 1000ull) / 1000,
 		.progress = progress,
 	};
-	const char *where = getenv("CLOUDLET_KVMHOST");
-	fprintf(stderr, "vm-boot: %u run(s) each, %u vCPU, %s, %s + %s%s\n", o.runs, o.cpus, o.mem,
-		o.kernel, o.initrd, qemu_path ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
-	int r = bench_vm_boot(&o, &cl, &qemu, err);
-	if (r < 0) {
-		free(qemu_path);
-		return cl_err_wrap(err, "bench vm-boot");
-	}
-	const struct bench_boot_series *series[] = { &cl, &qemu };
-	size_t nseries = qemu_path ? 2 : 1;
-	printf("vm-boot: launch -> ready marker, launch -> guest reset handled, KVM exits (%s KVM host%s)\n",
-	       where ? where : "native",
-	       where && !strcmp(where, "emulated") ? ": absolute times are emulation-distorted, read the ratios" : "");
-	bench_boot_table(stdout, series, nseries);
-	const char *json = cli_str(a, "json", NULL);
-	if (json && (r = bench_boot_json(json, "vm-boot", &o, series, nseries, err)) < 0) {
-		free(qemu_path);
+}
+
+/* After a VM benchmark ran (r): the report, with o's settings and extra
+ * ones in the JSON. Any failed run, cloudlet's or QEMU's, fails the bench. */
+static int vm_finish(const struct cli_args *a, const struct bench_kind *k, const char *what, int r,
+		     const struct bench_vm_opts *o, const struct bench_series *cl, const struct bench_series *qemu,
+		     const struct bench_param *extra, size_t nextra, struct cl_error *err)
+{
+	struct bench_param params[16] = {
+		{ "kernel", o->kernel, 0 }, { "initrd", o->initrd, 0 }, { "cpus", NULL, o->cpus },
+		{ "mem", o->mem, 0 }, { "runs", NULL, o->runs },
+	};
+	size_t np = 5;
+	for (size_t i = 0; i < nextra && np < sizeof(params) / sizeof(params[0]); i++)
+		params[np++] = extra[i];
+	const struct bench_series *series[] = { cl, qemu };
+	if (r == 0)
+		r = report(a, k, what, series, o->qemu ? 2 : 1, params, np, err);
+	free((char *)o->qemu);
+	if (r < 0)
+		return cl_err_wrap(err, "bench %s", k->name);
+	return cl->failed || qemu->failed || !cl->n ? 1 : 0;
+}
+
+static int bench_vm_boot_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series cl, qemu;   /* large: not on the stack */
+	char self[4096];
+	struct bench_vm_opts o;
+	int r = self_path(self, sizeof(self), err);
+	if (r < 0)
 		return r;
-	}
-	free(qemu_path);
-	/* a run that failed is reported above and makes the whole bench fail */
-	return cl.failed || qemu.failed || !cl.n ? 1 : 0;
+	vm_opts(a, self, 10, 120, &o);
+	fprintf(stderr, "vm-boot: %u run(s) each, %u vCPU, %s, %s + %s%s\n", o.runs, o.cpus, o.mem,
+		o.kernel, o.initrd, o.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
+	r = bench_vm_boot(&o, &cl, &qemu, err);
+	return vm_finish(a, &bench_vm_boot_kind, "launch -> ready marker, launch -> guest reset handled, KVM exits",
+			 r, &o, &cl, &qemu, NULL, 0, err);
+}
+
+static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series cl, qemu;   /* large: not on the stack */
+	char self[4096];
+	struct bench_vm_io_opts o = {
+		.disk = cli_str(a, "disk", "build/images/rootfs.ext4"),
+		.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf"),
+		.seconds = uint_opt(a, "seconds", 5),
+		.rr_count = uint_opt(a, "rr-count", 1000),
+	};
+	int r = self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	vm_opts(a, self, 3, 300, &o.vm);
+	fprintf(stderr, "vm-io: %u round(s), %u vCPU, %s, %u s per throughput/disk test, %u round trips%s\n",
+		o.vm.runs, o.vm.cpus, o.vm.mem, o.seconds, o.rr_count,
+		o.vm.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
+	r = bench_vm_io(&o, &cl, &qemu, err);
+	const struct bench_param extra[] = {
+		{ "disk", o.disk, 0 }, { "seconds", NULL, o.seconds }, { "rr_count", NULL, o.rr_count },
+	};
+	return vm_finish(a, &bench_vm_io_kind,
+			 "TCP over a tap (guest clperf <-> host clperf), O_DIRECT 4 KiB random reads of a virtio disk",
+			 r, &o.vm, &cl, &qemu, extra, 3, err);
 }
 
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 {
-	static struct bench_boot_series s[3];   /* large: not on the stack */
+	static struct bench_series s[3];   /* large: not on the stack */
 	char self[4096], work[] = "/tmp/cloudlet-bench-ct.XXXXXX";
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return cl_err_sys(err, errno, "readlink /proc/self/exe");
-	self[n] = '\0';
+	int r = self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
 	if (!mkdtemp(work))
 		return cl_err_sys(err, errno, "mkdtemp");
 	bool ref = !cli_flag(a, "no-reference");
@@ -92,21 +160,18 @@ static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 		.runc = ref ? which("runc") : NULL,
 		.crun = ref ? which("crun") : NULL,
 		.workdir = work,
-		.runs = (unsigned)cli_num(a, "runs", 10),
+		.runs = uint_opt(a, "runs", 10),
 		.timeout_s = 60,
 		.progress = progress,
 	};
 	fprintf(stderr, "ct-start: %u run(s) each of %s (exit mode)%s%s\n", o.runs, o.image,
 		o.runc ? "" : "; runc absent or disabled", o.crun ? "" : "; crun absent or disabled");
 	size_t ns = 0;
-	int r = bench_ct_start(&o, s, &ns, err);
+	r = bench_ct_start(&o, s, &ns, err);
 	if (r == 0) {
-		const struct bench_boot_series *series[] = { &s[0], &s[1], &s[2] };
-		printf("ct-start: launch -> ready marker, launch -> container deleted (runtime exit)\n");
-		bench_ct_table(stdout, series, ns);
-		const char *json = cli_str(a, "json", NULL);
-		if (json)
-			r = bench_boot_json(json, "ct-start", NULL, series, ns, err);
+		const struct bench_series *series[] = { &s[0], &s[1], &s[2] };
+		r = report(a, &bench_ct_start_kind, "launch -> ready marker, launch -> container deleted (runtime exit)",
+			   series, ns, NULL, 0, err);
 	}
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
@@ -135,15 +200,31 @@ static const struct cli_opt bench_opts[] = {
 	{ 0 },
 };
 
+/* The options vm_opts() reads, besides --runs and --timeout (whose
+ * defaults differ), in both VM benchmarks' tables. */
+#define VM_OPTS \
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false }, \
+	{ "kernel", 'k', CLI_STR, "PATH", "guest kernel (default build/images/bzImage)", false }, \
+	{ "initrd", 'i', CLI_STR, "PATH", "initramfs (default build/images/initramfs.cpio.gz)", false }, \
+	{ "cpus", 0, CLI_UINT, "N", "vCPUs (default 1)", false }, \
+	{ "mem", 'm', CLI_STR, "SIZE", "guest memory (default 256M)", false }, \
+	{ "no-reference", 0, CLI_FLAG, NULL, "do not run QEMU microvm alongside", false }
+
 static const struct cli_opt vm_boot_opts[] = {
 	{ "runs", 'n', CLI_UINT, "N", "boots per VMM (default 10)", false },
-	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
-	{ "kernel", 'k', CLI_STR, "PATH", "guest kernel (default build/images/bzImage)", false },
-	{ "initrd", 'i', CLI_STR, "PATH", "initramfs (default build/images/initramfs.cpio.gz)", false },
-	{ "cpus", 0, CLI_UINT, "N", "vCPUs (default 1)", false },
-	{ "mem", 'm', CLI_STR, "SIZE", "guest memory (default 256M)", false },
 	{ "timeout", 0, CLI_DURATION, "DURATION", "per boot (default 120s)", false },
-	{ "no-reference", 0, CLI_FLAG, NULL, "do not run QEMU microvm alongside", false },
+	VM_OPTS,
+	{ 0 },
+};
+
+static const struct cli_opt vm_io_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "rounds, each one VM per VMM (default 3)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per VM (default 300s)", false },
+	VM_OPTS,
+	{ "disk", 0, CLI_STR, "PATH", "disk read at random, attached read-only (default build/images/rootfs.ext4)", false },
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf (default build/images/rootfs/bin/clperf)", false },
+	{ "seconds", 0, CLI_UINT, "N", "length of each throughput and disk test (default 5)", false },
+	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false },
 	{ 0 },
 };
 
@@ -153,9 +234,20 @@ const struct cli_cmd cli_bench_cmds[] = {
 	{ "vm-boot", "", "microVM boot time and KVM exits vs QEMU microvm",
 	  vm_boot_opts, 0, 0, false, bench_vm_boot_cmd, NULL,
 	  "Boots the same kernel and initramfs N times with cloudlet's VMM and with\n"
-	  "qemu-system-x86_64 -M microvm -enable-kvm (when installed), alternately.\n"
+	  "qemu-system-x86_64 -M microvm -accel kvm (when installed), alternately.\n"
 	  "Needs a working /dev/kvm: `make bench` runs it through tests/kvmhost/run.\n"
 	  "Exit status 1 when any boot failed (each failure is reported)." },
+	{ "vm-io", "", "microVM TCP throughput and RTT, disk IOPS vs QEMU microvm",
+	  vm_io_opts, 0, 0, false, bench_vm_io_cmd, NULL,
+	  "Boots the same kernel and initramfs with the ext4 image as a read-only\n"
+	  "virtio disk and a virtio-net on a tap, N rounds alternating cloudlet's VMM and\n"
+	  "qemu-system-x86_64 -M microvm (virtio-mmio devices, vhost=off). In the guest\n"
+	  "the workload runs clperf (images/rootfs/tools/clperf.c): 4 KiB O_DIRECT random\n"
+	  "reads of /dev/vda, TCP guest->host and host->guest for --seconds each, and\n"
+	  "--rr-count 1-byte round trips, against the same clperf on the host side of\n"
+	  "the tap, in a network namespace of the bench's own (10.99.0.1/30; nothing\n"
+	  "outlives the bench). Needs root and a working /dev/kvm: `make bench` runs it\n"
+	  "through tests/kvmhost/run. Exit status 1 when any VM failed." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Stage the workload's root tree, the one tree all three packagings are made
 # of: Debian's static busybox, a symlink per applet at the path
-# `busybox --list-full` gives it, the files under overlay/ (/init, /etc),
-# empty mount points. Everything is owned by 0:0 with mtime SOURCE_DATE_EPOCH
-# (default 0), so the packagings are reproducible.
+# `busybox --list-full` gives it, /bin/clperf (tools/clperf.c, the I/O
+# benchmark's measuring tool, built static here), the files under overlay/
+# (/init, /etc), empty mount points. Everything is owned by 0:0 with mtime
+# SOURCE_DATE_EPOCH (default 0), so the packagings are reproducible.
 #
 # usage: stage.sh OUTDIR     (OUTDIR is replaced)
 set -euo pipefail
@@ -28,6 +29,10 @@ umask 022
 
 mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp run root
 cp "$busybox" bin/busybox
+# static (the tree has no libc), stripped and without a build ID: the same
+# source and compiler give the same bytes
+gcc -static -O2 -s -Wl,--build-id=none -Wall -Wextra -Werror -o bin/clperf "$here/tools/clperf.c" ||
+    { echo "images/rootfs: cannot build tools/clperf.c statically (run: make deps)" >&2; exit 1; }
 "$busybox" --list-full | LC_ALL=C sort | while read -r path; do
     case $path in
         # bin/busybox is the binary itself; /sbin/init is ours (below) so that
@@ -47,7 +52,7 @@ cp -R "$here/overlay/." .
 # modes stated here rather than taken from the checkout (umask, git)
 find . -type d -exec chmod 0755 {} +
 find . -type f -exec chmod 0644 {} +
-chmod 0755 bin/busybox init
+chmod 0755 bin/busybox bin/clperf init
 chmod 1777 tmp
 chmod 0700 root
 chown -hR 0:0 .

@@ -16,34 +16,62 @@ struct bench_stats {
 /* Pure: statistics of n samples (n may be 0: all fields 0). */
 void bench_stats(const double *samples, size_t n, struct bench_stats *out);
 
-/* One contender in a boot benchmark: N samples of each metric. */
 #define BENCH_MAX_RUNS 1000
-struct bench_boot_series {
-	const char *name;            /* "cloudlet", "qemu-microvm" */
-	size_t n;                    /* runs that completed */
-	size_t failed;               /* runs that did not (reported, the rest go on) */
-	double ready_ms[BENCH_MAX_RUNS];   /* launch -> ready marker on the console */
-	double reset_ms[BENCH_MAX_RUNS];   /* launch -> the VMM has handled the guest's reset */
-	double exits[BENCH_MAX_RUNS];      /* KVM exits per boot (KVM's own counter) */
-	char error[256];             /* the first failure, if any */
+#define BENCH_MAX_METRICS 4
+
+/* One column of a benchmark's results. */
+struct bench_metric {
+	const char *key;             /* in the JSON: "ready_ms" */
+	const char *title;           /* the table's heading: "ready marker ms" */
+	const char *fmt;             /* a table cell from median, min, max: "%.0f (%.0f-%.0f)" */
 };
 
-struct bench_vm_boot_opts {
+/* What a benchmark reports: its metrics, and what its contenders are. */
+struct bench_kind {
+	const char *name;            /* "vm-boot": the JSON's "benchmark" */
+	const char *contender;       /* the first column's heading: "vmm", "runtime" */
+	const struct bench_metric *metrics;
+	size_t nmetrics;             /* <= BENCH_MAX_METRICS */
+};
+extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind, bench_vm_io_kind;
+
+/* The metrics' indexes in v[] below. ct-start: READY, and RESET = launch
+ * -> the runtime's exit (the container deleted). */
+enum { BENCH_BOOT_READY, BENCH_BOOT_RESET, BENCH_BOOT_EXITS };
+enum { BENCH_IO_TX, BENCH_IO_RX, BENCH_IO_RTT, BENCH_IO_IOPS };
+
+/* One contender: a sample of each metric per completed run. */
+struct bench_series {
+	const char *name;            /* "cloudlet", "qemu-microvm", "runc" */
+	size_t n;                    /* runs that completed */
+	size_t failed;               /* runs that did not (reported, the rest go on) */
+	double v[BENCH_MAX_METRICS][BENCH_MAX_RUNS];   /* v[metric][run] */
+	char error[256];             /* the first failure, if any */
+};
+void bench_series_init(struct bench_series *s, const char *name);
+/* A completed run: values[i] is metric i's sample. */
+void bench_series_add(struct bench_series *s, const double *values, size_t nvalues);
+/* A failed run; the first failure's reason is kept ("NAME: reason", one line). */
+void bench_series_fail(struct bench_series *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* What the VM benchmarks share: the two VMMs, the guest, how often. */
+struct bench_vm_opts {
 	const char *cloudlet;        /* path of the cloudlet binary */
-	const char *kernel, *initrd;
-	unsigned runs;
-	unsigned cpus;
-	const char *mem;             /* "256M" */
 	const char *qemu;            /* NULL: skip the reference */
-	unsigned timeout_s;          /* per boot */
+	const char *kernel, *initrd;
+	unsigned runs, cpus;
+	const char *mem;             /* "256M" */
+	unsigned timeout_s;          /* per VM */
 	void (*progress)(void *ctx, const char *line);
 	void *ctx;
 };
 
 /* Boot the same kernel+initramfs `runs` times with cloudlet and (if given)
- * QEMU microvm, alternating, so both see the same machine conditions. */
-int bench_vm_boot(const struct bench_vm_boot_opts *o, struct bench_boot_series *cl,
-		  struct bench_boot_series *qemu, struct cl_error *err);
+ * QEMU microvm, alternating, so both see the same machine conditions.
+ * Metrics: BENCH_BOOT_*. */
+int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
+		  struct bench_series *qemu, struct cl_error *err);
 
 struct bench_ct_start_opts {
 	const char *cloudlet;        /* path of the cloudlet binary */
@@ -57,20 +85,46 @@ struct bench_ct_start_opts {
 };
 
 /* Create+start+exit+delete of the workload container, N times per runtime.
- * s[] receives up to 3 series (cloudlet, runc, crun); ready_ms is launch ->
- * ready marker, reset_ms is launch -> the runtime's exit. */
-int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_boot_series *s,
+ * s[] receives up to 3 series (cloudlet, runc, crun). */
+int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 		   size_t *nseries, struct cl_error *err);
 
-/* Reports: a table for people, JSON with every raw sample. */
-void bench_boot_table(FILE *out, const struct bench_boot_series *const *series, size_t n);
-void bench_ct_table(FILE *out, const struct bench_boot_series *const *series, size_t n);
-/* o: the vm-boot config, NULL for other benchmarks (then no KVM exits) */
-int bench_boot_json(const char *path, const char *benchmark, const struct bench_vm_boot_opts *o,
-		    const struct bench_boot_series *const *series, size_t n, struct cl_error *err);
+struct bench_vm_io_opts {
+	struct bench_vm_opts vm;
+	const char *disk;            /* attached read-only as /dev/vda */
+	const char *clperf;          /* the host's copy of the guest's /bin/clperf */
+	unsigned seconds;            /* per throughput and disk test */
+	unsigned rr_count;           /* request/response round trips */
+};
+
+/* TCP throughput both ways, TCP RTT and 4 KiB random-read IOPS of a guest
+ * on each VMM, alternating; the host side is a network namespace of the
+ * bench's own. Metrics: BENCH_IO_*. */
+int bench_vm_io(const struct bench_vm_io_opts *o, struct bench_series *cl,
+		struct bench_series *qemu, struct cl_error *err);
+
+/* A benchmark's settings, for the JSON: str, or num when str is NULL. */
+struct bench_param {
+	const char *key;
+	const char *str;
+	long long num;
+};
+
+/* Reports: a table for people (medians, min-max, and the ratio of the first
+ * series to each other one), and JSON with every raw sample. */
+void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *series, size_t n);
+int bench_json(const char *path, const struct bench_kind *k, const struct bench_param *params, size_t nparams,
+	       const struct bench_series *const *series, size_t n, struct cl_error *err);
 
 /* Pure helpers, exposed for tests. */
 int bench_parse_kvm_exits(const char *stats_line, uint64_t *exits);
 int bench_qmp_sum_exits(const char *query_stats_reply, uint64_t *exits);
+/* A clperf result line (images/rootfs/tools/clperf.c), possibly after other
+ * console output: *metric is its BENCH_IO_* index, *value its figure (finite,
+ * > 0). -ENOENT: not a result line; -EINVAL: a malformed one. */
+int bench_parse_clperf(const char *line, unsigned *metric, double *value);
+/* The guest kernel command line of vm-io: the address on eth0 (ip=), then
+ * the workload's `run` mode with the four clperf clients. -ENAMETOOLONG. */
+int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_count);
 
 #endif

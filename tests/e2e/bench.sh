@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cloudlet bench ct-start` end to end with one run: every column present
 # and sane (positive, finite), the JSON has the raw samples. No assertion on
-# timing: that is what the benchmark itself reports.
+# timing: that is what the benchmark itself reports. `bench vm-io`'s input
+# checks (its run is in tests/kvm/vm.sh: it needs KVM).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -39,4 +40,14 @@ fi
 r=$?
 [ "$r" = 1 ] && grep -q 'runs 0 is out of range' "$tmp/err0" && t_pass "bad --runs: one line, exit 1" \
     || t_fail "bad --runs" "exit $r: $(cat "$tmp/err0")"
+# vm-io judges its input before it makes anything (it needs KVM to run:
+# tests/kvm/vm.sh runs it once)
+"$cl" bench vm-io --runs 0 >/dev/null 2>"$tmp/err0"
+r=$?
+[ "$r" = 1 ] && grep -q 'runs 0 is out of range' "$tmp/err0" && t_pass "vm-io: bad --runs: one line, exit 1" \
+    || t_fail "vm-io: bad --runs" "exit $r: $(cat "$tmp/err0")"
+"$cl" bench vm-io --clperf "$tmp/no-clperf" >/dev/null 2>"$tmp/err1"
+r=$?
+[ "$r" = 1 ] && grep -q "$tmp/no-clperf (run: make images): No such file" "$tmp/err1" \
+    && t_pass "vm-io: a missing clperf is named, exit 1" || t_fail "vm-io: missing clperf" "exit $r: $(cat "$tmp/err1")"
 t_end

@@ -256,5 +256,55 @@ else
         && t_pass "SIGTERM after the guest is up: exit 143" || { t_fail "SIGTERM" "exit $r"; show term; }
 fi
 
+# `cloudlet bench vm-io` with one round (the benchmark of the virtio
+# devices): every column of every row (cloudlet, QEMU microvm, the ratio)
+# present, positive and finite, the JSON has the raw samples, and nothing
+# outlives the bench. No assertion on the figures: the bench reports them.
+if [ -x "$img/rootfs/bin/clperf" ] && [ -e "$img/rootfs.ext4" ]; then
+    "$cl" bench vm-io --runs 1 --seconds 1 --rr-count 50 --timeout 240s --json "$tmp/io.json" \
+        </dev/null >"$tmp/io.out" 2>"$tmp/io.err"
+    r=$?
+    [ "$r" = 0 ] && t_pass "bench vm-io --runs 1 exits 0" || { t_fail "bench vm-io" "exit $r: $(tail -3 "$tmp/io.err")"; cat "$tmp/io.out"; }
+
+    # positive N TEXT: TEXT holds exactly N numbers, each > 0 (an inf or nan
+    # cell is not a number here, so it makes the count wrong)
+    positive() {
+        local nums
+        nums=$(grep -oE '[0-9]+(\.[0-9]+)?' <<<"$2")
+        [ "$(wc -l <<<"$nums")" = "$1" ] && awk '{ if (!($1 > 0)) bad = 1 } END { exit bad }' <<<"$nums"
+    }
+    # a row: NAME RUNS, then 4 cells "median (min-max)" = 12 numbers
+    row() { grep -E "^$1 +1 " "$tmp/io.out" | sed -E "s/^$1 +1 //"; }
+    r=$(row cloudlet)
+    positive 12 "$r" && t_pass "bench vm-io: cloudlet's 4 columns (median, min, max) positive and finite" || t_fail "bench vm-io: cloudlet row" "'$r'"
+    if command -v qemu-system-x86_64 >/dev/null; then
+        r=$(row qemu-microvm)
+        positive 12 "$r" && t_pass "bench vm-io: QEMU microvm's 4 columns positive and finite" || t_fail "bench vm-io: qemu row" "'$r'"
+        r=$(grep -E '^ratio .*\(cloudlet / qemu-microvm, medians\)$' "$tmp/io.out" | sed -E 's/^ratio +//; s/\(.*//')
+        positive 4 "$r" && t_pass "bench vm-io: 4 ratios cloudlet/QEMU, positive and finite" || t_fail "bench vm-io: ratio row" "'$r'"
+        nseries=2
+    else
+        t_skip "bench vm-io: QEMU reference" "qemu-system-x86_64 not installed"
+        nseries=1
+    fi
+    if jq -e --argjson n "$nseries" '.benchmark == "vm-io" and (.series | length) == $n
+            and all(.series[]; .failed == 0 and all(.tx_mbit_s, .rx_mbit_s, .rtt_us, .randread_iops;
+                (.samples | length) == 1 and .samples[0] > 0))
+            and .config.seconds == 1 and .config.rr_count == 50' "$tmp/io.json" >/dev/null; then
+        t_pass "bench vm-io: JSON has one raw sample per metric and VMM, and the config"
+    else
+        t_fail "bench vm-io: JSON" "$(head -c 400 "$tmp/io.json" 2>/dev/null)"
+    fi
+
+    # its network namespace had no name and died with its last process
+    if pgrep -f 'clperf tcp-server' >/dev/null || pgrep -f 'ifname=clio0' >/dev/null || ip link show clio0 >/dev/null 2>&1; then
+        t_fail "bench vm-io: nothing left behind" "$(pgrep -af 'clperf|clio0')"
+    else
+        t_pass "bench vm-io: nothing left behind (no clperf server, no VMM, no tap)"
+    fi
+else
+    t_skip "bench vm-io" "no build/images/rootfs/bin/clperf or rootfs.ext4 (run: make images)"
+fi
+
 pgrep -f "$tmp" >/dev/null && t_fail "no VMM left running" || t_pass "no VMM left running"
 t_end
