@@ -78,11 +78,12 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz: clang is not installed" >&2; exit 1; }
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SANFLAGS="$(FUZZ_SAN)" \
-		build-fuzz/libvmm.a build-fuzz/libcl.a
+		build-fuzz/libvmm.a build-fuzz/libnet.a build-fuzz/libcl.a
 	@mkdir -p build-fuzz/fuzz
 	clang $(CPPFLAGS) -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o build-fuzz/fuzz/virtq_fuzz tests/fuzz/virtq_fuzz.c build-fuzz/libvmm.a build-fuzz/libcl.a -lpthread
+		-o build-fuzz/fuzz/virtq_fuzz tests/fuzz/virtq_fuzz.c build-fuzz/libvmm.a build-fuzz/libnet.a \
+		build-fuzz/libcl.a $(LDLIBS)
 fuzz-smoke:
 	@command -v clang >/dev/null || { echo "SKIP: fuzz: clang is not installed"; exit 77; }
 	@$(MAKE) --no-print-directory -s fuzz >/dev/null
