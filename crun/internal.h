@@ -6,41 +6,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cloudlet/cgroup.h"
 #include "cloudlet/crun.h"
+#include "cloudlet/file.h"
 #include "cloudlet/net.h"
 #include "cloudlet/proc.h"
 
-/* ---- cgroups: one ops table per version, chosen once (cgroup.c) ---- */
-
-struct ct_cgroup {
-	int version;                             /* 1 or 2; 0: none */
-	char path[CRUN_CG_NCTRL][PATH_MAX];      /* v1: dir per controller ("" unused); v2: path[0] */
-	char parent[CRUN_CG_NCTRL][PATH_MAX];    /* the shared "cloudlet" dirs, removed when empty */
-};
-
-struct ct_cgroup_ops {
-	const char *name;
-	int version;
-	/* mkdir the container's cgroup(s) and write the limits; on failure
-	 * nothing is left. devices: confine device access (v1 devices cgroup) */
-	int (*create)(struct ct_cgroup *cg, const struct crun_cg_layout *l, const char *name,
-		      const struct crun_limits *lim, bool devices, struct cl_error *err);
-	/* move pid (0: the caller) into it */
-	int (*enter)(const struct ct_cgroup *cg, pid_t pid, struct cl_error *err);
-	/* kill what is left, rmdir (retrying while the kernel lets go) */
-	int (*destroy)(struct ct_cgroup *cg, struct cl_error *err);
-};
-extern const struct ct_cgroup_ops ct_cgroup_v1_ops, ct_cgroup_v2_ops;
-
-/* The ops for this machine (reads /proc/self/mountinfo once). */
-int ct_cgroup_ops_get(const struct ct_cgroup_ops **ops, struct crun_cg_layout *l,
-		      struct cl_error *err);
-const struct ct_cgroup_ops *ct_cgroup_ops_for(int version);
-/* helpers for the ops */
-int ct_cg_write(const char *dir, const char *file, const char *value, bool optional,
-		struct cl_error *err);
-int ct_cg_mkdir(const char *path, struct cl_error *err);
-int ct_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err);
+/* cgroups: cloudlet/cgroup.h (lib/), one ops table per version. Containers
+ * are PARENT/NAME with this parent, devices confined to crun_cg_devices_allow. */
+#define CT_CG_PARENT "cloudlet"
 
 /* ---- the container being started (run.c builds it, the rest reads it) ---- */
 
@@ -57,8 +31,8 @@ struct ct {
 	bool userns;
 	uid_t uid;                    /* host ids for the single-id maps */
 	gid_t gid;
-	const struct ct_cgroup_ops *cg_ops;   /* NULL: no cgroup (rootless, no limits) */
-	struct ct_cgroup cg;
+	const struct cl_cgroup_ops *cg_ops;   /* NULL: no cgroup (rootless, no limits) */
+	struct cl_cgroup cg;
 	int sock;                     /* container side of the message channel */
 	struct net_attachment *nets;  /* o->nnets of them, attached while it runs */
 };
@@ -115,7 +89,7 @@ struct ct_state {
 	bool detached;
 	char image[256];
 	char command[256];
-	struct ct_cgroup cg;
+	struct cl_cgroup cg;
 };
 int ct_state_lock(const char *root, bool exclusive, int *fd, struct cl_error *err);
 void ct_state_unlock(int fd);
@@ -137,8 +111,6 @@ void ct_tty_resize(const struct ct_tty *t);
 void ct_tty_end(struct ct_tty *t);
 
 /* small helpers (state.c) */
-int ct_read_text(const char *path, size_t max, char **text, struct cl_error *err);
-int ct_mkdir_p(const char *path, mode_t mode);
 char *ct_path_join(const char *a, const char *b);
 
 #endif

@@ -214,7 +214,7 @@ int crun_rm(const char *root, const char *name, bool force, struct cl_error *err
 	if ((r = ct_state_lock(root, true, &fd, err)) < 0)
 		goto done;
 	if (ct_state_read(dir, &s, NULL) == 0) {
-		const struct ct_cgroup_ops *ops = ct_cgroup_ops_for(s.cg.version);
+		const struct cl_cgroup_ops *ops = cl_cgroup_ops_for(s.cg.version);
 		if (ops && (r = ops->destroy(&s.cg, err)) < 0) {
 			ct_state_unlock(fd);
 			goto done;

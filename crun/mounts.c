@@ -43,6 +43,24 @@ const struct crun_device crun_default_devices[] = {
 };
 const size_t crun_default_devices_count = sizeof(crun_default_devices) / sizeof(crun_default_devices[0]);
 
+/* what the cgroup lets the container use: every node denied, then these
+ * (the default devices above, ptys, mknod of anything; using a node is
+ * another matter). v1: devices.allow lines; v2: the same as eBPF. */
+const char *const crun_cg_devices_allow[] = {
+	"c *:* m",
+	"b *:* m",
+	"c 1:3 rwm",      /* null */
+	"c 1:5 rwm",      /* zero */
+	"c 1:7 rwm",      /* full */
+	"c 1:8 rwm",      /* random */
+	"c 1:9 rwm",      /* urandom */
+	"c 5:0 rwm",      /* tty */
+	"c 5:1 rwm",      /* console */
+	"c 5:2 rwm",      /* ptmx */
+	"c 136:* rwm",    /* pts */
+};
+const size_t crun_cg_devices_allow_count = sizeof(crun_cg_devices_allow) / sizeof(crun_cg_devices_allow[0]);
+
 const struct crun_symlink crun_dev_symlinks[] = {
 	{ "/dev/fd", "/proc/self/fd" },
 	{ "/dev/stdin", "/proc/self/fd/0" },

@@ -28,19 +28,6 @@ const struct crun_namespace crun_namespaces[] = {
 };
 const size_t crun_namespaces_count = sizeof(crun_namespaces) / sizeof(crun_namespaces[0]);
 
-static int write_file(const char *path, const char *text, struct cl_error *err)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cl_err_sys(err, errno, "%s", path);
-	ssize_t n = write(fd, text, strlen(text));
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)strlen(text))
-		return cl_err_sys(err, n < 0 ? e : EIO, "write '%s' to %s", text, path);
-	return 0;
-}
-
 int ct_ns_unshare(bool userns, uid_t uid, gid_t gid, struct cl_error *err)
 {
 	int flags = 0;
@@ -54,14 +41,14 @@ int ct_ns_unshare(bool userns, uid_t uid, gid_t gid, struct cl_error *err)
 	/* single-id maps: container root is the caller's own ids. Writing our
 	 * own map needs no helper, but setgroups must be denied before gid_map. */
 	char map[64];
-	int r = write_file("/proc/self/setgroups", "deny", err);
+	int r = cl_text_write("/proc/self/setgroups", "deny", err);
 	if (r < 0)
 		return r;
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-	if ((r = write_file("/proc/self/uid_map", map, err)) < 0)
+	if ((r = cl_text_write("/proc/self/uid_map", map, err)) < 0)
 		return r;
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-	if ((r = write_file("/proc/self/gid_map", map, err)) < 0)
+	if ((r = cl_text_write("/proc/self/gid_map", map, err)) < 0)
 		return r;
 	return 0;
 }

@@ -241,7 +241,7 @@ static void shim_main(pid_t workload)
 static char *read_text(const char *path)
 {
 	char *t;
-	return ct_read_text(path, 1 << 20, &t, NULL) < 0 ? NULL : t;
+	return cl_text_read(path, 1 << 20, &t, NULL) < 0 ? NULL : t;
 }
 
 static void init_main(struct ct *c) __attribute__((noreturn));

@@ -67,7 +67,7 @@ static int resolve_image(struct ct *c, const char *ref, struct crun_image_config
 	char *store = ct_path_join(c->root, "images");
 	if (!store)
 		return cl_err(err, ENOMEM, "out of memory");
-	if ((r = ct_mkdir_p(store, 0700)) < 0) {
+	if ((r = cl_mkdir_p(store, 0700)) < 0) {
 		cl_err_sys(err, -r, "image store %s", store);
 		free(store);
 		return r;
@@ -655,11 +655,23 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 		}
 
 	/* a cgroup always as root (accounting, devices); rootless only for limits */
-	if (c.uid == 0 || crun_cg_needed(&o->limits)) {
-		const struct ct_cgroup_ops *ops;
-		struct crun_cg_layout layout;
-		if ((r = ct_cgroup_ops_get(&ops, &layout, err)) < 0 ||
-		    (r = ops->create(&c.cg, &layout, c.name, &o->limits, !c.userns, err)) < 0) {
+	if (c.uid == 0 || cl_cg_needed(&o->limits)) {
+		static const char *const why[CL_CG_NCTRL] = {
+			[CL_CG_MEMORY] = "--memory", [CL_CG_CPU] = "--cpus", [CL_CG_PIDS] = "--pids",
+		};
+		const struct cl_cg_spec spec = {
+			.parent = CT_CG_PARENT,
+			.name = c.name,
+			.limits = &o->limits,
+			/* a user namespace cannot make device nodes: nothing to confine */
+			.devices = c.userns ? NULL : crun_cg_devices_allow,
+			.ndevices = crun_cg_devices_allow_count,
+			.why = why,
+		};
+		const struct cl_cgroup_ops *ops;
+		struct cl_cg_layout layout;
+		if ((r = cl_cgroup_ops_get(&ops, &layout, err)) < 0 ||
+		    (r = ops->create(&c.cg, &layout, &spec, err)) < 0) {
 			if (c.uid != 0 && (r == -EACCES || r == -EPERM))
 				cl_err_wrap(err, "limits as a non-root user need a cgroup it may create");
 			goto out;

@@ -17,11 +17,11 @@
  * and that every name resolves on x86-64). Count: crun_seccomp_default_count. */
 #include <errno.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cloudlet/seccomp.h"
 #include "internal.h"
 
 #ifndef AF_VSOCK
@@ -30,9 +30,9 @@
 /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET = 0x7E020000 */
 #define CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
 			CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
-#define A(n) { #n, CRUN_SC_ALLOW, 0, 0, { 0 }, 0 }
+#define A(n) { #n, CL_SC_ALLOW, 0, 0, NULL, 0, NULL }
 
-const struct crun_seccomp_rule crun_seccomp_default[] = {
+const struct cl_sc_rule crun_seccomp_default[] = {
 	A(accept),
 	A(accept4),
 	A(access),
@@ -52,8 +52,8 @@ const struct crun_seccomp_rule crun_seccomp_default[] = {
 	A(clock_getres),
 	A(clock_gettime),
 	A(clock_nanosleep),
-	{ "clone", CRUN_SC_ALLOW_IF_MASK0, 0, 1, { CLONE_NS_FLAGS }, 0 },
-	{ "clone3", CRUN_SC_ERRNO, 0, 0, { 0 }, ENOSYS },
+	{ "clone", CL_SC_ALLOW_IF_MASK0, 0, 1, (const uint64_t[]){ CLONE_NS_FLAGS }, 0, NULL },
+	{ "clone3", CL_SC_ERRNO, 0, 0, NULL, ENOSYS, NULL },
 	A(close),
 	A(close_range),
 	A(connect),
@@ -200,7 +200,8 @@ const struct crun_seccomp_rule crun_seccomp_default[] = {
 	A(openat),
 	A(openat2),
 	A(pause),
-	{ "personality", CRUN_SC_ALLOW_IF_EQ, 0, 5, { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff }, 0 },
+	{ "personality", CL_SC_ALLOW_IF_EQ, 0, 5,
+	  (const uint64_t[]){ 0x0, 0x8, 0x20000, 0x20008, 0xffffffff }, 0, NULL },
 	A(pidfd_open),
 	A(pidfd_send_signal),
 	A(pipe),
@@ -296,7 +297,7 @@ const struct crun_seccomp_rule crun_seccomp_default[] = {
 	A(sigaltstack),
 	A(signalfd),
 	A(signalfd4),
-	{ "socket", CRUN_SC_ALLOW_IF_NE, 0, 1, { AF_VSOCK }, 0 },
+	{ "socket", CL_SC_ALLOW_IF_NE, 0, 1, (const uint64_t[]){ AF_VSOCK }, 0, NULL },
 	A(socketpair),
 	A(splice),
 	A(stat),
@@ -339,31 +340,6 @@ const struct crun_seccomp_rule crun_seccomp_default[] = {
 const size_t crun_seccomp_default_count =
 	sizeof(crun_seccomp_default) / sizeof(crun_seccomp_default[0]);
 
-static int add_rule(scmp_filter_ctx ctx, const struct crun_seccomp_rule *r, int nr)
-{
-	switch (r->kind) {
-	case CRUN_SC_ALLOW:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	case CRUN_SC_ALLOW_IF_EQ:
-		for (unsigned i = 0; i < r->nvals; i++) {
-			int e = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-						 SCMP_CMP(r->arg, SCMP_CMP_EQ, r->vals[i]));
-			if (e < 0)
-				return e;
-		}
-		return 0;
-	case CRUN_SC_ALLOW_IF_NE:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_NE, r->vals[0]));
-	case CRUN_SC_ALLOW_IF_MASK0:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], 0));
-	case CRUN_SC_ERRNO:
-		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)r->errnum), nr, 0);
-	}
-	return -EINVAL;
-}
-
 /* Load the profile into the calling thread (last thing before execve; the
  * caller has set no_new_privs). */
 int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err)
@@ -373,16 +349,7 @@ int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return cl_err(err, ENOMEM, "seccomp_init failed");
-	int r = 0;
-	for (size_t i = 0; i < crun_seccomp_default_count && !r; i++) {
-		const struct crun_seccomp_rule *rule = &crun_seccomp_default[i];
-		int nr = seccomp_syscall_resolve_name(rule->name);
-		if (nr == __NR_SCMP_ERROR)
-			continue;   /* not a syscall of this architecture */
-		int e = add_rule(ctx, rule, nr);
-		if (e < 0)
-			r = cl_err(err, -e, "seccomp rule for %s: %s", rule->name, strerror(-e));
-	}
+	int r = cl_seccomp_add(ctx, crun_seccomp_default, crun_seccomp_default_count, err);
 	if (!r) {
 		int e = seccomp_load(ctx);
 		if (e < 0)

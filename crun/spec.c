@@ -47,7 +47,7 @@ int crun_parse_cpus(const char *s, unsigned host_cpus, uint64_t *quota_us,
 	return 0;
 }
 
-int crun_check_limits(const struct crun_limits *l, struct cl_error *err)
+int crun_check_limits(const struct cl_cg_limits *l, struct cl_error *err)
 {
 	if (l->memory && l->memory < CRUN_MIN_MEMORY)
 		return cl_err(err, ERANGE, "memory limit %" PRIu64 " bytes is below the minimum of %llu MiB",

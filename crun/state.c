@@ -24,67 +24,6 @@ char *ct_path_join(const char *a, const char *b)
 	return p;
 }
 
-int ct_read_text(const char *path, size_t max, char **text, struct cl_error *err)
-{
-	/* read to EOF: proc and cgroup files report st_size 0 */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 4096;
-	char *buf = NULL;
-	*text = NULL;
-	if (fd < 0)
-		return cl_err_sys(err, errno, "%s", path);
-	for (;;) {
-		if (!buf || len + 1 >= cap) {
-			char *nb = realloc(buf, buf ? (cap *= 2) : cap);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return cl_err(err, ENOMEM, "%s: out of memory", path);
-			}
-			buf = nb;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return cl_err_sys(err, e, "read %s", path);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			free(buf);
-			close(fd);
-			return cl_err(err, EFBIG, "%s: more than %zu bytes", path, max);
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	*text = buf;
-	return 0;
-}
-
-int ct_mkdir_p(const char *path, mode_t mode)
-{
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 char *ct_state_path(const char *root, const char *name)
 {
 	char *p;
@@ -98,7 +37,7 @@ int ct_state_lock(const char *root, bool exclusive, int *fd, struct cl_error *er
 	char *ct = ct_path_join(root, "ct");
 	if (!ct)
 		return cl_err(err, ENOMEM, "out of memory");
-	int r = ct_mkdir_p(ct, 0711);
+	int r = cl_mkdir_p(ct, 0711);
 	if (r < 0) {
 		cl_err_sys(err, -r, "state directory %s", ct);
 		free(ct);
@@ -137,7 +76,7 @@ int ct_state_create_dir(const char *root, const char *name, char **dir, struct c
 	char *ct = ct_path_join(root, "ct");
 	if (!ct)
 		return cl_err(err, ENOMEM, "out of memory");
-	int r = ct_mkdir_p(ct, 0711);
+	int r = cl_mkdir_p(ct, 0711);
 	free(ct);
 	if (r < 0)
 		return cl_err_sys(err, -r, "state directory %s/ct", root);
@@ -234,7 +173,7 @@ int ct_state_write(const char *dir, const struct ct_state *s, struct cl_error *e
 	json_object_object_add(o, "image", json_object_new_string(s->image));
 	json_object_object_add(o, "command", json_object_new_string(s->command));
 	json_object_object_add(cg, "version", json_object_new_int(s->cg.version));
-	for (int c = 0; c < CRUN_CG_NCTRL; c++) {
+	for (int c = 0; c < CL_CG_NCTRL; c++) {
 		json_object_array_add(paths, json_object_new_string(s->cg.path[c]));
 		json_object_array_add(parents, json_object_new_string(s->cg.parent[c]));
 	}
@@ -284,7 +223,7 @@ int ct_state_read(const char *dir, struct ct_state *s, struct cl_error *err)
 {
 	char path[PATH_MAX], *buf;
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	int r = ct_read_text(path, 1 << 20, &buf, err);
+	int r = cl_text_read(path, 1 << 20, &buf, err);
 	if (r < 0)
 		return r;
 	json_tokener *tok = json_tokener_new();
@@ -318,7 +257,7 @@ int ct_state_read(const char *dir, struct ct_state *s, struct cl_error *err)
 		s->cg.version = (int)jint(cg, "version", 0);
 		if (json_object_object_get_ex(cg, "paths", &paths) &&
 		    json_object_object_get_ex(cg, "parents", &parents))
-			for (int c = 0; c < CRUN_CG_NCTRL; c++) {
+			for (int c = 0; c < CL_CG_NCTRL; c++) {
 				const char *p = json_object_get_string(json_object_array_get_idx(paths, (size_t)c));
 				const char *q = json_object_get_string(json_object_array_get_idx(parents, (size_t)c));
 				snprintf(s->cg.path[c], sizeof(s->cg.path[c]), "%s", p ? p : "");

@@ -1,7 +1,10 @@
 /* File helpers: see include/cloudlet/file.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,4 +61,78 @@ int cl_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
 out:
 	close(fd);
 	return r;
+}
+
+int cl_text_read(const char *path, size_t max, char **text, struct cl_error *err)
+{
+	/* read to EOF: proc and cgroup files report st_size 0 */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 4096;
+	char *buf = NULL;
+	*text = NULL;
+	if (fd < 0)
+		return cl_err_sys(err, errno, "%s", path);
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *nb = realloc(buf, buf ? (cap *= 2) : cap);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return cl_err(err, ENOMEM, "%s: out of memory", path);
+			}
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			return cl_err_sys(err, e, "read %s", path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			close(fd);
+			return cl_err(err, EFBIG, "%s: more than %zu bytes", path, max);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+int cl_mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int cl_text_write(const char *path, const char *text, struct cl_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_err_sys(err, errno, "%s", path);
+	ssize_t n = write(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	if (n != (ssize_t)strlen(text))
+		return cl_err_sys(err, n < 0 ? e : EIO, "write '%s' to %s", text, path);
+	return 0;
 }

@@ -25,7 +25,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cloudlet/cgroup.h"
 #include "cloudlet/error.h"
+#include "cloudlet/seccomp.h"
 
 #define CRUN_DEFAULT_ROOT "/var/lib/cloudlet"
 #define CRUN_NAME_MAX 63                /* like a hostname label */
@@ -36,13 +38,6 @@
 #define CRUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---------------------------------------------------------------- running */
-
-struct crun_limits {
-	uint64_t memory;         /* bytes; 0: no limit */
-	uint64_t cpu_quota_us;   /* per cpu_period_us; 0: no limit */
-	uint64_t cpu_period_us;
-	uint64_t pids;           /* 0: no limit */
-};
 
 enum crun_seccomp_mode { CRUN_SECCOMP_DEFAULT, CRUN_SECCOMP_UNCONFINED };
 
@@ -55,7 +50,7 @@ struct crun_run_opts {
 	size_t ncmd;
 	const char *const *env;        /* K=V, applied over the image's Env */
 	size_t nenv;
-	struct crun_limits limits;
+	struct cl_cg_limits limits;
 	enum crun_seccomp_mode seccomp;
 	bool rootless;                 /* user namespace (also implied when not root) */
 	bool tty;                      /* a pty on the container's stdio */
@@ -116,7 +111,7 @@ int crun_rm(const char *root, const char *name, bool force, struct cl_error *err
 int crun_parse_cpus(const char *s, unsigned host_cpus, uint64_t *quota_us,
 		    uint64_t *period_us, struct cl_error *err);
 /* Memory >= CRUN_MIN_MEMORY, pids >= CRUN_MIN_PIDS (0 = none for both). */
-int crun_check_limits(const struct crun_limits *l, struct cl_error *err);
+int crun_check_limits(const struct cl_cg_limits *l, struct cl_error *err);
 /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most CRUN_NAME_MAX. */
 int crun_check_name(const char *name, struct cl_error *err);
 /* Hostname: 1..64 characters, letters digits '-' '.', no leading '-'. */
@@ -211,65 +206,19 @@ int crun_overlay_data(char *const *layers, size_t nlayers, const char *upper,
  * is a subset). Everything else is dropped from all five sets. */
 extern const int crun_default_caps[];
 extern const size_t crun_default_caps_count;
-uint64_t crun_caps_mask(const int *caps, size_t n);
 
 /* Seccomp: the default profile, an allowlist in the spirit of Docker's
- * (x86-64 names; anything else fails with EPERM). Sorted by name, one row
- * per syscall; conditional rows allow on an argument test. */
-enum crun_sc_kind {
-	CRUN_SC_ALLOW,             /* always */
-	CRUN_SC_ALLOW_IF_EQ,       /* arg == one of vals[0..nvals) */
-	CRUN_SC_ALLOW_IF_NE,       /* arg != vals[0] */
-	CRUN_SC_ALLOW_IF_MASK0,    /* (arg & vals[0]) == 0 */
-	CRUN_SC_ERRNO,             /* fail with errnum (not EPERM) */
-};
-struct crun_seccomp_rule {
-	const char *name;
-	enum crun_sc_kind kind;
-	unsigned arg;
-	unsigned nvals;
-	uint64_t vals[5];
-	int errnum;
-};
-extern const struct crun_seccomp_rule crun_seccomp_default[];
+ * (x86-64 names; anything else fails with EPERM). Rows: cloudlet/seccomp.h. */
+extern const struct cl_sc_rule crun_seccomp_default[];
 extern const size_t crun_seccomp_default_count;
 
 /* ------------------------------------------------------ pure: cgroups */
 
-enum crun_cg_ctrl { CRUN_CG_MEMORY, CRUN_CG_CPU, CRUN_CG_PIDS, CRUN_CG_DEVICES, CRUN_CG_NCTRL };
-extern const char *const crun_cg_ctrl_names[CRUN_CG_NCTRL];
-
-/* Where the hierarchies are mounted, from /proc/self/mountinfo. */
-struct crun_cg_layout {
-	char unified[256];                   /* cgroup2 mount point, "" if none */
-	char v1[CRUN_CG_NCTRL][256];         /* v1 mount point per controller, "" if none */
-};
-int crun_cg_layout_parse(const char *mountinfo, struct crun_cg_layout *l,
-			 struct cl_error *err);
-/* 1 when any of memory/cpu/pids sits in a v1 hierarchy (hybrid or legacy:
- * a controller lives in one hierarchy only), else 2 when cgroup2 is
- * mounted; -ENOENT when neither. */
-int crun_cg_version(const struct crun_cg_layout *l);
-
-/* One file write into the container's cgroup. */
-struct crun_cg_setting {
-	enum crun_cg_ctrl ctrl;
-	const char *file;
-	char value[64];
-	bool optional;                       /* skip when the file does not exist */
-};
-#define CRUN_CG_MAX_SETTINGS 16
-/* The files and values for these limits, in write order; returns the count. */
-int crun_cg_settings(int version, const struct crun_limits *l,
-		     struct crun_cg_setting *out, size_t max);
-/* The controllers these limits need. */
-unsigned crun_cg_needed(const struct crun_limits *l);   /* bit per enum crun_cg_ctrl */
 /* Device nodes a container may use: "a" denied, then these allowed (OCI
  * default devices, ptys, mknod of anything). v1: devices.allow lines. */
 extern const char *const crun_cg_devices_allow[];
 extern const size_t crun_cg_devices_allow_count;
-/* v2 has no devices files: the same rules as an eBPF cgroup-device program
- * (struct bpf_insn, 8 bytes each) into insns[max]; returns the count. */
-int crun_cg_devices_prog(uint64_t *insns, size_t max, struct cl_error *err);
+/* (v2 has no devices files: cl_cg_devices_prog turns the same rules into
+ * an eBPF cgroup-device program.) */
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cloudlet/error.h"
 
@@ -11,6 +12,14 @@
  * Errors name the path: "PATH: No such file or directory". */
 int cl_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
 		 struct cl_error *err);
+/* Read a text file to EOF (proc, sysfs and cgroup files report size 0)
+ * into a malloc'd NUL-terminated string; EFBIG past max bytes. */
+int cl_text_read(const char *path, size_t max, char **text, struct cl_error *err);
+/* Write text to an existing file in one write(2) (proc, sysfs and cgroup
+ * files take a value per write). */
+int cl_text_write(const char *path, const char *text, struct cl_error *err);
+/* mkdir -p: each missing directory with mode; 0 or -errno. */
+int cl_mkdir_p(const char *path, mode_t mode);
 /* pread exactly len bytes at off (retrying short reads); -EIO on early EOF. */
 int cl_pread_full(int fd, void *buf, size_t len, uint64_t off);
 

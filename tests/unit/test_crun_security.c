@@ -6,16 +6,17 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include "cloudlet/caps.h"
 #include "cloudlet/crun.h"
 
 Test(crun_caps, docker_default_set)
 {
 	/* Docker's CapEff for root in a default container */
-	cr_assert_eq(crun_caps_mask(crun_default_caps, crun_default_caps_count), 0xa80425fbull,
-		     "mask %llx", (unsigned long long)crun_caps_mask(crun_default_caps, crun_default_caps_count));
+	cr_assert_eq(cl_caps_mask(crun_default_caps, crun_default_caps_count), 0xa80425fbull,
+		     "mask %llx", (unsigned long long)cl_caps_mask(crun_default_caps, crun_default_caps_count));
 	cr_assert_eq(crun_default_caps_count, 14);
 	/* the OCI runtime-spec example's set is inside it */
-	uint64_t m = crun_caps_mask(crun_default_caps, crun_default_caps_count);
+	uint64_t m = cl_caps_mask(crun_default_caps, crun_default_caps_count);
 	cr_assert(m & (1ull << CAP_AUDIT_WRITE));
 	cr_assert(m & (1ull << CAP_KILL));
 	cr_assert(m & (1ull << CAP_NET_BIND_SERVICE));
@@ -29,8 +30,8 @@ Test(crun_caps, docker_default_set)
 Test(crun_caps, mask)
 {
 	const int caps[] = { 0, 1, 63, 64, -1 };
-	cr_assert_eq(crun_caps_mask(caps, 5), 0x8000000000000003ull);
-	cr_assert_eq(crun_caps_mask(NULL, 0), 0);
+	cr_assert_eq(cl_caps_mask(caps, 5), 0x8000000000000003ull);
+	cr_assert_eq(cl_caps_mask(NULL, 0), 0);
 }
 
 Test(crun_seccomp, sorted_unique)
@@ -50,7 +51,7 @@ Test(crun_seccomp, resolvable)
 	}
 }
 
-static const struct crun_seccomp_rule *rule(const char *name)
+static const struct cl_sc_rule *rule(const char *name)
 {
 	for (size_t i = 0; i < crun_seccomp_default_count; i++)
 		if (!strcmp(crun_seccomp_default[i].name, name))
@@ -76,24 +77,24 @@ Test(crun_seccomp, blocks_what_docker_blocks)
 
 Test(crun_seccomp, conditional_rows)
 {
-	const struct crun_seccomp_rule *c = rule("clone");
-	cr_assert_eq(c->kind, CRUN_SC_ALLOW_IF_MASK0);
+	const struct cl_sc_rule *c = rule("clone");
+	cr_assert_eq(c->kind, CL_SC_ALLOW_IF_MASK0);
 	cr_assert_eq(c->vals[0], 0x7E020000ull, "namespace flags");
-	const struct crun_seccomp_rule *c3 = rule("clone3");
-	cr_assert_eq(c3->kind, CRUN_SC_ERRNO);
+	const struct cl_sc_rule *c3 = rule("clone3");
+	cr_assert_eq(c3->kind, CL_SC_ERRNO);
 	cr_assert_eq(c3->errnum, ENOSYS, "libc falls back to clone");
-	const struct crun_seccomp_rule *p = rule("personality");
-	cr_assert_eq(p->kind, CRUN_SC_ALLOW_IF_EQ);
+	const struct cl_sc_rule *p = rule("personality");
+	cr_assert_eq(p->kind, CL_SC_ALLOW_IF_EQ);
 	cr_assert_eq(p->nvals, 5);
 	cr_assert_eq(p->vals[4], 0xffffffffull);
-	const struct crun_seccomp_rule *s = rule("socket");
-	cr_assert_eq(s->kind, CRUN_SC_ALLOW_IF_NE);
+	const struct cl_sc_rule *s = rule("socket");
+	cr_assert_eq(s->kind, CL_SC_ALLOW_IF_NE);
 	cr_assert_eq(s->vals[0], 40, "AF_VSOCK");
 	for (size_t i = 0; i < crun_seccomp_default_count; i++) {
-		const struct crun_seccomp_rule *r = &crun_seccomp_default[i];
+		const struct cl_sc_rule *r = &crun_seccomp_default[i];
 		cr_assert_leq(r->nvals, 5);
 		cr_assert_lt(r->arg, 6);
-		if (r->kind == CRUN_SC_ERRNO)
+		if (r->kind == CL_SC_ERRNO)
 			cr_assert(r->errnum > 0 && r->errnum != EPERM, "%s", r->name);
 	}
 }

@@ -66,7 +66,7 @@ Test(crun_spec, cpus_rejected)
 
 Test(crun_spec, limits)
 {
-	struct crun_limits l = { 0 };
+	struct cl_cg_limits l = { 0 };
 	cr_assert_eq(crun_check_limits(&l, &err), 0);
 	l.memory = 64 << 20;
 	l.pids = 128;

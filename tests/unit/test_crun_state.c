@@ -40,8 +40,8 @@ Test(crun_state, round_trip)
 	strcpy(s.name, "web");
 	strcpy(s.image, "build/images/oci:latest");
 	strcpy(s.command, "/init serve \"quoted\"");
-	strcpy(s.cg.path[CRUN_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet/web");
-	strcpy(s.cg.parent[CRUN_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet");
+	strcpy(s.cg.path[CL_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet/web");
+	strcpy(s.cg.parent[CL_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet");
 	cr_assert_eq(ct_state_write(dir, &s, &err), 0, "%s", err.msg);
 	struct ct_state t;
 	cr_assert_eq(ct_state_read(dir, &t, &err), 0, "%s", err.msg);
@@ -55,8 +55,8 @@ Test(crun_state, round_trip)
 	cr_assert(t.detached);
 	cr_assert_str_eq(t.command, "/init serve \"quoted\"");
 	cr_assert_eq(t.cg.version, 1);
-	cr_assert_str_eq(t.cg.path[CRUN_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet/web");
-	cr_assert_str_eq(t.cg.path[CRUN_CG_PIDS], "");
+	cr_assert_str_eq(t.cg.path[CL_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet/web");
+	cr_assert_str_eq(t.cg.path[CL_CG_PIDS], "");
 	/* no temp file left */
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", dir);
@@ -84,7 +84,7 @@ Test(crun_state, remove_dir_with_unreadable_parts)
 	snprintf(p, sizeof(p), "%s/work/work", dir);
 	cr_assert_eq(mkdir(p, 0), 0);
 	snprintf(p, sizeof(p), "%s/upper/a/b", dir);
-	cr_assert_eq(ct_mkdir_p(p, 0755), 0);
+	cr_assert_eq(cl_mkdir_p(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/upper/link", dir);
 	cr_assert_eq(symlink("/etc", p), 0);
 	cr_assert_eq(ct_state_remove_dir(dir, &err), 0, "%s", err.msg);

@@ -1,7 +1,7 @@
 /* cgroups, the version-independent part: where the hierarchies are (from
  * mountinfo), which version to drive (chosen once per process), the files
  * and values a set of limits means, and the file helpers both ops tables
- * use. The ops themselves: cgroup_v1.c, cgroup_v2.c. */
+ * use. The ops themselves: cgroup_v1.c, cgroup_v2.c (see cloudlet/cgroup.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,13 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cloudlet/cgroup.h"
+#include "cloudlet/file.h"
 
-const char *const crun_cg_ctrl_names[CRUN_CG_NCTRL] = {
-	[CRUN_CG_MEMORY] = "memory",
-	[CRUN_CG_CPU] = "cpu",
-	[CRUN_CG_PIDS] = "pids",
-	[CRUN_CG_DEVICES] = "devices",
+const char *const cl_cg_ctrl_names[CL_CG_NCTRL] = {
+	[CL_CG_MEMORY] = "memory",
+	[CL_CG_CPU] = "cpu",
+	[CL_CG_PIDS] = "pids",
+	[CL_CG_DEVICES] = "devices",
 };
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
@@ -51,7 +52,7 @@ static bool has_token(const char *list, const char *tok)
 	return false;
 }
 
-int crun_cg_layout_parse(const char *mountinfo, struct crun_cg_layout *l,
+int cl_cg_layout_parse(const char *mountinfo, struct cl_cg_layout *l,
 			 struct cl_error *err)
 {
 	memset(l, 0, sizeof(*l));
@@ -81,30 +82,30 @@ int crun_cg_layout_parse(const char *mountinfo, struct crun_cg_layout *l,
 			if (!l->unified[0])
 				strcpy(l->unified, mnt);
 		} else if (!strcmp(fstype, "cgroup")) {
-			for (int c = 0; c < CRUN_CG_NCTRL; c++)
-				if (!l->v1[c][0] && has_token(super, crun_cg_ctrl_names[c]))
+			for (int c = 0; c < CL_CG_NCTRL; c++)
+				if (!l->v1[c][0] && has_token(super, cl_cg_ctrl_names[c]))
 					strcpy(l->v1[c], mnt);
 		}
 	}
 	return 0;
 }
 
-int crun_cg_version(const struct crun_cg_layout *l)
+int cl_cg_version(const struct cl_cg_layout *l)
 {
-	if (l->v1[CRUN_CG_MEMORY][0] || l->v1[CRUN_CG_CPU][0] || l->v1[CRUN_CG_PIDS][0])
+	if (l->v1[CL_CG_MEMORY][0] || l->v1[CL_CG_CPU][0] || l->v1[CL_CG_PIDS][0])
 		return 1;
 	return l->unified[0] ? 2 : -ENOENT;
 }
 
-unsigned crun_cg_needed(const struct crun_limits *l)
+unsigned cl_cg_needed(const struct cl_cg_limits *l)
 {
-	return (l->memory ? 1u << CRUN_CG_MEMORY : 0) |
-	       (l->cpu_quota_us ? 1u << CRUN_CG_CPU : 0) |
-	       (l->pids ? 1u << CRUN_CG_PIDS : 0);
+	return (l->memory ? 1u << CL_CG_MEMORY : 0) |
+	       (l->cpu_quota_us ? 1u << CL_CG_CPU : 0) |
+	       (l->pids ? 1u << CL_CG_PIDS : 0);
 }
 
-int crun_cg_settings(int version, const struct crun_limits *l,
-		     struct crun_cg_setting *out, size_t max)
+int cl_cg_settings(int version, const struct cl_cg_limits *l,
+		     struct cl_cg_setting *out, size_t max)
 {
 	/* file names per version; swap is limited to nothing: the memory
 	 * limit is the limit (optional: absent without swap accounting) */
@@ -128,52 +129,52 @@ int crun_cg_settings(int version, const struct crun_limits *l,
 	if (version != 1 && version != 2)
 		return -EINVAL;
 	if (l->memory) {
-		ADD(CRUN_CG_MEMORY, files[version].mem, false, "%" PRIu64, l->memory);
+		ADD(CL_CG_MEMORY, files[version].mem, false, "%" PRIu64, l->memory);
 		if (files[version].swap_value)
-			ADD(CRUN_CG_MEMORY, files[version].memswap, true, "%s", files[version].swap_value);
+			ADD(CL_CG_MEMORY, files[version].memswap, true, "%s", files[version].swap_value);
 		else   /* v1 memsw counts memory+swap: equal to the limit means no swap */
-			ADD(CRUN_CG_MEMORY, files[version].memswap, true, "%" PRIu64, l->memory);
+			ADD(CL_CG_MEMORY, files[version].memswap, true, "%" PRIu64, l->memory);
 	}
 	if (l->cpu_quota_us) {
 		if (files[version].cpu_max) {
-			ADD(CRUN_CG_CPU, files[version].cpu_max, false, "%" PRIu64 " %" PRIu64,
+			ADD(CL_CG_CPU, files[version].cpu_max, false, "%" PRIu64 " %" PRIu64,
 			    l->cpu_quota_us, l->cpu_period_us);
 		} else {
-			ADD(CRUN_CG_CPU, files[version].cpu_period, false, "%" PRIu64, l->cpu_period_us);
-			ADD(CRUN_CG_CPU, files[version].cpu_quota, false, "%" PRIu64, l->cpu_quota_us);
+			ADD(CL_CG_CPU, files[version].cpu_period, false, "%" PRIu64, l->cpu_period_us);
+			ADD(CL_CG_CPU, files[version].cpu_quota, false, "%" PRIu64, l->cpu_quota_us);
 		}
 	}
 	if (l->pids)
-		ADD(CRUN_CG_PIDS, files[version].pids, false, "%" PRIu64, l->pids);
+		ADD(CL_CG_PIDS, files[version].pids, false, "%" PRIu64, l->pids);
 #undef ADD
 	return n > max ? -E2BIG : (int)n;
 }
 
 /* ---- chosen once ---- */
 
-const struct ct_cgroup_ops *ct_cgroup_ops_for(int version)
+const struct cl_cgroup_ops *cl_cgroup_ops_for(int version)
 {
-	return version == 1 ? &ct_cgroup_v1_ops : version == 2 ? &ct_cgroup_v2_ops : NULL;
+	return version == 1 ? &cl_cgroup_v1_ops : version == 2 ? &cl_cgroup_v2_ops : NULL;
 }
 
-int ct_cgroup_ops_get(const struct ct_cgroup_ops **ops, struct crun_cg_layout *l,
+int cl_cgroup_ops_get(const struct cl_cgroup_ops **ops, struct cl_cg_layout *l,
 		      struct cl_error *err)
 {
-	static const struct ct_cgroup_ops *chosen;
-	static struct crun_cg_layout layout;
+	static const struct cl_cgroup_ops *chosen;
+	static struct cl_cg_layout layout;
 	if (!chosen) {
 		char *text;
-		int r = ct_read_text("/proc/self/mountinfo", 1 << 22, &text, err);
+		int r = cl_text_read("/proc/self/mountinfo", 1 << 22, &text, err);
 		if (r < 0)
 			return r;
-		r = crun_cg_layout_parse(text, &layout, err);
+		r = cl_cg_layout_parse(text, &layout, err);
 		free(text);
 		if (r < 0)
 			return r;
-		int v = crun_cg_version(&layout);
+		int v = cl_cg_version(&layout);
 		if (v < 0)
 			return cl_err(err, ENOENT, "no cgroup hierarchy is mounted (neither cgroup2 nor v1 memory/cpu/pids)");
-		chosen = ct_cgroup_ops_for(v);
+		chosen = cl_cgroup_ops_for(v);
 	}
 	*ops = chosen;
 	*l = layout;
@@ -182,27 +183,28 @@ int ct_cgroup_ops_get(const struct ct_cgroup_ops **ops, struct crun_cg_layout *l
 
 /* ---- file helpers ---- */
 
-int ct_cg_write(const char *dir, const char *file, const char *value, bool optional,
+const char *cl_cg_why(const struct cl_cg_spec *s, int ctrl, char *buf, size_t len)
+{
+	if (s->why && s->why[ctrl])
+		snprintf(buf, len, "%s", s->why[ctrl]);
+	else
+		snprintf(buf, len, "a %s limit", cl_cg_ctrl_names[ctrl]);
+	return buf;
+}
+
+int cl_cg_write(const char *dir, const char *file, const char *value, bool optional,
 		struct cl_error *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (optional && errno == ENOENT)
-			return 0;
-		return cl_err_sys(err, errno, "cgroup %s", path);
-	}
-	ssize_t n = write(fd, value, strlen(value));
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)strlen(value))
-		return cl_err_sys(err, n < 0 ? e : EIO, "write '%s' to %s", value, path);
-	return 0;
+	if (optional && access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	int r = cl_text_write(path, value, err);
+	return r < 0 ? cl_err_wrap(err, "cgroup") : 0;
 }
 
 /* mkdir; an existing empty cgroup of ours (a crashed run's) is reused */
-int ct_cg_mkdir(const char *path, struct cl_error *err)
+int cl_cg_mkdir(const char *path, struct cl_error *err)
 {
 	if (mkdir(path, 0755) == 0)
 		return 0;
@@ -236,7 +238,7 @@ static void kill_procs(const char *path)
 
 /* rmdir, killing what is left (kill_file: v2's cgroup.kill) and retrying
  * for up to 2 s while the kernel finishes releasing exited tasks */
-int ct_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err)
+int cl_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	for (int i = 0; i < 200; i++) {
@@ -245,7 +247,7 @@ int ct_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err)
 		if (errno != EBUSY)
 			break;
 		if (i == 0 || i % 20 == 19) {
-			if (!kill_file || ct_cg_write(path, kill_file, "1", false, NULL) < 0)
+			if (!kill_file || cl_cg_write(path, kill_file, "1", false, NULL) < 0)
 				kill_procs(path);
 		}
 		nanosleep(&ts, NULL);

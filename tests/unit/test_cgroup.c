@@ -1,5 +1,6 @@
-/* crun/cgroup*.c: hierarchy detection, version choice, limit files and
- * values, the v2 device filter (run through a tiny eBPF interpreter). */
+/* lib/cgroup*.c: hierarchy detection, version choice, limit files and
+ * values, the v2 device filter (run through a tiny eBPF interpreter) over
+ * the container runtime's device rules. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/bpf.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cloudlet/cgroup.h"
 #include "cloudlet/crun.h"
 
 static struct cl_error err;
@@ -26,43 +28,43 @@ static const char unified[] =
 	"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
 	"30 23 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
 
-Test(crun_cgroup, layout_hybrid)
+Test(cgroup, layout_hybrid)
 {
-	struct crun_cg_layout l;
-	cr_assert_eq(crun_cg_layout_parse(hybrid, &l, &err), 0);
+	struct cl_cg_layout l;
+	cr_assert_eq(cl_cg_layout_parse(hybrid, &l, &err), 0);
 	cr_assert_str_eq(l.unified, "/sys/fs/cgroup/unified");
-	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "/sys/fs/cgroup/memory");
-	cr_assert_str_eq(l.v1[CRUN_CG_CPU], "/sys/fs/cgroup/cpu,cpuacct", "cpu found among co-mounted");
-	cr_assert_str_eq(l.v1[CRUN_CG_PIDS], "/sys/fs/cgroup/pids");
-	cr_assert_str_eq(l.v1[CRUN_CG_DEVICES], "/sys/fs/cgroup/devices");
-	cr_assert_eq(crun_cg_version(&l), 1, "v1 controllers win over an empty cgroup2");
+	cr_assert_str_eq(l.v1[CL_CG_MEMORY], "/sys/fs/cgroup/memory");
+	cr_assert_str_eq(l.v1[CL_CG_CPU], "/sys/fs/cgroup/cpu,cpuacct", "cpu found among co-mounted");
+	cr_assert_str_eq(l.v1[CL_CG_PIDS], "/sys/fs/cgroup/pids");
+	cr_assert_str_eq(l.v1[CL_CG_DEVICES], "/sys/fs/cgroup/devices");
+	cr_assert_eq(cl_cg_version(&l), 1, "v1 controllers win over an empty cgroup2");
 }
 
-Test(crun_cgroup, layout_unified)
+Test(cgroup, layout_unified)
 {
-	struct crun_cg_layout l;
-	cr_assert_eq(crun_cg_layout_parse(unified, &l, &err), 0);
+	struct cl_cg_layout l;
+	cr_assert_eq(cl_cg_layout_parse(unified, &l, &err), 0);
 	cr_assert_str_eq(l.unified, "/sys/fs/cgroup");
-	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "");
-	cr_assert_eq(crun_cg_version(&l), 2);
-	cr_assert_eq(crun_cg_layout_parse("22 27 0:21 / /proc rw - proc proc rw\n", &l, &err), 0);
-	cr_assert_eq(crun_cg_version(&l), -ENOENT);
+	cr_assert_str_eq(l.v1[CL_CG_MEMORY], "");
+	cr_assert_eq(cl_cg_version(&l), 2);
+	cr_assert_eq(cl_cg_layout_parse("22 27 0:21 / /proc rw - proc proc rw\n", &l, &err), 0);
+	cr_assert_eq(cl_cg_version(&l), -ENOENT);
 }
 
-Test(crun_cgroup, layout_escapes_and_junk)
+Test(cgroup, layout_escapes_and_junk)
 {
-	struct crun_cg_layout l;
+	struct cl_cg_layout l;
 	const char mi[] =
 		"garbage\n"
 		"1 2 3\n"
 		"50 1 0:40 / /cg\\040v1/mem rw - cgroup cgroup rw,memory\n"
 		"51 1 0:41 / /other rw - cgroup cgroup rw,memory_recursiveprot\n";
-	cr_assert_eq(crun_cg_layout_parse(mi, &l, &err), 0);
-	cr_assert_str_eq(l.v1[CRUN_CG_MEMORY], "/cg v1/mem");
-	cr_assert_str_eq(l.v1[CRUN_CG_PIDS], "", "whole option tokens only");
+	cr_assert_eq(cl_cg_layout_parse(mi, &l, &err), 0);
+	cr_assert_str_eq(l.v1[CL_CG_MEMORY], "/cg v1/mem");
+	cr_assert_str_eq(l.v1[CL_CG_PIDS], "", "whole option tokens only");
 }
 
-static const struct crun_cg_setting *find(const struct crun_cg_setting *s, int n, const char *file)
+static const struct cl_cg_setting *find(const struct cl_cg_setting *s, int n, const char *file)
 {
 	for (int i = 0; i < n; i++)
 		if (!strcmp(s[i].file, file))
@@ -70,54 +72,54 @@ static const struct crun_cg_setting *find(const struct crun_cg_setting *s, int n
 	return NULL;
 }
 
-Test(crun_cgroup, settings_v1)
+Test(cgroup, settings_v1)
 {
-	struct crun_limits l = { .memory = 64 << 20, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 128 };
-	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
-	int n = crun_cg_settings(1, &l, s, CRUN_CG_MAX_SETTINGS);
+	struct cl_cg_limits l = { .memory = 64 << 20, .cpu_quota_us = 50000, .cpu_period_us = 100000, .pids = 128 };
+	struct cl_cg_setting s[CL_CG_MAX_SETTINGS];
+	int n = cl_cg_settings(1, &l, s, CL_CG_MAX_SETTINGS);
 	cr_assert_eq(n, 5);
 	cr_assert_str_eq(find(s, n, "memory.limit_in_bytes")->value, "67108864");
-	const struct crun_cg_setting *sw = find(s, n, "memory.memsw.limit_in_bytes");
+	const struct cl_cg_setting *sw = find(s, n, "memory.memsw.limit_in_bytes");
 	cr_assert_str_eq(sw->value, "67108864", "no swap beyond the limit");
 	cr_assert(sw->optional);
 	cr_assert_str_eq(find(s, n, "cpu.cfs_quota_us")->value, "50000");
 	cr_assert_str_eq(find(s, n, "cpu.cfs_period_us")->value, "100000");
 	cr_assert_str_eq(find(s, n, "pids.max")->value, "128");
-	cr_assert_eq(find(s, n, "pids.max")->ctrl, CRUN_CG_PIDS);
+	cr_assert_eq(find(s, n, "pids.max")->ctrl, CL_CG_PIDS);
 	/* order: memory before memsw (memsw >= memory), period before quota */
 	cr_assert_lt(find(s, n, "memory.limit_in_bytes") - s, find(s, n, "memory.memsw.limit_in_bytes") - s);
 	cr_assert_lt(find(s, n, "cpu.cfs_period_us") - s, find(s, n, "cpu.cfs_quota_us") - s);
 }
 
-Test(crun_cgroup, settings_v2)
+Test(cgroup, settings_v2)
 {
-	struct crun_limits l = { .memory = 6 << 20, .cpu_quota_us = 150000, .cpu_period_us = 100000, .pids = 2 };
-	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
-	int n = crun_cg_settings(2, &l, s, CRUN_CG_MAX_SETTINGS);
+	struct cl_cg_limits l = { .memory = 6 << 20, .cpu_quota_us = 150000, .cpu_period_us = 100000, .pids = 2 };
+	struct cl_cg_setting s[CL_CG_MAX_SETTINGS];
+	int n = cl_cg_settings(2, &l, s, CL_CG_MAX_SETTINGS);
 	cr_assert_eq(n, 4);
 	cr_assert_str_eq(find(s, n, "memory.max")->value, "6291456");
 	cr_assert_str_eq(find(s, n, "memory.swap.max")->value, "0");
 	cr_assert_str_eq(find(s, n, "cpu.max")->value, "150000 100000");
-	cr_assert_eq(find(s, n, "cpu.max")->ctrl, CRUN_CG_CPU);
+	cr_assert_eq(find(s, n, "cpu.max")->ctrl, CL_CG_CPU);
 	cr_assert_str_eq(find(s, n, "pids.max")->value, "2");
 }
 
-Test(crun_cgroup, settings_only_what_is_asked)
+Test(cgroup, settings_only_what_is_asked)
 {
-	struct crun_limits none = { 0 }, pids = { .pids = 9 };
-	struct crun_cg_setting s[CRUN_CG_MAX_SETTINGS];
-	cr_assert_eq(crun_cg_settings(2, &none, s, CRUN_CG_MAX_SETTINGS), 0);
-	cr_assert_eq(crun_cg_settings(1, &pids, s, CRUN_CG_MAX_SETTINGS), 1);
-	cr_assert_eq(crun_cg_needed(&pids), 1u << CRUN_CG_PIDS);
-	cr_assert_eq(crun_cg_needed(&none), 0);
-	cr_assert_eq(crun_cg_settings(3, &pids, s, CRUN_CG_MAX_SETTINGS), -EINVAL);
-	struct crun_limits all = { .memory = 1 << 30, .cpu_quota_us = 1000, .cpu_period_us = 100000, .pids = 5 };
-	cr_assert_eq(crun_cg_settings(1, &all, s, 2), -E2BIG);
+	struct cl_cg_limits none = { 0 }, pids = { .pids = 9 };
+	struct cl_cg_setting s[CL_CG_MAX_SETTINGS];
+	cr_assert_eq(cl_cg_settings(2, &none, s, CL_CG_MAX_SETTINGS), 0);
+	cr_assert_eq(cl_cg_settings(1, &pids, s, CL_CG_MAX_SETTINGS), 1);
+	cr_assert_eq(cl_cg_needed(&pids), 1u << CL_CG_PIDS);
+	cr_assert_eq(cl_cg_needed(&none), 0);
+	cr_assert_eq(cl_cg_settings(3, &pids, s, CL_CG_MAX_SETTINGS), -EINVAL);
+	struct cl_cg_limits all = { .memory = 1 << 30, .cpu_quota_us = 1000, .cpu_period_us = 100000, .pids = 5 };
+	cr_assert_eq(cl_cg_settings(1, &all, s, 2), -E2BIG);
 }
 
 /* ---- the device filter ---- */
 
-/* enough eBPF for what crun_cg_devices_prog emits */
+/* enough eBPF for what cl_cg_devices_prog emits */
 static int run_prog(const struct bpf_insn *p, int n, unsigned type, unsigned access,
 		    unsigned major, unsigned minor)
 {
@@ -157,10 +159,10 @@ static int run_prog(const struct bpf_insn *p, int n, unsigned type, unsigned acc
 	return -1;
 }
 
-Test(crun_cgroup, device_filter)
+Test(cgroup, device_filter)
 {
 	struct bpf_insn prog[256];
-	int n = crun_cg_devices_prog((uint64_t *)prog, 256, &err);
+	int n = cl_cg_devices_prog(crun_cg_devices_allow, crun_cg_devices_allow_count, (uint64_t *)prog, 256, &err);
 	cr_assert_gt(n, 6, "%s", err.msg);
 	const unsigned C = BPF_DEVCG_DEV_CHAR, B = BPF_DEVCG_DEV_BLOCK;
 	const unsigned R = BPF_DEVCG_ACC_READ, W = BPF_DEVCG_ACC_WRITE, M = BPF_DEVCG_ACC_MKNOD;
@@ -173,10 +175,10 @@ Test(crun_cgroup, device_filter)
 	cr_assert_eq(run_prog(prog, n, C, R | W, 1, 1), 0, "/dev/mem");
 	cr_assert_eq(run_prog(prog, n, C, R | W, 10, 232), 0, "/dev/kvm");
 	cr_assert_eq(run_prog(prog, n, C, R | W | M, 4, 1), 0, "a tty");
-	cr_assert_eq(crun_cg_devices_prog((uint64_t *)prog, 4, &err), -E2BIG);
+	cr_assert_eq(cl_cg_devices_prog(crun_cg_devices_allow, crun_cg_devices_allow_count, (uint64_t *)prog, 4, &err), -E2BIG);
 }
 
-Test(crun_cgroup, device_table)
+Test(cgroup, device_table)
 {
 	for (size_t i = 0; i < crun_cg_devices_allow_count; i++) {
 		const char *r = crun_cg_devices_allow[i];
@@ -197,24 +199,30 @@ Test(crun_cgroup, device_table)
 
 /* ---- a limit whose controller is missing is an error, never a silent no-limit ---- */
 
-#include "../../crun/internal.h"
+static const char *const why[CL_CG_NCTRL] = { [CL_CG_MEMORY] = "--memory", [CL_CG_PIDS] = "--pids" };
 
-Test(crun_cgroup, v1_missing_controller)
+Test(cgroup, v1_missing_controller)
 {
-	struct crun_cg_layout l;
-	struct ct_cgroup cg;
-	struct crun_limits lim = { .pids = 10 };
-	cr_assert_eq(crun_cg_layout_parse(hybrid, &l, &err), 0);
-	l.v1[CRUN_CG_PIDS][0] = '\0';
-	cr_assert_eq(ct_cgroup_v1_ops.create(&cg, &l, "x", &lim, false, &err), -ENOENT);
+	struct cl_cg_layout l;
+	struct cl_cgroup cg;
+	struct cl_cg_limits lim = { .pids = 10 };
+	cr_assert_eq(cl_cg_layout_parse(hybrid, &l, &err), 0);
+	l.v1[CL_CG_PIDS][0] = '\0';
+	struct cl_cg_spec s = { .parent = "cloudlet", .name = "x", .limits = &lim, .why = why };
+	cr_assert_eq(cl_cgroup_v1_ops.create(&cg, &l, &s, &err), -ENOENT);
 	cr_assert_str_eq(err.msg, "cgroup v1: the pids controller is not mounted (needed for --pids)");
-	l.v1[CRUN_CG_DEVICES][0] = '\0';
-	struct crun_limits none = { 0 };
-	cr_assert_eq(ct_cgroup_v1_ops.create(&cg, &l, "x", &none, true, &err), -ENOENT);
+	s.why = NULL;
+	cr_assert_eq(cl_cgroup_v1_ops.create(&cg, &l, &s, &err), -ENOENT);
+	cr_assert_str_eq(err.msg, "cgroup v1: the pids controller is not mounted (needed for a pids limit)");
+	l.v1[CL_CG_DEVICES][0] = '\0';
+	struct cl_cg_limits none = { 0 };
+	s = (struct cl_cg_spec){ .parent = "cloudlet", .name = "x", .limits = &none,
+				 .devices = crun_cg_devices_allow, .ndevices = crun_cg_devices_allow_count };
+	cr_assert_eq(cl_cgroup_v1_ops.create(&cg, &l, &s, &err), -ENOENT);
 	cr_assert(strstr(err.msg, "devices controller is not mounted"), "%s", err.msg);
 }
 
-Test(crun_cgroup, v2_missing_controller)
+Test(cgroup, v2_missing_controller)
 {
 	char dir[] = "/tmp/cloudlet-test-cg.XXXXXX", path[64];
 	cr_assert_not_null(mkdtemp(dir));
@@ -223,11 +231,12 @@ Test(crun_cgroup, v2_missing_controller)
 	cr_assert_not_null(f);
 	fputs("cpuset cpu io pids\n", f);
 	fclose(f);
-	struct crun_cg_layout l = { 0 };
+	struct cl_cg_layout l = { 0 };
 	strcpy(l.unified, dir);
-	struct ct_cgroup cg;
-	struct crun_limits lim = { .memory = 64 << 20, .pids = 10 };
-	int r = ct_cgroup_v2_ops.create(&cg, &l, "x", &lim, false, &err);
+	struct cl_cgroup cg;
+	struct cl_cg_limits lim = { .memory = 64 << 20, .pids = 10 };
+	const struct cl_cg_spec s = { .parent = "cloudlet", .name = "x", .limits = &lim, .why = why };
+	int r = cl_cgroup_v2_ops.create(&cg, &l, &s, &err);
 	unlink(path);
 	rmdir(dir);
 	cr_assert_eq(r, -ENOENT);
@@ -236,11 +245,11 @@ Test(crun_cgroup, v2_missing_controller)
 	cr_assert(strstr(err.msg, "(needed for --memory)"), "%s", err.msg);
 }
 
-Test(crun_cgroup, ops_by_version)
+Test(cgroup, ops_by_version)
 {
-	cr_assert_eq(ct_cgroup_ops_for(1), &ct_cgroup_v1_ops);
-	cr_assert_eq(ct_cgroup_ops_for(2), &ct_cgroup_v2_ops);
-	cr_assert_null(ct_cgroup_ops_for(0));
-	cr_assert_eq(ct_cgroup_v1_ops.version, 1);
-	cr_assert_eq(ct_cgroup_v2_ops.version, 2);
+	cr_assert_eq(cl_cgroup_ops_for(1), &cl_cgroup_v1_ops);
+	cr_assert_eq(cl_cgroup_ops_for(2), &cl_cgroup_v2_ops);
+	cr_assert_null(cl_cgroup_ops_for(0));
+	cr_assert_eq(cl_cgroup_v1_ops.version, 1);
+	cr_assert_eq(cl_cgroup_v2_ops.version, 2);
 }
