@@ -87,6 +87,16 @@ bool cli_flag(const struct cli_args *a, const char *name);
 const char *cli_str(const struct cli_args *a, const char *name, const char *def);
 uint64_t cli_num(const struct cli_args *a, const char *name, uint64_t def);
 
+/* vm_sandbox.c: `vm run`'s sandbox options into the config and the jail,
+ * its seccomp log lines, and `vm seccomp-profile`. */
+struct vmm_config;
+struct vmm_jail;
+struct vmm_result;
+int vm_sandbox_opts(const struct cli_args *a, struct vmm_config *c, struct vmm_jail *j,
+		    struct cl_error *err);
+void vm_sandbox_report(FILE *out, const struct vmm_result *res);
+int vm_seccomp_profile(const struct cli_args *a, struct cl_error *err);
+
 /* The per-group command tables (cmd_*.c). */
 extern const struct cli_cmd cli_vm_cmds[], cli_ct_cmds[], cli_vpc_cmds[],
 	cli_host_cmds[], cli_fn_cmds[], cli_bench_cmds[], cli_image_cmds[];

@@ -62,6 +62,7 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	struct vmm_net nets[VMM_MAX_NETS];
 	char *bufs[VMM_MAX_DISKS + VMM_MAX_NETS] = { 0 };
+	struct vmm_jail jail;
 	struct vmm_result res;
 	int r = vm_devices_parse(a, &c, disks, nets, bufs, err);
 	if (r == 0 && c.name)
@@ -69,7 +70,9 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 	if (r == 0 && c.nsgs && !c.nnets)
 		r = cl_err(err, EINVAL, "--sg without --net VPC/SUBNET");
 	if (r == 0)
-		r = vmm_run(&c, &res, err);
+		r = vm_sandbox_opts(a, &c, &jail, err);
+	if (r == 0)
+		r = vmm_launch(&c, &jail, &res, err);
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	if (r < 0)
@@ -88,6 +91,7 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 					(unsigned long long)res.kvm_stats[i].value);
 		fprintf(stderr, "\n");
 	}
+	vm_sandbox_report(stderr, &res);
 	if (res.status != VMM_EXIT_OK)
 		fprintf(stderr, "cloudlet: vm run: %s (exit %d)\n", res.reason, res.status);
 	return res.status;
@@ -107,6 +111,17 @@ static const struct cli_opt vm_run_opts[] = {
 	{ "mac", 0, CLI_LIST, "MAC", "the guest MAC of the matching --net (default: derived from the tap name)", false },
 	{ "no-rng", 0, CLI_FLAG, NULL, "no virtio-rng entropy device (present by default)", false },
 	{ "stats", 0, CLI_FLAG, NULL, "print exit counts and start-up time on stderr", false },
+	/* the sandbox: cli/vm_sandbox.c */
+	{ "no-jail", 0, CLI_FLAG, NULL, "run the VMM unjailed (debugging; seccomp still applies)", false },
+	{ "uid", 0, CLI_UINT, "UID", "the jailed VMM's uid (default 65533)", false },
+	{ "gid", 0, CLI_UINT, "GID", "the jailed VMM's gid (default 65533)", false },
+	{ "jail-base", 0, CLI_STR, "DIR", "where the per-VM jail directories go (default " VMM_JAIL_BASE ")", false },
+	{ "seccomp", 0, CLI_STR, "kill|log|off", "what a syscall outside the allowlists does (default kill)", false },
+	{ 0 },
+};
+
+static const struct cli_opt vm_profile_opts[] = {
+	{ "json", 0, CLI_FLAG, NULL, "as JSON", false },
 	{ 0 },
 };
 
@@ -120,6 +135,16 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  "leased address that way, added to the command line), plus virtio-rng.\n"
 	  "Exit status: 0 the guest rebooted or powered off, 10 the guest panicked,\n"
 	  "11 triple fault, 12 KVM could not run the guest, 124 --timeout expired,\n"
-	  "128+N stopped by signal N, 1 the VM could not start, 2 usage error." },
+	  "128+N stopped by signal N, 1 the VM could not start, 2 usage error.\n"
+	  "Sandbox: as root the VMM runs jailed (its own mount, pid, ipc, uts, net and\n"
+	  "cgroup namespaces, an empty root under --jail-base, --uid/--gid, no\n"
+	  "capability, a cgroup sized for --mem); every thread runs under a seccomp\n"
+	  "allowlist (vm seccomp-profile). A syscall outside it kills the VMM: exit 159\n"
+	  "(128+SIGSYS), and one line names the syscall. --seccomp=log lists them instead." },
+	{ "seccomp-profile", "", "print the VMM's seccomp allowlists, per thread kind, with counts",
+	  vm_profile_opts, 0, 0, false, vm_seccomp_profile, NULL,
+	  "Each VMM thread installs its kind's allowlist after setup, before the first\n"
+	  "KVM_RUN; ioctl is allowed only with the requests listed. Anything else kills\n"
+	  "the VMM (SECCOMP_RET_KILL_PROCESS) and `vm run` names the syscall." },
 	{ 0 },
 };

@@ -31,20 +31,25 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
 
-int kvm_vm_create(struct kvm *k, const char *dev, unsigned flags, struct cl_error *err)
+int kvm_open(const char *dev, int *fd, struct cl_error *err)
+{
+	*fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	int r = errno;
+	if (r == ENOENT)
+		return cl_err(err, r, "%s does not exist: this machine has no KVM "
+			      "(run VM tests through tests/kvmhost/run)", dev);
+	return cl_err_sys(err, r, "cannot open %s", dev);
+}
+
+int kvm_vm_create(struct kvm *k, int sys_fd, const char *dev, unsigned flags,
+		  struct cl_error *err)
 {
 	int r;
 	memset(k, 0, sizeof(*k));
 	k->vm_fd = -1;
-	k->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (k->sys_fd < 0) {
-		r = errno;
-		k->sys_fd = -1;
-		if (r == ENOENT)
-			return cl_err(err, r, "%s does not exist: this machine has no KVM "
-				      "(run VM tests through tests/kvmhost/run)", dev);
-		return cl_err_sys(err, r, "cannot open %s", dev);
-	}
+	k->sys_fd = sys_fd;
 	r = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION_STABLE) {
 		r = cl_err(err, ENOTSUP, "%s: KVM API version %d, need %d", dev, r,
@@ -177,6 +182,7 @@ int kvm_supported_cpuid(struct kvm *k, struct kvm_cpuid2 **out, struct cl_error 
 int kvm_vcpu_create(struct kvm *k, unsigned id, struct kvm_vcpu_fd *v, struct cl_error *err)
 {
 	v->run = NULL;
+	v->stats_fd = -1;
 	v->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return cl_err_sys(err, errno, "KVM_CREATE_VCPU %u", id);
@@ -190,6 +196,9 @@ int kvm_vcpu_create(struct kvm *k, unsigned id, struct kvm_vcpu_fd *v, struct cl
 		return cl_err_sys(err, e, "mmap of vCPU %u's kvm_run", id);
 	}
 	v->run = p;
+	/* opened now, read at the end: after setup the filters admit pread64,
+	 * not KVM_GET_STATS_FD (-1 where the kernel has no binary stats) */
+	v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 	return 0;
 }
 
@@ -199,15 +208,17 @@ void kvm_vcpu_destroy(struct kvm_vcpu_fd *v)
 		munmap(v->run, (size_t)v->run_size);
 	if (v->fd >= 0)
 		close(v->fd);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
 	v->run = NULL;
-	v->fd = -1;
+	v->fd = v->stats_fd = -1;
 }
 
-int kvm_vcpu_stats_each(int vcpu_fd, void (*fn)(void *ctx, const char *name, uint64_t value),
+int kvm_vcpu_stats_each(int fd, void (*fn)(void *ctx, const char *name, uint64_t value),
 			void *ctx)
 {
 	struct kvm_stats_header hdr;
-	int r = 0, fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	int r = 0;
 	if (fd < 0)
 		return -ENOTSUP;
 	if (cl_pread_full(fd, &hdr, sizeof(hdr), 0) < 0 || hdr.name_size == 0 ||
@@ -239,7 +250,6 @@ int kvm_vcpu_stats_each(int vcpu_fd, void (*fn)(void *ctx, const char *name, uin
 	}
 	free(d);
 out:
-	close(fd);
 	return r;
 }
 
@@ -258,9 +268,9 @@ static void stat_find_cb(void *ctx, const char *name, uint64_t value)
 	}
 }
 
-int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value)
+int kvm_vcpu_stat(int stats_fd, const char *name, uint64_t *value)
 {
 	struct stat_find f = { name, value, 0 };
-	int r = kvm_vcpu_stats_each(vcpu_fd, stat_find_cb, &f);
+	int r = kvm_vcpu_stats_each(stats_fd, stat_find_cb, &f);
 	return r < 0 ? r : f.found ? 0 : -ENOENT;
 }

@@ -16,12 +16,16 @@ struct kvm {
 	int nslots;
 };
 
-/* Open /dev/kvm, check API version 12 and the capabilities the VMM needs,
- * create the VM; with KVM_VM_IRQCHIP also its in-kernel irqchip
+/* Open /dev/kvm (dev), with a message that says what to do without KVM. */
+int kvm_open(const char *dev, int *fd, struct cl_error *err);
+/* On /dev/kvm's fd (owned from now on, closed by kvm_vm_destroy; dev names
+ * it in messages): check API version 12 and the capabilities the VMM
+ * needs, create the VM; with KVM_VM_IRQCHIP also its in-kernel irqchip
  * (PIC+IOAPIC+LAPIC) and PIT, as every real guest needs. Without it HLT
  * exits to userspace (KVM_EXIT_HLT), which the smoke test relies on. */
 #define KVM_VM_IRQCHIP 1u
-int kvm_vm_create(struct kvm *k, const char *dev, unsigned flags, struct cl_error *err);
+int kvm_vm_create(struct kvm *k, int sys_fd, const char *dev, unsigned flags,
+		  struct cl_error *err);
 void kvm_vm_destroy(struct kvm *k);
 int kvm_add_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *host,
 		   struct cl_error *err);
@@ -39,15 +43,17 @@ struct kvm_vcpu_fd {
 	int fd;
 	struct kvm_run *run;
 	int run_size;
+	int stats_fd;        /* KVM_GET_STATS_FD, -1: none */
 };
 int kvm_vcpu_create(struct kvm *k, unsigned id, struct kvm_vcpu_fd *v, struct cl_error *err);
 void kvm_vcpu_destroy(struct kvm_vcpu_fd *v);
-/* One cumulative counter from a vCPU's binary stats (KVM_GET_STATS_FD,
- * api.rst 4.133), e.g. "exits": every exit, including those KVM handles
- * itself. -ENOTSUP where the kernel has no binary stats, -ENOENT if absent. */
-int kvm_vcpu_stat(int vcpu_fd, const char *name, uint64_t *value);
+/* One cumulative counter from a vCPU's binary stats (its stats_fd,
+ * KVM_GET_STATS_FD, api.rst 4.133), e.g. "exits": every exit, including
+ * those KVM handles itself. -ENOTSUP where the kernel has no binary stats
+ * (stats_fd -1), -ENOENT if absent. */
+int kvm_vcpu_stat(int stats_fd, const char *name, uint64_t *value);
 /* Every single-valued counter of a vCPU's binary stats, in KVM's order. */
-int kvm_vcpu_stats_each(int vcpu_fd, void (*fn)(void *ctx, const char *name, uint64_t value),
+int kvm_vcpu_stats_each(int stats_fd, void (*fn)(void *ctx, const char *name, uint64_t value),
 			void *ctx);
 
 #endif

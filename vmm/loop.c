@@ -62,43 +62,53 @@ static bool console_pump(struct vm *vm, struct console_esc *esc, bool is_tty, bo
 	return true;
 }
 
-int vm_loop(struct vm *vm, struct cl_error *err)
+int vm_loop_prepare(struct vm *vm, struct cl_error *err)
 {
-	int ep = -1, sfd = -1, tfd = -1, r = 0;
-	bool console = vm->cfg->console_in >= 0, is_tty = console && isatty(vm->cfg->console_in);
-	struct console_esc esc = { 0 };
+	int ep, sfd;
 	sigset_t sigs;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (ep < 0 || sfd < 0) {
-		r = cl_err_sys(err, errno, "event loop setup");
-		goto out;
-	}
-	if (ep_add(ep, vm->stop_fd, TOKEN_STOP) < 0 || ep_add(ep, sfd, TOKEN_SIGNAL) < 0) {
-		r = cl_err_sys(err, errno, "epoll_ctl");
-		goto out;
-	}
+	ep = vm->loop.ep = epoll_create1(EPOLL_CLOEXEC);
+	sfd = vm->loop.sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (ep < 0 || sfd < 0)
+		return cl_err_sys(err, errno, "event loop setup");
+	if (ep_add(ep, vm->stop_fd, TOKEN_STOP) < 0 || ep_add(ep, sfd, TOKEN_SIGNAL) < 0)
+		return cl_err_sys(err, errno, "epoll_ctl");
 	if (vm->cfg->timeout_ms) {
 		struct itimerspec its = {
 			.it_value = { (time_t)(vm->cfg->timeout_ms / 1000),
 				      (long)(vm->cfg->timeout_ms % 1000) * 1000000L },
 		};
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 || ep_add(ep, tfd, TOKEN_TIMER) < 0) {
-			r = cl_err_sys(err, errno, "timerfd");
-			goto out;
-		}
+		int tfd = vm->loop.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 || ep_add(ep, tfd, TOKEN_TIMER) < 0)
+			return cl_err_sys(err, errno, "timerfd");
 	}
 	for (unsigned i = 0; i < vm->nsrcs; i++)
-		if (ep_add_ev(ep, vm->srcs[i].fd, vm->srcs[i].events, TOKEN_SRC + i) < 0) {
-			r = cl_err_sys(err, errno, "epoll_ctl");
-			goto out;
-		}
+		if (ep_add_ev(ep, vm->srcs[i].fd, vm->srcs[i].events, TOKEN_SRC + i) < 0)
+			return cl_err_sys(err, errno, "epoll_ctl");
+	vm->loop.console_tty = vm->cfg->console_in >= 0 && isatty(vm->cfg->console_in);
+	return 0;
+}
+
+void vm_loop_close(struct vm *vm)
+{
+	int *fds[] = { &vm->loop.tfd, &vm->loop.sfd, &vm->loop.ep };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int vm_loop(struct vm *vm, struct cl_error *err)
+{
+	int ep = vm->loop.ep, sfd = vm->loop.sfd, r = 0;
+	bool console = vm->cfg->console_in >= 0, is_tty = vm->loop.console_tty;
+	struct console_esc esc = { 0 };
+
 	/* a regular file or /dev/null cannot be polled (EPERM): no console input */
 	if (console && ep_add(ep, vm->cfg->console_in, TOKEN_CONSOLE) < 0)
 		console = false;
@@ -152,12 +162,5 @@ int vm_loop(struct vm *vm, struct cl_error *err)
 			registered = want;
 		}
 	}
-out:
-	if (tfd >= 0)
-		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
-	if (ep >= 0)
-		close(ep);
 	return r;
 }

@@ -12,7 +12,7 @@
 #include "cloudlet/net.h"
 #include "vm.h"
 
-int vm_nets_attach(struct vm *vm, struct cl_error *err)
+int vm_nets_attach(struct vm_files *vm, struct cl_error *err)
 {
 	const struct vmm_config *cfg = vm->cfg;
 	const char *base = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE;
@@ -69,7 +69,7 @@ int vm_nets_attach(struct vm *vm, struct cl_error *err)
 	return 0;
 }
 
-void vm_nets_detach(struct vm *vm)
+void vm_nets_detach(struct vm_files *vm)
 {
 	if (!vm->cmdline)
 		return;   /* vm_nets_attach never ran */

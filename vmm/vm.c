@@ -1,6 +1,8 @@
-/* vmm_run: the VM's life, in order. Every step that acquires something
- * has its release in vm_teardown, which runs on every path, so a failure
- * half way leaves nothing behind. */
+/* vmm_run: the VM's life, in order. What the VM takes from the host (the
+ * kernel, the initrd, disks, taps, /dev/kvm) is opened first (vm_files_open:
+ * the jailed launch does that before it gives up its privileges); every
+ * later step that acquires something has its release in vm_teardown, which
+ * runs on every path, so a failure half way leaves nothing behind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,8 +20,8 @@
 #include "boot/kernel.h"
 #include "cloudlet/clock.h"
 #include "cloudlet/file.h"
-#include "console.h"
 #include "cpu/cpu.h"
+#include "jail/filter.h"
 #include "layout.h"
 #include "virtio/devices.h"
 #include "vm.h"
@@ -51,6 +54,15 @@ static void hook_stop(void *ctx, int status, const char *reason)
 	vm_stop(ctx, status, "%s", reason);
 }
 
+/* A test build links its own (tests/kvm/hooks.c, build/tests/kvm/cloudlet-
+ * test only: it makes a forbidden syscall once the guest is up); this
+ * build's does nothing. Called with each console byte once it is out, on a
+ * vCPU thread. */
+__attribute__((weak)) void vmm_test_console_hook(uint8_t byte)
+{
+	(void)byte;
+}
+
 /* Guest serial output: a write per byte, as the UART sends them. */
 static void console_tx(void *ctx, uint8_t byte)
 {
@@ -58,6 +70,7 @@ static void console_tx(void *ctx, uint8_t byte)
 	int fd = vm->cfg->console_out;
 	while (fd >= 0 && write(fd, &byte, 1) < 0 && errno == EINTR && !atomic_load(&vm->stopping))
 		;
+	vmm_test_console_hook(byte);
 }
 
 int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned max_cpus,
@@ -166,38 +179,31 @@ static uint64_t host_ram_bytes(void)
 	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
 }
 
-/* Copy the initrd file straight into guest RAM at its chosen place. */
+/* Copy the initrd (its fd, opened first) straight into guest RAM at its
+ * chosen place. */
 static int initrd_load(struct vm *vm, const struct kernel_info *ki, struct boot_setup *bs,
 		       struct cl_error *err)
 {
 	const char *path = vm->cfg->initrd;
 	struct stat st;
-	int r, fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	int r;
+	if (fstat(vm->initrd_fd, &st) < 0)
 		return cl_err_sys(err, errno, "initrd %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = cl_err(err, EINVAL, "initrd %s: not a regular file", path);
-		goto out;
-	}
-	r = initrd_place(ki, &vm->mem, (uint64_t)st.st_size, &bs->initrd_gpa, err);
-	if (r < 0) {
-		cl_err_wrap(err, "initrd %s", path);
-		goto out;
-	}
+	if ((r = initrd_place(ki, &vm->mem, (uint64_t)st.st_size, &bs->initrd_gpa, err)) < 0)
+		return cl_err_wrap(err, "initrd %s", path);
 	bs->initrd_size = (uint64_t)st.st_size;
 	void *dst = gmem_ptr(&vm->mem, bs->initrd_gpa, bs->initrd_size);
-	r = dst ? cl_pread_full(fd, dst, bs->initrd_size, 0) : -EFAULT;
+	r = dst ? cl_pread_full(vm->initrd_fd, dst, bs->initrd_size, 0) : -EFAULT;
 	if (r < 0)
 		cl_err_sys(err, -r, "initrd %s: read", path);
-out:
-	close(fd);
 	return r;
 }
 
 /* What can be judged from the files alone is judged before /dev/kvm is
- * touched: the error is then the same on every machine. */
+ * touched: the error is then the same on every machine. The initrd is
+ * opened here (*initrd_fd), once. */
 static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *ki,
-		       struct cl_error *err)
+		       int *initrd_fd, struct cl_error *err)
 {
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE;
 	/* room for the " ip=..." a VPC NIC adds (net_kernel_ip_arg: at most 70) */
@@ -217,7 +223,7 @@ static int vm_precheck(const struct vmm_config *cfg, const struct kernel_info *k
 	if (!cfg->initrd)
 		return 0;
 	struct stat st;
-	if (stat(cfg->initrd, &st) < 0)
+	if ((*initrd_fd = open(cfg->initrd, O_RDONLY | O_CLOEXEC)) < 0 || fstat(*initrd_fd, &st) < 0)
 		return cl_err_sys(err, errno, "initrd %s", cfg->initrd);
 	if (!S_ISREG(st.st_mode))
 		return cl_err(err, EINVAL, "initrd %s: not a regular file", cfg->initrd);
@@ -298,7 +304,7 @@ static int vm_devices(struct vm *vm, struct cl_error *err)
  * (vda, vdb... in the guest), networks (eth0...), then the entropy device. */
 _Static_assert(VMM_MAX_DISKS + VMM_MAX_NETS + 1 <= VDEV_MAX, "virtio devices: more than GSIs");
 
-static int vm_virtio_open(struct vm *vm, struct cl_error *err)
+static int vm_virtio_open(struct vm_files *vm, struct cl_error *err)
 {
 	const struct vmm_config *cfg = vm->cfg;
 	struct vdev *d;
@@ -376,6 +382,7 @@ static void stats_add(void *ctx, const char *name, uint64_t value)
 static void vm_teardown(struct vm *vm)
 {
 	vcpus_stop(vm);
+	vm_loop_close(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		kvm_vcpu_destroy(&vm->vcpus[i].k);
 	free(vm->vcpus);
@@ -388,22 +395,92 @@ static void vm_teardown(struct vm *vm)
 	uart_destroy(&vm->com1);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
+	if (vm->initrd_fd >= 0)
+		close(vm->initrd_fd);
+	for (int k = 0; k < VMM_THREAD_NKINDS; k++)
+		vmm_sc_free(&vm->sc[k]);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->gate.lock);
+	pthread_cond_destroy(&vm->gate.cond);
 }
 
-int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err)
+int vm_files_open(const struct vmm_config *cfg, struct vm_files *f, struct cl_error *err)
 {
-	struct vm vm = { .cfg = cfg, .kvm = { .sys_fd = -1, .vm_fd = -1 }, .stop_fd = -1 };
-	struct kernel_info ki;
-	struct console_tty tty = { .fd = -1 };
+	int r;
+	*f = (struct vm_files){ .cfg = cfg, .initrd_fd = -1, .kvm_fd = -1 };
+	if ((r = vmm_config_check(cfg, host_ram_bytes(), VMM_MAX_CPUS, err)) < 0)
+		return r;
+	if ((r = cl_file_read(cfg->kernel, KERNEL_MAX_BYTES, &f->img, &f->len, err)) < 0)
+		return cl_err_wrap(err, "kernel");
+	if ((r = kernel_probe(f->img, f->len, &f->ki, err)) < 0) {
+		cl_err_wrap(err, "kernel %s", cfg->kernel);
+		goto fail;
+	}
+	if ((r = vm_precheck(cfg, &f->ki, &f->initrd_fd, err)) < 0 ||
+	    (r = vm_nets_attach(f, err)) < 0 ||
+	    (r = vm_virtio_open(f, err)) < 0 ||
+	    (r = kvm_open(cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm", &f->kvm_fd, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	vm_files_close(f);
+	vm_nets_detach(f);
+	return r;
+}
+
+void vm_files_close(struct vm_files *f)
+{
+	free(f->img);
+	f->img = NULL;
+	if (f->initrd_fd >= 0)
+		close(f->initrd_fd);
+	if (f->kvm_fd >= 0)
+		close(f->kvm_fd);
+	f->initrd_fd = f->kvm_fd = -1;
+	for (unsigned i = 0; i < f->nvdevs; i++)
+		vdev_free(f->vdevs[i]);
+	f->nvdevs = 0;
+}
+
+/* Compile both filters (before any thread is filtered) and set
+ * no_new_privs, which unprivileged seccomp(2) needs and every thread
+ * inherits. */
+static int vm_seccomp_prepare(struct vm *vm, struct cl_error *err)
+{
+	if (vm->cfg->seccomp == VMM_SECCOMP_OFF)
+		return 0;
+	uint32_t action = vmm_sc_default_action(vm->cfg->seccomp);
+	for (int k = 0; k < VMM_THREAD_NKINDS; k++) {
+		int r = vmm_sc_build(k, action, &vm->sc[k], err);
+		if (r < 0)
+			return r;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cl_err_sys(err, errno, "no_new_privs");
+	return 0;
+}
+
+int vm_run_files(struct vm_files *f, struct vmm_result *res, struct cl_error *err)
+{
+	const struct vmm_config *cfg = f->cfg;
+	struct vm vm = { .cfg = cfg, .kvm = { .sys_fd = -1, .vm_fd = -1 }, .stop_fd = -1,
+			 .initrd_fd = f->initrd_fd, .nvdevs = f->nvdevs, .cmdline = f->cmdline,
+			 .loop = { .ep = -1, .sfd = -1, .tfd = -1 } };
 	sigset_t block, saved_mask;
-	uint8_t *img = NULL;
-	size_t len = 0;
 	int r;
 
+	/* the VM owns what was opened from here on */
+	memcpy(vm.vdevs, f->vdevs, sizeof(vm.vdevs));
+	f->nvdevs = 0;
+	f->initrd_fd = -1;
+	int kvm_fd = f->kvm_fd;
+	f->kvm_fd = -1;
 	memset(res, 0, sizeof(*res));
 	vm.t_start_ns = cl_now_ns();
+	vm.ncpus = cfg->ncpus;
 	pthread_mutex_init(&vm.stop_lock, NULL);
+	pthread_mutex_init(&vm.gate.lock, NULL);
+	pthread_cond_init(&vm.gate.cond, NULL);
 	/* SIGINT/SIGTERM/SIGHUP arrive through the loop's signalfd: block them
 	 * before any thread exists, so that every thread inherits the mask */
 	sigemptyset(&block);
@@ -413,27 +490,14 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 	sigaddset(&block, SIGRTMIN);
 	pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
 
-	if ((r = vmm_config_check(cfg, host_ram_bytes(), VMM_MAX_CPUS, err)) < 0)
-		goto out;
-	vm.ncpus = cfg->ncpus;
-	if ((r = cl_file_read(cfg->kernel, KERNEL_MAX_BYTES, &img, &len, err)) < 0) {
-		cl_err_wrap(err, "kernel");
-		goto out;
-	}
-	if ((r = kernel_probe(img, len, &ki, err)) < 0) {
-		cl_err_wrap(err, "kernel %s", cfg->kernel);
-		goto out;
-	}
-	if ((r = vm_precheck(cfg, &ki, err)) < 0 || (r = vm_nets_attach(&vm, err)) < 0 ||
-	    (r = vm_virtio_open(&vm, err)) < 0)
-		goto out;
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm.stop_fd < 0) {
 		r = cl_err_sys(err, errno, "eventfd");
+		close(kvm_fd);
 		goto out;
 	}
-	if ((r = kvm_vm_create(&vm.kvm, cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm", KVM_VM_IRQCHIP,
-				 err)) < 0)
+	if ((r = kvm_vm_create(&vm.kvm, kvm_fd, cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm",
+			       KVM_VM_IRQCHIP, err)) < 0)
 		goto out;
 	if (vm.ncpus > (unsigned)vm.kvm.max_vcpus) {
 		r = cl_err(err, EINVAL, "--cpus %u is more than KVM allows here (%d)", vm.ncpus,
@@ -446,21 +510,29 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		if ((r = kvm_add_memory(&vm.kvm, vm.mem.regions[i].gpa, vm.mem.regions[i].size,
 					vm.mem.regions[i].host, err)) < 0)
 			goto out;
-	if ((r = vm_boot_setup(&vm, img, len, &ki, err)) < 0 ||
+	if ((r = vm_boot_setup(&vm, f->img, f->len, &f->ki, err)) < 0 ||
 	    (r = vm_devices(&vm, err)) < 0 ||
-	    (r = vm_vcpus(&vm, &ki, err)) < 0)
+	    (r = vm_vcpus(&vm, &f->ki, err)) < 0 ||
+	    (r = vm_loop_prepare(&vm, err)) < 0 ||
+	    (r = vm_seccomp_prepare(&vm, err)) < 0)
 		goto out;
-	free(img);
-	img = NULL;
+	free(f->img);
+	f->img = NULL;
 
-	console_raw_enter(&tty, cfg->console_in);
+	/* setup is over: each vCPU installs its filter and waits; this thread
+	 * installs its own; only then does any vCPU enter KVM_RUN */
+	prctl(PR_SET_NAME, "cl-vmm", 0, 0, 0);
 	if ((r = vcpus_start(&vm, err)) < 0) {
 		vm_stop(&vm, VMM_EXIT_KVM_ERROR, "could not start the vCPUs");
-	} else if ((r = vm_loop(&vm, err)) < 0) {
-		vm_stop(&vm, VMM_EXIT_KVM_ERROR, "event loop failed");
+	} else if (vm.sc[VMM_THREAD_VMM].filter && (r = vmm_sc_install(&vm.sc[VMM_THREAD_VMM])) < 0) {
+		cl_err_sys(err, -r, "seccomp: install the vmm thread's filter");
+		vm_stop(&vm, VMM_EXIT_KVM_ERROR, "could not install the seccomp filter");
+	} else {
+		vcpus_release(&vm);
+		if ((r = vm_loop(&vm, err)) < 0)
+			vm_stop(&vm, VMM_EXIT_KVM_ERROR, "event loop failed");
 	}
 	vcpus_stop(&vm);
-	console_raw_leave(&tty);
 
 	res->status = vm.status;
 	snprintf(res->reason, sizeof(res->reason), "%s", vm.reason);
@@ -470,12 +542,21 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_erro
 		res->exits_io += vm.vcpus[i].exits_io;
 		res->exits_mmio += vm.vcpus[i].exits_mmio;
 		res->exits_other += vm.vcpus[i].exits_other;
-		kvm_vcpu_stats_each(vm.vcpus[i].k.fd, stats_add, res);
+		kvm_vcpu_stats_each(vm.vcpus[i].k.stats_fd, stats_add, res);
 	}
 out:
-	free(img);
+	vm_files_close(f);
 	vm_teardown(&vm);
-	vm_nets_detach(&vm);
 	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+	return r;
+}
+
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err)
+{
+	struct vm_files f;
+	int r = vm_files_open(cfg, &f, err);
+	if (r == 0)
+		r = vm_run_files(&f, res, err);
+	vm_nets_detach(&f);
 	return r;
 }

@@ -12,8 +12,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cloudlet/error.h"
+#include "cloudlet/seccomp.h"
 
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 pci=off"
 #define VMM_DEFAULT_MEM     (256ULL << 20)
@@ -45,6 +47,16 @@ struct vmm_net {                    /* --net tap=NAME | VPC/SUBNET: virtio-net o
 	int fd;                     /* used through a dup, never closed by the VMM */
 };
 
+/* Seccomp on the VMM's threads (vmm/jail/): each thread installs its kind's
+ * allowlist after setup, before the first KVM_RUN. */
+enum vmm_seccomp {
+	VMM_SECCOMP_KILL = 0,       /* default: anything else kills the VMM (SECCOMP_RET_KILL_PROCESS) */
+	VMM_SECCOMP_LOG,            /* --seccomp=log: anything else is allowed and logged (SECCOMP_RET_LOG) */
+	VMM_SECCOMP_OFF,            /* --seccomp=off: no filter */
+};
+/* "kill", "log" or "off" */
+int vmm_seccomp_parse(const char *s, enum vmm_seccomp *mode, struct cl_error *err);
+
 struct vmm_config {
 	const char *kernel;         /* bzImage or ELF vmlinux with a PVH note */
 	const char *initrd;         /* NULL: none */
@@ -64,6 +76,7 @@ struct vmm_config {
 	const char *name;               /* the VM's name on its VPC attachments (NULL: vm-PID) */
 	const char *const *sgs;         /* security groups of its VPC NICs (none: "default") */
 	unsigned nsgs;
+	enum vmm_seccomp seccomp;
 };
 
 struct vmm_result {
@@ -77,12 +90,58 @@ struct vmm_result {
 	} kvm_stats[96];
 	unsigned nkvm_stats;
 	uint64_t boot_ns;           /* from vmm_run's start to the first vCPU entering the guest */
+	/* vmm_launch: syscalls outside a thread's allowlist, from the kernel's
+	 * audit records (the one that killed the VMM, or --seccomp=log's) */
+	struct vmm_sc_event {
+		char thread[16];    /* cl-vmm, cl-vcpuN */
+		char syscall[32];   /* name, or "#NR" */
+		long nr;
+		unsigned count;
+	} sc_events[16];
+	unsigned nsc_events;
 };
 
-/* Boot and run the guest until it ends. Returns 0 with *res filled when the
- * guest ran (whatever its ending), or -errno with *err when the VM could not
- * be started (bad kernel, no KVM, ...); nothing is left behind either way. */
+/* Boot and run the guest until it ends, in this process. Returns 0 with
+ * *res filled when the guest ran (whatever its ending), or -errno with *err
+ * when the VM could not be started (bad kernel, no KVM, ...); nothing is
+ * left behind either way. The calling thread stays under the VMM thread's
+ * seccomp filter afterwards (unless cfg->seccomp is VMM_SECCOMP_OFF): the
+ * process should end then, as vmm_launch's VMM process does. The terminal
+ * is left as it is (vmm_launch puts it in raw mode). */
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct cl_error *err);
+
+/* The jailed launch (vmm/jail/launch.c, after Firecracker's jailer): the
+ * VMM runs in a process of its own, in new mount, pid, ipc, uts, net and
+ * cgroup namespaces, pivot_root'ed into an empty per-VM directory under
+ * `base`, as uid:gid with no capability, no_new_privs, rlimits and a cgroup
+ * (memory = guest RAM + VMM_JAIL_MEM_OVERHEAD, pids = the VMM's threads),
+ * everything removed when it ends. */
+#define VMM_JAIL_BASE "/run/cloudlet/jail"
+/* The default uid and gid: the top of Debian's reserved range 65000-65533,
+ * which no package or account uses (unlike nobody, 65534, whose other
+ * processes could signal the VMM). */
+#define VMM_JAIL_ID 65533u
+/* The VMM's own memory beyond guest RAM that its cgroup allows: KVM's page
+ * tables and vCPU state, the kernel image while it is loaded, the virtio
+ * buffers, the page cache of disk I/O, stacks and heap (a boot with disk
+ * and network peaks below 20 MiB over guest RAM: README.md). */
+#define VMM_JAIL_MEM_OVERHEAD (64ull << 20)
+#define VMM_JAIL_CG_PARENT "cloudlet-vm"   /* the VMs' cgroups: PARENT/vm-XXXXXX */
+
+struct vmm_jail {
+	bool enabled;               /* false (--no-jail): own process and seccomp only */
+	uid_t uid;                  /* not 0 */
+	gid_t gid;
+	const char *base;           /* NULL: VMM_JAIL_BASE */
+};
+
+/* Run the VM in a VMM process of its own (jailed as *jail says) and wait
+ * for it; the terminal is in raw mode meanwhile, SIGINT/SIGTERM/SIGHUP are
+ * passed on to the VMM, and when seccomp kills it res->status is 128+SIGSYS
+ * and res->reason names the syscall. Returns as vmm_run does. One launch
+ * per process: the launcher's new children go to a new pid namespace. */
+int vmm_launch(const struct vmm_config *cfg, const struct vmm_jail *jail,
+	       struct vmm_result *res, struct cl_error *err);
 
 /* Pure: "PATH" or "PATH,ro" (the path is d->path, pointing into a copy
  * the caller frees: *buf). */
@@ -95,5 +154,31 @@ int vmm_net_parse(const char *spec, struct vmm_net *n, char **buf, struct cl_err
  * host_ram], 1 <= ncpus <= max_cpus). */
 int vmm_config_check(const struct vmm_config *cfg, uint64_t host_ram, unsigned max_cpus,
 		     struct cl_error *err);
+
+/* ---- the sandbox's data (vmm/jail/), for `cloudlet vm seccomp-profile` and tests ---- */
+
+enum vmm_thread_kind { VMM_THREAD_VMM, VMM_THREAD_VCPU, VMM_THREAD_NKINDS };
+struct vmm_sc_table {
+	const char *kind;               /* "vmm", "vcpu": the threads' names start with cl-KIND */
+	const char *what;
+	const struct cl_sc_rule *rules; /* sorted, one row per syscall; ioctl's requests are
+	                                   vmm_ioctl_reqs' for this kind */
+	size_t n;
+};
+extern const struct vmm_sc_table vmm_sc_tables[VMM_THREAD_NKINDS];
+
+struct vmm_ioctl_req {
+	const char *name;
+	unsigned long req;
+	unsigned kinds;                 /* bit per enum vmm_thread_kind; 0: setup only */
+	const char *why;
+};
+extern const struct vmm_ioctl_req vmm_ioctl_reqs[];
+extern const size_t vmm_ioctl_reqs_count;
+
+/* A kind's rows, ioctl's values (the requests, into vals[max_vals]) filled
+ * in: what the filter is built from. Returns the row count. */
+int vmm_sc_rules(enum vmm_thread_kind kind, struct cl_sc_rule *out, size_t max,
+		 uint64_t *vals, size_t max_vals);
 
 #endif

@@ -57,6 +57,7 @@ int main(void)
 	struct kvm_vcpu_fd v;
 	struct bus pio = { .name = "pio" };
 	struct cl_error err = { 0 };
+	int kvm_fd = -1;
 
 	if (access("/dev/kvm", F_OK) < 0) {
 		fprintf(stderr, "kvm smoke: no /dev/kvm\n");
@@ -64,7 +65,8 @@ int main(void)
 	}
 	signal(SIGALRM, on_alarm);
 	alarm(10);
-	if (kvm_vm_create(&k, "/dev/kvm", 0, &err) < 0 || gmem_alloc(&m, GUEST_MEM, &err) < 0 ||
+	if (kvm_open("/dev/kvm", &kvm_fd, &err) < 0 || kvm_vm_create(&k, kvm_fd, "/dev/kvm", 0, &err) < 0 ||
+	    gmem_alloc(&m, GUEST_MEM, &err) < 0 ||
 	    kvm_add_memory(&k, 0, GUEST_MEM, m.base, &err) < 0 ||
 	    kvm_vcpu_create(&k, 0, &v, &err) < 0) {
 		fprintf(stderr, "FAIL: kvm smoke: %s\n", err.msg);

@@ -228,6 +228,7 @@ int virtio_blk_open(struct vdev **out, const struct vmm_disk *disk, unsigned ind
 			    (b->ro ? VIRTIO_BIT(VIRTIO_BLK_F_RO) : 0);
 	vdev_init(&b->d, &blk_ops, features, b->config, CFG_LEN);
 	b->d.free = blk_free;
+	b->d.host_fd = b->fd;
 	snprintf(b->d.name, sizeof(b->d.name), "vd%c", 'a' + (int)(index % 26));
 	*out = &b->d;
 	return 0;

@@ -344,6 +344,7 @@ int virtio_net_open(struct vdev **out, const struct vmm_net *net, unsigned index
 			    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
 	vdev_init(&n->d, &net_ops, features, n->config, sizeof(n->config));
 	n->d.free = net_free;
+	n->d.host_fd = n->tap;
 	n->d.src = (struct vdev_src){ n->tap, EPOLLIN | EPOLLET, net_tap_event };
 	snprintf(n->d.name, sizeof(n->d.name), "eth%u (tap %s)", index, name);
 	*out = &n->d;

@@ -46,6 +46,8 @@ struct vdev {
 	int irqfd;
 	struct vdev_kick kick[VIRTIO_MAX_QUEUES];
 	struct vdev_src src;       /* fd -1: none */
+	int host_fd;               /* the host side (disk file, tap), -1: none; the
+	                              jail keeps it open when it closes the rest */
 	void (*free)(struct vdev *d);   /* the device's own resources */
 };
 

@@ -24,6 +24,7 @@ void vdev_init(struct vdev *d, const struct virtio_dev_ops *ops, uint64_t featur
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		d->kick[q] = (struct vdev_kick){ d, q, -1 };
 	d->src.fd = -1;
+	d->host_fd = -1;
 }
 
 /* transport hooks */
