@@ -52,6 +52,11 @@ void cmos_init(struct cmos *c)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
+	/* glibc's gmtime_r sets its time zone up on first use (a malloc, an
+	 * open of /etc/localtime): that happens now, at setup, and not on a
+	 * vCPU thread whose seccomp filter allows neither (a stock kernel
+	 * reads the RTC; found by tests/kvm/vm.sh under the filter) */
+	tzset();
 }
 
 static void cmos_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
@@ -64,8 +69,9 @@ static void cmos_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
 	}
 	pthread_mutex_lock(&c->lock);
 	struct tm tm;
-	time_t now = time(NULL);
-	gmtime_r(&now, &tm);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
 	bool is_time;
 	uint8_t v = cmos_time_reg(c->index, &tm, &is_time);
 	data[0] = is_time ? v : c->ram[c->index];
