@@ -70,6 +70,12 @@ $(BUILD)/tests/kvm/smoke: tests/kvm/smoke.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+# the test build of cloudlet: the same objects plus a hook (tests/kvm/hooks.c)
+# that makes a forbidden syscall once the guest is up (tests/kvm/jail.sh)
+$(BUILD)/tests/kvm/cloudlet-test: $(call obj,tests/kvm/hooks.c) $(cli_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # libFuzzer target over the virtqueue walker and the virtio-blk parser
 # (tests/fuzz/README.md): libvmm and libcl rebuilt by clang with ASan, UBSan
 # and coverage into build-fuzz/. fuzz-smoke is tests/run's short run.

@@ -117,4 +117,58 @@ if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 else
     t_skip "no /dev/kvm" "cannot make a mount namespace here"
 fi
+
+# ---- the jail (as root a launch is jailed): bad --uid/--gid/--jail-base,
+# a missing cgroup controller; one line, exit 1 or 2, nothing made ----
+if [ "$(id -u)" = 0 ]; then
+    jb=$tmp/jails
+    mkdir -m 0700 "$jb"
+    jbad() {   # NAME STATUS PATTERN ARGS...
+        local name=$1 want=$2 pat=$3; shift 3
+        "$cl" vm run -k "$img/bzImage" "$@" </dev/null >"$tmp/jbad.out" 2>"$tmp/jbad.err"
+        local r=$?
+        if [ "$r" = "$want" ] && [ "$(wc -l <"$tmp/jbad.err")" = 1 ] && grep -q -- "$pat" "$tmp/jbad.err"; then
+            t_pass "jail bad input: $name"
+        else
+            t_fail "jail bad input: $name" "exit $r: $(cat "$tmp/jbad.err")"
+        fi
+    }
+    jbad "--uid 0" 1 "--uid 0: the jailed VMM does not run as root" --jail-base "$jb" --uid 0
+    jbad "--gid 0" 1 "--gid 0: the jailed VMM does not run in group root" --jail-base "$jb" --gid 0
+    jbad "--uid -1" 1 "--uid 4294967295: not a valid id" --jail-base "$jb" --uid 4294967295
+    jbad "--uid beyond 32 bits" 1 "--uid 4294967296: ids are 32-bit" --uid 4294967296
+    jbad "--uid not a number" 2 "--uid" --uid nobody
+    jbad "--uid with --no-jail" 1 "go with a jailed launch, not --no-jail" --no-jail --uid 1000
+    jbad "--jail-base missing" 1 "--jail-base $tmp/nope: No such file" --jail-base "$tmp/nope"
+    jbad "--jail-base a file" 1 "--jail-base $tmp/garbage: not a directory" --jail-base "$tmp/garbage"
+    mkdir -m 1777 "$tmp/ww"
+    jbad "--jail-base world-writable" 1 "--jail-base $tmp/ww: world-writable" --jail-base "$tmp/ww"
+    mkdir -m 0770 "$tmp/gw"
+    jbad "--jail-base group-writable" 1 "--jail-base $tmp/gw: group-writable" --jail-base "$tmp/gw"
+    jbad "--seccomp strict" 1 "--seccomp 'strict': expected kill, log or off" --seccomp strict
+    jbad "a bad kernel, jailed" 1 "kernel $tmp/garbage" --jail-base "$jb" -k "$tmp/garbage"
+    # v1 (this machine class): a private mount namespace without the pids hierarchy
+    pids=$(awk '$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { print $5; exit }' /proc/self/mountinfo)
+    if [ -n "$pids" ] && [ -e /dev/kvm ] && unshare -m true 2>/dev/null; then
+        unshare -m --propagation private sh -c "umount -l '$pids' && exec '$cl' vm run -k '$img/bzImage' --jail-base '$jb'" \
+            </dev/null >"$tmp/nocg.out" 2>"$tmp/nocg.err"
+        r=$?
+        if [ "$r" = 1 ] && [ "$(wc -l <"$tmp/nocg.err")" = 1 ] &&
+            grep -q "jail: cgroup v1: the pids controller is not mounted (needed for the VMM's pids limit)" "$tmp/nocg.err"; then
+            t_pass "jail bad input: a missing cgroup controller (pids, v1)"
+        else
+            t_fail "jail bad input: missing cgroup controller" "exit $r: $(cat "$tmp/nocg.err")"
+        fi
+    else
+        t_skip "jail bad input: missing cgroup controller" "no v1 pids hierarchy, /dev/kvm or mount namespace here (the unit tests cover v1 and v2)"
+    fi
+    left=$(ls -A "$jb")
+    for h in $(awk '$9 ~ /^cgroup2?$/ { print $5 }' /proc/self/mountinfo); do
+        left+=$(ls -d "$h"/cloudlet-vm/vm-* 2>/dev/null)
+    done
+    [ -z "$left" ] && t_pass "jail bad input: no jail directory or cgroup left" \
+        || t_fail "jail bad input: nothing left" "$left"
+else
+    t_skip "jail bad input" "not root: launches are not jailed"
+fi
 t_end

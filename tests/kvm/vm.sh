@@ -113,7 +113,7 @@ if ip netns add "clvm-$$" 2>/dev/null; then
     ip -n "$ns" addr add 10.77.0.1/24 dev cltap0
     ip -n "$ns" link set cltap0 up
     ipcfg="ip=10.77.0.2::10.77.0.1:255.255.255.0::eth0:off"
-    ip netns exec "$ns" "$cl" vm run --timeout 240s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+    nsenter --net="/run/netns/$ns" "$cl" vm run --timeout 240s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
         --net tap=cltap0 -c "$base $ipcfg -- run sh -c \"ping -c 2 -W 10 10.77.0.1 && exec /init serve\"" \
         </dev/null >"$tmp/net.out" 2>"$tmp/net.err" &
     pid=$!
@@ -144,7 +144,7 @@ if ip netns add "clvm-$$" 2>/dev/null; then
 
     # a tap that does not exist: the VMM makes it (up), and it is gone once the VMM exits;
     # the guest's MAC is --mac
-    ip netns exec "$ns" "$cl" vm run --timeout 120s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+    nsenter --net="/run/netns/$ns" "$cl" vm run --timeout 120s -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
         --net tap=clnew0 --mac 02:00:00:00:00:42 \
         -c "$base -- run sh -c \"cat /sys/class/net/eth0/address; sleep 4\"" \
         </dev/null >"$tmp/newtap.out" 2>"$tmp/newtap.err" &
