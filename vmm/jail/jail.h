@@ -21,6 +21,9 @@
  * and per virtio device and queue: VM, eventfds, epoll, signalfd, timerfd,
  * the seccomp memfd, with room to spare */
 #define JAIL_NOFILE_SETUP 32
+/* the least RLIMIT_FSIZE: a seccomp filter as libseccomp exports it to a
+ * memfd (BPF_MAXINSNS instructions of 8 bytes) */
+#define JAIL_FSIZE_MIN (4096u * 8u)
 /* how much the console may add to a regular file it writes to */
 #define JAIL_CONSOLE_FSIZE (1ull << 30)
 
@@ -32,7 +35,8 @@ uint64_t jail_pids_limit(unsigned ncpus);
  * what setup opens (VMM_MAX_* virtio devices of up to 2 queues each) */
 uint64_t jail_nofile_limit(int highest_fd, unsigned ncpus, unsigned ndevs);
 /* RLIMIT_FSIZE: no file written grows: the largest read-write disk, or a
- * regular file on the console's output plus JAIL_CONSOLE_FSIZE */
+ * regular file on the console's output plus JAIL_CONSOLE_FSIZE; at least
+ * JAIL_FSIZE_MIN */
 uint64_t jail_fsize_limit(uint64_t largest_rw_disk, bool console_is_file, uint64_t console_size);
 
 /* --uid/--gid: not root, not (id_t)-1, mapped in this user namespace

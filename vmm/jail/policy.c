@@ -29,7 +29,8 @@ uint64_t jail_fsize_limit(uint64_t largest_rw_disk, bool console_is_file, uint64
 	uint64_t m = largest_rw_disk;
 	if (console_is_file && console_size + JAIL_CONSOLE_FSIZE > m)
 		m = console_size + JAIL_CONSOLE_FSIZE;
-	return m ? m : 1;   /* 0 would refuse every write to a regular file */
+	/* the seccomp filters are exported through a memfd, a regular file too */
+	return m > JAIL_FSIZE_MIN ? m : JAIL_FSIZE_MIN;
 }
 
 /* Is id inside one of the map's ranges ("inside outside count" lines)? */

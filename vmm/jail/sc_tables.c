@@ -17,7 +17,6 @@
 /* ioctl: arg 1 among the thread kind's requests (values filled in by vmm_sc_rules) */
 #define IOCTL(why) { "ioctl", CL_SC_ALLOW_IF_EQ, 1, 0, NULL, 0, why }
 
-#define WHY_CLOCK "cl_now_ns (timing) where the vDSO falls back to the syscall (no stable TSC)"
 #define WHY_FUTEX "mutexes shared between the loop and the vCPUs (virtio transport, stop), " \
 	"pthread_join, the start gate"
 
@@ -25,8 +24,7 @@
  * signalfd, --timeout and every virtio queue (disk and network I/O run
  * here, not on a vCPU), then tears the VM down and reports. */
 static const struct cl_sc_rule vmm_rules[] = {
-	ROW(brk, "malloc in the main arena (teardown, stats) grows or trims the heap"),
-	ROW(clock_gettime, WHY_CLOCK),
+	ROW(brk, "malloc/free in the main arena (the stats at the end, teardown) may grow or trim the heap"),
 	ROW(close, "teardown: vCPU, VM, device, eventfd, epoll and stats fds once the guest ended"),
 	ROW(epoll_ctl, "the loop stops polling a console while the UART's FIFO is full, and resumes"),
 	ROW(epoll_wait, "the event loop"),
@@ -53,7 +51,8 @@ static const struct cl_sc_rule vmm_rules[] = {
  * there: port and MMIO accesses to the devices (the UART transmits here,
  * virtio registers are written here), the end of the VM. */
 static const struct cl_sc_rule vcpu_rules[] = {
-	ROW(clock_gettime, WHY_CLOCK),
+	ROW(clock_gettime, "vCPU 0 stamps its first KVM_RUN (boot time) where the vDSO falls back to "
+			   "the syscall (no stable TSC)"),
 	ROW(exit, "the thread ends (pthread)"),
 	ROW(futex, WHY_FUTEX),
 	IOCTL("KVM_RUN and the few requests an exit handler makes (sc_ioctls.c)"),
