@@ -58,6 +58,12 @@ struct bench_vm_opts;
 void argv_cloudlet(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
 void argv_qemu(struct argv *a, const struct bench_vm_opts *o, const char *cmdline);
 
+struct bench_series;
+/* vm_boot.c: the options' runs and files; one `cloudlet vm run` boot into
+ * s (BENCH_BOOT_* metrics), with one more argument unless extra is NULL */
+int bench_boot_check(const struct bench_vm_opts *o, struct cl_error *err);
+void bench_boot_cloudlet(const struct bench_vm_opts *o, struct bench_series *s, const char *extra);
+
 /* A network namespace of the bench's own holding a persistent tap with
  * host_cidr ("10.99.0.1/30") on it, up, and lo up. Made by unshare(2) and
  * left at once: only the returned fd (and the children started in it)

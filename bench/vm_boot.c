@@ -56,12 +56,15 @@ static const struct bench_metric metrics[] = {
 	[BENCH_BOOT_EXITS] = { "kvm_exits", "KVM exits per boot", "%.0f (%.0f-%.0f)" },
 };
 const struct bench_kind bench_vm_boot_kind = { "vm-boot", "vmm", metrics, 3 };
+const struct bench_kind bench_vm_jail_kind = { "vm-jail", "launch", metrics, 3 };
 
-static void one_cloudlet(const struct bench_vm_opts *o, struct bench_series *s)
+void bench_boot_cloudlet(const struct bench_vm_opts *o, struct bench_series *s, const char *extra)
 {
 	struct argv a = { 0 };
 	argv_cloudlet(&a, o, CMDLINE);
 	argv_add(&a, "--stats");
+	if (extra)
+		argv_add(&a, "%s", extra);
 	struct child c;
 	struct cl_error err = { 0 };
 	struct run_ctx r = { bench_now_ms(), -1 };
@@ -145,8 +148,7 @@ static void one_qemu(const struct bench_vm_opts *o, struct bench_series *s, unsi
 	child_kill(&c);
 }
 
-int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
-		  struct bench_series *qemu, struct cl_error *err)
+int bench_boot_check(const struct bench_vm_opts *o, struct cl_error *err)
 {
 	if (o->runs < 1 || o->runs > BENCH_MAX_RUNS)
 		return cl_err(err, EINVAL, "--runs %u is out of range 1..%d", o->runs, BENCH_MAX_RUNS);
@@ -154,11 +156,20 @@ int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 		return cl_err_sys(err, errno, "kernel %s (run: make images)", o->kernel);
 	if (access(o->initrd, R_OK) < 0)
 		return cl_err_sys(err, errno, "initrd %s (run: make images)", o->initrd);
+	return 0;
+}
+
+int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
+		  struct bench_series *qemu, struct cl_error *err)
+{
+	int r = bench_boot_check(o, err);
+	if (r < 0)
+		return r;
 	bench_series_init(cl, "cloudlet");
 	bench_series_init(qemu, "qemu-microvm");
 	char line[160];
 	for (unsigned i = 0; i < o->runs; i++) {
-		one_cloudlet(o, cl);
+		bench_boot_cloudlet(o, cl, NULL);
 		if (o->qemu)
 			one_qemu(o, qemu, i);
 		if (o->progress) {

@@ -97,6 +97,10 @@ int vm_sandbox_opts(const struct cli_args *a, struct vmm_config *c, struct vmm_j
 void vm_sandbox_report(FILE *out, const struct vmm_result *res);
 int vm_seccomp_profile(const struct cli_args *a, struct cl_error *err);
 
+/* bench_jail.c: `bench vm-jail`'s second table, the VMM's seccomp surface
+ * per thread kind next to Firecracker's */
+void bench_jail_surface(FILE *out);
+
 /* The per-group command tables (cmd_*.c). */
 extern const struct cli_cmd cli_vm_cmds[], cli_ct_cmds[], cli_vpc_cmds[],
 	cli_host_cmds[], cli_fn_cmds[], cli_bench_cmds[], cli_image_cmds[];

@@ -83,7 +83,7 @@ static void vm_opts(const struct cli_args *a, const char *self, unsigned runs, u
  * ones in the JSON. Any failed run, cloudlet's or QEMU's, fails the bench. */
 static int vm_finish(const struct cli_args *a, const struct bench_kind *k, const char *what, int r,
 		     const struct bench_vm_opts *o, const struct bench_series *cl, const struct bench_series *qemu,
-		     const struct bench_param *extra, size_t nextra, struct cl_error *err)
+		     size_t nseries, const struct bench_param *extra, size_t nextra, struct cl_error *err)
 {
 	struct bench_param params[16] = {
 		{ "kernel", o->kernel, 0 }, { "initrd", o->initrd, 0 }, { "cpus", NULL, o->cpus },
@@ -94,7 +94,7 @@ static int vm_finish(const struct cli_args *a, const struct bench_kind *k, const
 		params[np++] = extra[i];
 	const struct bench_series *series[] = { cl, qemu };
 	if (r == 0)
-		r = report(a, k, what, series, o->qemu ? 2 : 1, params, np, err);
+		r = report(a, k, what, series, nseries, params, np, err);
 	free((char *)o->qemu);
 	if (r < 0)
 		return cl_err_wrap(err, "bench %s", k->name);
@@ -114,7 +114,28 @@ static int bench_vm_boot_cmd(const struct cli_args *a, struct cl_error *err)
 		o.kernel, o.initrd, o.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
 	r = bench_vm_boot(&o, &cl, &qemu, err);
 	return vm_finish(a, &bench_vm_boot_kind, "launch -> ready marker, launch -> guest reset handled, KVM exits",
-			 r, &o, &cl, &qemu, NULL, 0, err);
+			 r, &o, &cl, &qemu, o.qemu ? 2 : 1, NULL, 0, err);
+}
+
+static int bench_vm_jail_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series jailed, open;   /* large: not on the stack */
+	char self[4096];
+	struct bench_vm_opts o;
+	int r = self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	vm_opts(a, self, 10, 120, &o);
+	free((char *)o.qemu);   /* no reference VMM: cloudlet against itself */
+	o.qemu = NULL;
+	fprintf(stderr, "vm-jail: %u run(s) each way, %u vCPU, %s, %s + %s\n", o.runs, o.cpus, o.mem,
+		o.kernel, o.initrd);
+	r = bench_vm_jail(&o, &jailed, &open, err);
+	r = vm_finish(a, &bench_vm_jail_kind, "launch -> ready marker, launch -> guest reset handled, KVM exits",
+		      r, &o, &jailed, &open, 2, NULL, 0, err);
+	if (r >= 0)
+		bench_jail_surface(stdout);
+	return r;
 }
 
 static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
@@ -140,7 +161,7 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 	};
 	return vm_finish(a, &bench_vm_io_kind,
 			 "TCP over a tap (guest clperf <-> host clperf), O_DIRECT 4 KiB random reads of a virtio disk",
-			 r, &o.vm, &cl, &qemu, extra, 3, err);
+			 r, &o.vm, &cl, &qemu, o.vm.qemu ? 2 : 1, extra, 3, err);
 }
 
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
@@ -217,6 +238,13 @@ static const struct cli_opt vm_boot_opts[] = {
 	{ 0 },
 };
 
+static const struct cli_opt vm_jail_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "boots each way (default 10)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per boot (default 120s)", false },
+	VM_OPTS,
+	{ 0 },
+};
+
 static const struct cli_opt vm_io_opts[] = {
 	{ "runs", 'n', CLI_UINT, "N", "rounds, each one VM per VMM (default 3)", false },
 	{ "timeout", 0, CLI_DURATION, "DURATION", "per VM (default 300s)", false },
@@ -237,6 +265,13 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "qemu-system-x86_64 -M microvm -accel kvm (when installed), alternately.\n"
 	  "Needs a working /dev/kvm: `make bench` runs it through tests/kvmhost/run.\n"
 	  "Exit status 1 when any boot failed (each failure is reported)." },
+	{ "vm-jail", "", "microVM boot jailed vs --no-jail, and the seccomp surface vs Firecracker",
+	  vm_jail_opts, 0, 0, false, bench_vm_jail_cmd, NULL,
+	  "Boots the same kernel and initramfs as vm-boot N times jailed (the default as\n"
+	  "root) and with --no-jail, alternately; both run under the seccomp filters.\n"
+	  "Then prints the syscalls each VMM thread kind may make after setup next to\n"
+	  "Firecracker's. Needs root and a working /dev/kvm (tests/kvmhost/run).\n"
+	  "Exit status 1 when a boot failed." },
 	{ "vm-io", "", "microVM TCP throughput and RTT, disk IOPS vs QEMU microvm",
 	  vm_io_opts, 0, 0, false, bench_vm_io_cmd, NULL,
 	  "Boots the same kernel and initramfs with the ext4 image as a read-only\n"

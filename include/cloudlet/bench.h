@@ -33,7 +33,8 @@ struct bench_kind {
 	const struct bench_metric *metrics;
 	size_t nmetrics;             /* <= BENCH_MAX_METRICS */
 };
-extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind, bench_vm_io_kind;
+extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind, bench_vm_io_kind,
+	bench_vm_jail_kind;
 
 /* The metrics' indexes in v[] below. ct-start: READY, and RESET = launch
  * -> the runtime's exit (the container deleted). */
@@ -72,6 +73,11 @@ struct bench_vm_opts {
  * Metrics: BENCH_BOOT_*. */
 int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 		  struct bench_series *qemu, struct cl_error *err);
+
+/* The same boot as vm-boot's, jailed (the default as root) and with
+ * --no-jail, alternately (root only). Metrics: BENCH_BOOT_*. */
+int bench_vm_jail(const struct bench_vm_opts *o, struct bench_series *jailed,
+		  struct bench_series *open, struct cl_error *err);
 
 struct bench_ct_start_opts {
 	const char *cloudlet;        /* path of the cloudlet binary */
