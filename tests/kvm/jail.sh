@@ -187,4 +187,16 @@ kill -TERM "$launcher" 2>/dev/null
 wait "$launcher"
 t_eq "--no-jail: SIGTERM ends it (143)" 143 $?
 nothing_left "--no-jail"
+
+# ---- bench vm-jail, one run each way: both columns, the surface table ----
+"$cl" bench vm-jail --runs 1 --json "$tmp/bench.json" >"$tmp/bench.out" 2>"$tmp/bench.err"
+r=$?
+if [ "$r" = 0 ] && grep -qE '^jailed +1 ' "$tmp/bench.out" && grep -qE '^--no-jail +1 ' "$tmp/bench.out" &&
+    grep -qE '^ratio .*\(jailed / --no-jail, medians\)' "$tmp/bench.out" &&
+    grep -qE '^vcpu +8 +~27 ' "$tmp/bench.out" && jq -e '.benchmark == "vm-jail"' "$tmp/bench.json" >/dev/null; then
+    t_pass "bench vm-jail --runs 1: both launches, their ratio, syscalls per thread vs Firecracker"
+else
+    t_fail "bench vm-jail" "exit $r: $(cat "$tmp/bench.out" "$tmp/bench.err" | tail -12)"
+fi
+nothing_left "bench vm-jail"
 t_end
