@@ -21,6 +21,8 @@ pkgs=(
     qemu-system-x86 kmod
     # benchmarks: the reference container runtimes
     runc crun
+    # tests/kvm/seccomp-usage.py: which allowed syscalls the VMM uses
+    strace
 )
 
 missing=()
