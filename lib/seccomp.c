@@ -4,6 +4,13 @@
 
 #include "cloudlet/seccomp.h"
 
+/* every field named (libseccomp's SCMP_CMP leaves datum_b implicit, which
+ * clang's -Wmissing-field-initializers refuses in the fuzz build) */
+static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct cl_sc_rule *r, int nr)
 {
 	switch (r->kind) {
@@ -12,17 +19,17 @@ static int add_rule(scmp_filter_ctx ctx, const struct cl_sc_rule *r, int nr)
 	case CL_SC_ALLOW_IF_EQ:
 		for (unsigned i = 0; i < r->nvals; i++) {
 			int e = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-						 SCMP_CMP(r->arg, SCMP_CMP_EQ, r->vals[i]));
+						 cmp(r->arg, SCMP_CMP_EQ, r->vals[i], 0));
 			if (e < 0)
 				return e;
 		}
 		return 0;
 	case CL_SC_ALLOW_IF_NE:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_NE, r->vals[0]));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp(r->arg, SCMP_CMP_NE, r->vals[0], 0));
 	case CL_SC_ALLOW_IF_MASK0:
+		/* (arg & mask) == 0: datum_a the mask, datum_b the value */
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], 0));
+					cmp(r->arg, SCMP_CMP_MASKED_EQ, r->vals[0], 0));
 	case CL_SC_ERRNO:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)r->errnum), nr, 0);
 	}
