@@ -79,6 +79,17 @@ static void vm_opts(const struct cli_args *a, const char *self, unsigned runs, u
 	};
 }
 
+/* The running binary and the options, for a VM benchmark. */
+static int vm_setup(const struct cli_args *a, char *self, size_t len, unsigned runs, unsigned timeout_s,
+		    struct bench_vm_opts *o, struct cl_error *err)
+{
+	int r = self_path(self, len, err);
+	if (r < 0)
+		return r;
+	vm_opts(a, self, runs, timeout_s, o);
+	return 0;
+}
+
 /* After a VM benchmark ran (r): the report, with o's settings and extra
  * ones in the JSON. Any failed run, cloudlet's or QEMU's, fails the bench. */
 static int vm_finish(const struct cli_args *a, const struct bench_kind *k, const char *what, int r,
@@ -106,10 +117,9 @@ static int bench_vm_boot_cmd(const struct cli_args *a, struct cl_error *err)
 	static struct bench_series cl, qemu;   /* large: not on the stack */
 	char self[4096];
 	struct bench_vm_opts o;
-	int r = self_path(self, sizeof(self), err);
+	int r = vm_setup(a, self, sizeof(self), 10, 120, &o, err);
 	if (r < 0)
 		return r;
-	vm_opts(a, self, 10, 120, &o);
 	fprintf(stderr, "vm-boot: %u run(s) each, %u vCPU, %s, %s + %s%s\n", o.runs, o.cpus, o.mem,
 		o.kernel, o.initrd, o.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
 	r = bench_vm_boot(&o, &cl, &qemu, err);
@@ -122,10 +132,9 @@ static int bench_vm_jail_cmd(const struct cli_args *a, struct cl_error *err)
 	static struct bench_series jailed, open;   /* large: not on the stack */
 	char self[4096];
 	struct bench_vm_opts o;
-	int r = self_path(self, sizeof(self), err);
+	int r = vm_setup(a, self, sizeof(self), 10, 120, &o, err);
 	if (r < 0)
 		return r;
-	vm_opts(a, self, 10, 120, &o);
 	free((char *)o.qemu);   /* no reference VMM: cloudlet against itself */
 	o.qemu = NULL;
 	fprintf(stderr, "vm-jail: %u run(s) each way, %u vCPU, %s, %s + %s\n", o.runs, o.cpus, o.mem,
@@ -148,10 +157,9 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 		.seconds = uint_opt(a, "seconds", 5),
 		.rr_count = uint_opt(a, "rr-count", 1000),
 	};
-	int r = self_path(self, sizeof(self), err);
+	int r = vm_setup(a, self, sizeof(self), 3, 300, &o.vm, err);
 	if (r < 0)
 		return r;
-	vm_opts(a, self, 3, 300, &o.vm);
 	fprintf(stderr, "vm-io: %u round(s), %u vCPU, %s, %u s per throughput/disk test, %u round trips%s\n",
 		o.vm.runs, o.vm.cpus, o.vm.mem, o.seconds, o.rr_count,
 		o.vm.qemu ? "" : " (qemu-system-x86_64 absent or disabled: no reference)");
