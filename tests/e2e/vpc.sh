@@ -43,7 +43,19 @@ reach() {
     grep -qx hello <<<"$out" || { echo "$out" | sed 's/^/    /' >&2; return 1; }
 }
 tcp7() { local o; o=$(ctrun "$1" sh -c "echo hello | nc -w 5 $2 7; echo rc=\$?"); grep -qx hello <<<"$o" || { echo "$o" | sed "s/^/    /" >&2; return 1; }; }
-icmp() { ctrun "$1" sh -c "ping -c2 -W3 $2 >/dev/null && echo ok" | grep -qx ok; }
+icmp() {
+    local o; o=$(ctrun "$1" sh -c "ip -4 a show eth0 | grep inet; ping -c2 -W3 $2; echo rc=\$?")
+    grep -qx rc=0 <<<"$o" && return 0
+    if [ -n "${DEBUG-}" ]; then
+        echo "$o" >&2
+        local ns; ns=$(awk -F'"' '/"netns"/{print $4}' "$st/vpc/v1.json")
+        ip -n "$ns" neigh >&2; ip netns exec "$ns" nft list table inet cloudlet >&2
+        ip netns exec "$ns" nft list table bridge cloudlet >&2
+        ip netns exec "$ns" cat /proc/net/nf_conntrack 2>/dev/null | grep icmp >&2
+        ip netns exec "$ns" ping -c1 -W1 "$2" >&2
+    fi
+    return 1
+}
 # twice: what must pass gets a second chance on a loaded machine (a first
 # ARP exchange lost); what must be refused gets one try, and waits it out
 twice() { "$@" || "$@"; }
@@ -82,18 +94,18 @@ bad "name too long" "64 characters|too long" vpc create "$(printf 'v%.0s' $(seq 
 bad "unknown SG in a rule" "sg:nosuch: no such security group" vpc sg rule add v1/default --ingress --proto tcp --from sg:nosuch
 bad "port without tcp/udp" "--port needs --proto tcp or udp" vpc sg rule add v1/default --ingress --proto icmp --port 80
 t_eq "the failed VPC creations left no namespace" 2 "$(ip netns list | grep -c "^clvpc-" | awk -v b="$(ls "$st/vpc" | grep -c json)" '{print b}')"
-out=$("${C[@]}" ct run --name badnet --net v1/nosuch "$img" exit 2>&1); r=$?
-[ $r = 1 ] && grep -q "vpc v1 has no subnet nosuch" <<<"$out" && [ ! -e "$st/ct/badnet" ] \
+out=$("${C[@]}" ct run --name badnet-$$ --net v1/nosuch "$img" exit 2>&1); r=$?
+[ $r = 1 ] && grep -q "vpc v1 has no subnet nosuch" <<<"$out" && [ ! -e "$st/ct/badnet-$$" ] \
     && t_pass "ct run --net to an unknown subnet: one line, no container left" \
     || t_fail "unknown subnet" "exit $r: $out"
-out=$("${C[@]}" ct run --name badsg --net v1/a --sg nosuch "$img" exit 2>&1); r=$?
-[ $r = 1 ] && grep -q "sg nosuch" <<<"$out" && [ "$(leases v1)" = 0 ] && [ ! -e "$st/ct/badsg" ] \
+out=$("${C[@]}" ct run --name badsg-$$ --net v1/a --sg nosuch "$img" exit 2>&1); r=$?
+[ $r = 1 ] && grep -q "sg nosuch" <<<"$out" && [ "$(leases v1)" = 0 ] && [ ! -e "$st/ct/badsg-$$" ] \
     && t_pass "ct run --sg unknown: one line, no lease, no container left" \
     || t_fail "unknown sg" "exit $r leases $(leases v1): $out"
 
 # ---- one subnet, across subnets, across VPCs ----
-if serve srv1 --net v1/a; then t_pass "echo server on v1/a"; else t_fail "echo server on v1/a"; fi
-s1=$(ip_of v1 srv1)
+if serve srv1-$$ --net v1/a; then t_pass "echo server on v1/a"; else t_fail "echo server on v1/a"; fi
+s1=$(ip_of v1 srv1-$$)
 t_eq "the first guest gets the first address after the gateway" 10.20.1.2 "$s1"
 out=$(ctrun "--net v1/a" sh -c 'ip addr show eth0; ip route')
 grep -q "inet 10.20.1.3/24" <<<"$out" && grep -q "default via 10.20.1.1" <<<"$out" && grep -q "mtu 1500" <<<"$out" \
@@ -107,24 +119,21 @@ else t_fail "VPC isolation" "v2 reached $s1"; fi
 # ---- security groups ----
 t_check "sg create" "${C[@]}" vpc sg create v1/web
 t_check "sg rule: tcp 7 from subnet b" "${C[@]}" vpc sg rule add v1/web --ingress --proto tcp --port 7 --from 10.20.2.0/24
-serve srv2 --net v1/a --sg web || t_fail "server in sg web"
-s2=$(ip_of v1 srv2)
+serve srv2-$$ --net v1/a --sg web || t_fail "server in sg web"
+s2=$(ip_of v1 srv2-$$)
 t_check "sg: TCP 7 from subnet b is allowed" twice tcp7 "--net v1/b" "$s2"
 if ! tcp7 "--net v1/a" "$s2"; then t_pass "sg: TCP 7 from subnet a (same bridge) is refused"
 else t_fail "sg same-subnet deny" "reached $s2 from v1/a"; fi
 if ! icmp "--net v1/b" "$s2"; then t_pass "sg: ICMP is denied before a rule allows it"
 else t_fail "sg icmp deny" "pinged $s2"; fi
 t_check "sg rule: icmp" "${C[@]}" vpc sg rule add v1/web --ingress --proto icmp --from 10.20.0.0/16
-# (a server started after the rule: against srv2 itself this check fails
-# intermittently under load, under investigation — see the closing note)
-serve srv4 --net v1/a --sg web || t_fail "server srv4 in sg web"
-t_check "sg: ICMP passes once allowed" twice icmp "--net v1/b" "$(ip_of v1 srv4)"
+t_check "sg: ICMP passes once allowed" twice icmp "--net v1/b" "$s2"
 # a client in group web (which lets nothing from subnet b in but TCP to
 # port 7) calls a server on subnet b: the replies come back to an
 # ephemeral port, and pass only because the flow is known
 t_check "sg create open + rule tcp 7 from anywhere" bash -c "'$cl' --root '$st' vpc sg create v1/open && '$cl' --root '$st' vpc sg rule add v1/open --ingress --proto tcp --port 7"
-serve srv3 --net v1/b --sg open || t_fail "server in sg open"
-s3=$(ip_of v1 srv3)
+serve srv3-$$ --net v1/b --sg open || t_fail "server in sg open"
+s3=$(ip_of v1 srv3-$$)
 out=$("${C[@]}" ct run --net v1/a --sg web "$img" run sh -c "echo hello | nc -w 3 $s3 7" 2>&1)
 grep -qx hello <<<"$out" && t_pass "sg: replies to a guest's own outbound connection pass (stateful)" \
     || t_fail "sg stateful" "$out"
@@ -157,24 +166,24 @@ if ! ip netns exec "$inetns" ping -c1 -W1 "$s1" >/dev/null 2>&1 && ! ip netns ex
 then t_pass "nat: nothing gets in from the uplink"; else t_fail "nat inbound" "a ping got in"; fi
 
 # ---- nothing left behind ----
-"${C[@]}" ct run -d --name victim --net v1/a "$img" serve >/dev/null
+"${C[@]}" ct run -d --name victim-$$ --net v1/a "$img" serve >/dev/null
 sleep 1
-vip=$(ip_of v1 victim)
-kill -KILL "$(awk -F'"pid": *' '/"pid"/{split($2,a,","); print a[1]; exit}' "$st/ct/victim/state.json")" 2>/dev/null
-for _ in $(seq 50); do "${C[@]}" vpc show v1 | grep -q " victim " || break; sleep 0.1; done
-if [ -n "$vip" ] && ! "${C[@]}" vpc show v1 | grep -q " victim " && ! grep -qE "\"ip\": *\"$vip\"" "$st"/leases/v1/a.json; then
+vip=$(ip_of v1 victim-$$)
+kill -KILL "$(awk -F'"pid": *' '/"pid"/{split($2,a,","); print a[1]; exit}' "$st/ct/victim-$$/state.json")" 2>/dev/null
+for _ in $(seq 50); do "${C[@]}" vpc show v1 | grep -q " victim-$$ " || break; sleep 0.1; done
+if [ -n "$vip" ] && ! "${C[@]}" vpc show v1 | grep -q " victim-$$ " && ! grep -qE "\"ip\": *\"$vip\"" "$st"/leases/v1/a.json; then
     t_pass "a container killed with SIGKILL: attachment and lease released"
 else
-    t_fail "SIGKILL cleanup" "ip $vip: $("${C[@]}" vpc show v1 | grep victim)"
+    t_fail "SIGKILL cleanup" "ip $vip: $("${C[@]}" vpc show v1 | grep victim-$$)"
 fi
-"${C[@]}" ct rm -f victim >/dev/null 2>&1
+"${C[@]}" ct rm -f victim-$$ >/dev/null 2>&1
 out=$("${C[@]}" vpc rm v1 2>&1); r=$?
 [ $r = 1 ] && grep -q "attached" <<<"$out" && t_pass "vpc rm refuses while guests are attached" || t_fail "vpc rm busy" "exit $r: $out"
 ns1=$(awk -F'"' '/"netns"/{print $4}' "$st/vpc/v1.json")
-for c in srv1 srv2 srv3 srv4; do "${C[@]}" ct rm -f "$c" >/dev/null; done
+for c in srv1-$$ srv2-$$ srv3-$$; do "${C[@]}" ct rm -f "$c" >/dev/null; done
 t_check "vpc rm" ip netns exec "$hostns" "${C[@]}" vpc rm v1
-t_check "vpc rm --force with a guest attached" bash -c "'$cl' --root '$st' ct run -d --name g2 --net v2/x '$img' serve >/dev/null && '$cl' --root '$st' vpc rm --force v2"
-"${C[@]}" ct rm -f g2 >/dev/null 2>&1
+t_check "vpc rm --force with a guest attached" bash -c "'$cl' --root '$st' ct run -d --name g2-$$ --net v2/x '$img' serve >/dev/null && '$cl' --root '$st' vpc rm --force v2"
+"${C[@]}" ct rm -f g2-$$ >/dev/null 2>&1
 leftovers=""
 ip netns list | grep -q "^$ns1" && leftovers+=" netns $ns1"
 [ -n "$(ls -A "$st/vpc" 2>/dev/null)" ] && leftovers+=" records $(ls "$st/vpc")"
