@@ -440,9 +440,23 @@ void fn_inst_stop(struct fn_inst *i, const char *root)
 	pthread_mutex_destroy(&i->mu);
 }
 
-void fn_inst_reap_orphan(const char *root, const char *id, pid_t pid, unsigned long long start)
+void fn_inst_reap_orphans(const char *root, const struct fn_orphan *o, size_t n)
 {
-	if (pid > 0 && cl_pid_alive(pid, start))
-		end_launcher(pid, false);
-	crun_rm(root, id, true, NULL);
+	for (size_t k = 0; k < n; k++)
+		if (o[k].pid > 0 && cl_pid_alive(o[k].pid, o[k].start))
+			kill(o[k].pid, SIGTERM);
+	for (int t = 0; t < STOP_GRACE_MS / 10; t++) {
+		bool any = false;
+		for (size_t k = 0; k < n; k++)
+			any |= o[k].pid > 0 && cl_pid_alive(o[k].pid, o[k].start);
+		if (!any)
+			break;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (o[k].pid > 0 && cl_pid_alive(o[k].pid, o[k].start))
+			kill(o[k].pid, SIGKILL);
+		crun_rm(root, o[k].id, true, NULL);
+	}
 }

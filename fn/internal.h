@@ -48,8 +48,14 @@ bool fn_inst_alive(struct fn_inst *i);
 /* Stop it (SIGTERM to the launcher, which removes what it made; SIGKILL
  * after a grace period) and release everything it holds. */
 void fn_inst_stop(struct fn_inst *i, const char *root);
-/* A launcher left by a server that died: end it the same way. */
-void fn_inst_reap_orphan(const char *root, const char *id, pid_t pid, unsigned long long start);
+/* Launchers left by a server that died: end them the same way, all at
+ * once (SIGTERM to every one, then wait). */
+struct fn_orphan {
+	char id[64];
+	pid_t pid;
+	unsigned long long start;
+};
+void fn_inst_reap_orphans(const char *root, const struct fn_orphan *o, size_t n);
 
 /* append one entry to the function's log (one write) */
 void fn_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -94,7 +94,7 @@ static void snapshot(struct fn_pool *p, struct fn_fn *f)
 }
 
 /* launchers recorded by a server that is gone */
-static void reap_orphans(struct fn_pool *p, const char *name)
+static void reap_orphans(struct fn_pool *p, const char *name, struct fn_orphan **ov, size_t *on)
 {
 	char path[PATH_MAX];
 	struct json_object *o = NULL, *a, *f;
@@ -111,10 +111,16 @@ static void reap_orphans(struct fn_pool *p, const char *name)
 	if (json_object_object_get_ex(o, "instances", &a) && json_object_is_type(a, json_type_array))
 		for (size_t k = 0; k < json_object_array_length(a); k++) {
 			struct json_object *e = json_object_array_get_idx(a, k), *id, *pid, *ps;
-			if (json_object_object_get_ex(e, "id", &id) && json_object_object_get_ex(e, "pid", &pid) &&
-			    json_object_object_get_ex(e, "pid_start", &ps))
-				fn_inst_reap_orphan(p->root, json_object_get_string(id), json_object_get_int(pid),
-						    (unsigned long long)json_object_get_int64(ps));
+			struct fn_orphan *nv;
+			if (!json_object_object_get_ex(e, "id", &id) || !json_object_object_get_ex(e, "pid", &pid) ||
+			    !json_object_object_get_ex(e, "pid_start", &ps) ||
+			    !(nv = realloc(*ov, (*on + 1) * sizeof(*nv))))
+				continue;
+			*ov = nv;
+			snprintf(nv[*on].id, sizeof(nv[*on].id), "%s", json_object_get_string(id));
+			nv[*on].pid = json_object_get_int(pid);
+			nv[*on].start = (unsigned long long)json_object_get_int64(ps);
+			(*on)++;
 		}
 	json_object_put(o);
 	unlink(path);
@@ -143,11 +149,15 @@ int fn_pool_open(const char *root, const char *exe, struct fn_pool **out, struct
 		fn_pool_close(p);
 		return r;
 	}
+	struct fn_orphan *ov = NULL;
+	size_t on = 0;
 	for (size_t k = 0; k < n; k++) {
-		reap_orphans(p, names[k]);
+		reap_orphans(p, names[k], &ov, &on);
 		free(names[k]);
 	}
 	free(names);
+	fn_inst_reap_orphans(root, ov, on);
+	free(ov);
 	*out = p;
 	return 0;
 }

@@ -98,3 +98,31 @@ int fn_spec_check(const struct fn_spec *s, struct cl_error *err)
 	}
 	return 0;
 }
+
+/* POSIX shell reserved words and the built-ins sh runs without a file
+ * (XCU 2.4, 2.14 and the intrinsic utilities of XCU 1.7) */
+static const char *const sh_words[] = {
+	"!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
+	"until", "while", "break", ":", "continue", ".", "eval", "exec", "exit", "export", "readonly",
+	"return", "set", "shift", "times", "trap", "unset", "alias", "bg", "cd", "command", "false",
+	"fg", "getopts", "hash", "jobs", "kill", "read", "true", "type", "ulimit", "umask", "unalias",
+	"wait", "echo", "printf", "test", "[", "pwd",
+};
+
+int fn_handler_command(const char *handler, char *cmd, size_t len)
+{
+	const char *h = handler + strspn(handler, " \t\n");
+	/* the command word: up to the first blank or shell operator */
+	size_t k = strcspn(h, " \t\n;|&<>()");
+	if (k == 0 || k >= len)
+		return k == 0 ? 0 : -ENAMETOOLONG;
+	memcpy(cmd, h, k);
+	cmd[k] = '\0';
+	/* an assignment, an expansion or quoting: only sh can tell */
+	if (strpbrk(cmd, "=$`\"'\\*?"))
+		return 0;
+	for (size_t i = 0; i < sizeof(sh_words) / sizeof(sh_words[0]); i++)
+		if (!strcmp(cmd, sh_words[i]))
+			return 0;
+	return 1;
+}

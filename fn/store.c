@@ -260,30 +260,37 @@ static int invoke_sg(const char *root, const struct fn_spec *s, struct cl_error 
 	return vpc_sg_rule_add(root, ref, &rule, err);
 }
 
+/* the layers (or root directory) a function's instances are made of */
+static int image_root(const struct fn_spec *s, char *buf, size_t len, struct cl_error *err)
+{
+	if (s->kind == FN_CT) {
+		snprintf(buf, len, "%s", s->image);
+		return 0;
+	}
+	/* the VM flavour boots the project's guest kernel with the workload
+	 * initramfs: IMAGE is the directory holding both (build/images) and
+	 * the staged tree they are made of */
+	static const char *const need[] = { "bzImage", "initramfs.cpio.gz", "rootfs" };
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		snprintf(buf, len, "%s/%s", s->image, need[i]);
+		if (access(buf, R_OK) < 0)
+			return cl_err_sys(err, errno, "image %s: %s", s->image, need[i]);
+	}
+	return 0;
+}
+
 static int handler_check(const char *root, const struct fn_spec *s, struct cl_error *err)
 {
-	char cmd[256];
-	const char *h = s->handler + strspn(s->handler, " \t");
-	/* the command word: up to the first blank or shell operator */
-	size_t k = strcspn(h, " \t\n;|&<>()");
-	if (k >= sizeof(cmd))
-		return cl_err(err, ENAMETOOLONG, "handler '%.60s...': command too long", h);
-	memcpy(cmd, h, k);
-	cmd[k] = '\0';
-	if (s->kind == FN_VM) {
-		/* the VM flavour boots the project's kernel and workload image:
-		 * IMAGE is the directory holding bzImage and initramfs.cpio.gz */
-		char p[PATH_MAX];
-		const char *need[] = { "bzImage", "initramfs.cpio.gz", "rootfs" };
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(p, sizeof(p), "%s/%s", s->image, need[i]);
-			if (access(p, R_OK) < 0)
-				return cl_err_sys(err, errno, "image %s: %s", s->image, need[i]);
-		}
-		snprintf(p, sizeof(p), "%s/rootfs", s->image);
-		return crun_image_lookup(root, p, cmd, err);
-	}
-	return crun_image_lookup(root, s->image, cmd, err);
+	char cmd[256], img[PATH_MAX];
+	/* handlers run as `/bin/sh -c HANDLER`: the shell, and the command
+	 * the handler starts with unless the shell runs it itself */
+	int r, ext = fn_handler_command(s->handler, cmd, sizeof(cmd));
+	if (ext < 0)
+		return cl_err(err, -ext, "handler '%.60s...': command too long", s->handler);
+	if ((r = image_root(s, img, sizeof(img), err)) < 0 ||
+	    (r = crun_image_lookup(root, img, "/bin/sh", err)) < 0)
+		return r;
+	return ext ? crun_image_lookup(root, img, cmd, err) : 0;
 }
 
 int fn_deploy(const char *root, struct fn_spec *s, struct cl_error *err)

@@ -63,6 +63,10 @@ struct fn_spec {
 void fn_spec_free(struct fn_spec *s);
 const char *fn_kind_name(enum fn_kind k);
 int fn_kind_parse(const char *s, enum fn_kind *k, struct cl_error *err);
+/* The handler's command word to look for in the image: 1 and cmd filled,
+ * or 0 when the shell runs it itself (a built-in, a reserved word, an
+ * assignment or expansion): then only /bin/sh is needed. */
+int fn_handler_command(const char *handler, char *cmd, size_t len);
 /* Pure checks of a spec's values (name, limits, env syntax, net ref). */
 int fn_spec_check(const struct fn_spec *s, struct cl_error *err);
 
