@@ -1,7 +1,9 @@
 /* `cloudlet fn`: serverless functions (fn/). */
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,8 @@ static int strv_dup(const struct cli_val *v, char ***out, size_t *n)
 	}
 	return 0;
 }
+
+static int self_exe(char *buf, size_t size, struct cl_error *err);
 
 static int fn_deploy_cmd(const struct cli_args *a, struct cl_error *err)
 {
@@ -100,11 +104,41 @@ static int64_t jint(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &f) ? json_object_get_int64(f) : 0;
 }
 
+/* one serving process's snapshot (ROOT/fn/NAME/instances-PID.json), if it lives */
+static void show_server(const char *path, bool *header)
+{
+	struct json_object *o, *arr, *f;
+	char *text = NULL;
+	if (cl_text_read(path, 1 << 20, &text, NULL) < 0)
+		return;
+	o = json_tokener_parse(text);
+	free(text);
+	if (!o)
+		return;
+	if (!cl_pid_alive((pid_t)jint(o, "server_pid"), (unsigned long long)jint(o, "server_start"))) {
+		json_object_put(o);
+		return;
+	}
+	printf("server %lld: invocations: %lld (cold %lld, warm %lld)\n", (long long)jint(o, "server_pid"),
+	       (long long)jint(o, "invocations"), (long long)jint(o, "cold"), (long long)jint(o, "warm"));
+	if (!*header)
+		printf("%-28s %-9s %-8s %s\n", "INSTANCE", "STATE", "AGE", "INVOCATIONS");
+	*header = true;
+	if (json_object_object_get_ex(o, "instances", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *e = json_object_array_get_idx(arr, i);
+			const char *id = json_object_object_get_ex(e, "id", &f) ? json_object_get_string(f) : "?";
+			const char *st = json_object_object_get_ex(e, "state", &f) ? json_object_get_string(f) : "?";
+			long long age = (long long)time(NULL) - jint(e, "created");
+			printf("%-28s %-9s %-8lld %lld\n", id, st, age < 0 ? 0 : age, (long long)jint(e, "invocations"));
+		}
+	json_object_put(o);
+}
+
 static int fn_show(const struct cli_args *a, struct cl_error *err)
 {
 	struct fn_spec s;
-	char path[PATH_MAX];
-	char *text = NULL;
+	char dir[PATH_MAX], path[PATH_MAX];
 	if (fn_get(root_of(a), a->pos[0], &s, err) < 0)
 		return cl_err_wrap(err, "fn show");
 	printf("name:        %s\nkind:        %s\nimage:       %s\nhandler:     %s\nnet:         %s\n"
@@ -117,30 +151,19 @@ static int fn_show(const struct cli_args *a, struct cl_error *err)
 		printf("env:         %s\n", s.env[i]);
 	for (size_t i = 0; i < s.nsgs; i++)
 		printf("sg:          %s\n", s.sgs[i]);
-	snprintf(path, sizeof(path), "%s/fn/%s/instances.json", root_of(a), s.name);
+	snprintf(dir, sizeof(dir), "%s/fn/%s", root_of(a), s.name);
 	fn_spec_free(&s);
-	struct json_object *o = NULL, *arr, *f;
-	bool live = false;
-	if (cl_text_read(path, 1 << 20, &text, NULL) == 0 && (o = json_tokener_parse(text)))
-		live = cl_pid_alive((pid_t)jint(o, "server_pid"), (unsigned long long)jint(o, "server_start"));
-	free(text);
-	if (!live) {
+	bool header = false;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "instances-", 10) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			show_server(path, &header);
+	if (d)
+		closedir(d);
+	if (!header)
 		printf("instances:   none (no server running)\n");
-		json_object_put(o);
-		return 0;
-	}
-	printf("invocations: %lld (cold %lld, warm %lld)\n", (long long)jint(o, "invocations"),
-	       (long long)jint(o, "cold"), (long long)jint(o, "warm"));
-	printf("%-28s %-9s %-8s %s\n", "INSTANCE", "STATE", "AGE", "INVOCATIONS");
-	if (json_object_object_get_ex(o, "instances", &arr))
-		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			struct json_object *e = json_object_array_get_idx(arr, i);
-			const char *id = json_object_object_get_ex(e, "id", &f) ? json_object_get_string(f) : "?";
-			const char *st = json_object_object_get_ex(e, "state", &f) ? json_object_get_string(f) : "?";
-			long long age = (long long)time(NULL) - jint(e, "created");
-			printf("%-28s %-9s %-8lld %lld\n", id, st, age < 0 ? 0 : age, (long long)jint(e, "invocations"));
-		}
-	json_object_put(o);
 	return 0;
 }
 
@@ -245,6 +268,52 @@ static int fn_serve(const struct cli_args *a, struct cl_error *err)
 	return 0;
 }
 
+/* `fn trigger`: an MQTT subscription invoking the function, with a pool
+ * of its own, until SIGINT/SIGTERM */
+static int fn_trigger(const struct cli_args *a, struct cl_error *err)
+{
+	struct fn_trigger_opts o = {
+		.function = a->pos[0],
+		.topic = cli_str(a, "mqtt", ""),
+		.broker = cli_str(a, "broker", "127.0.0.1:1883"),
+		.dead_letter = cli_str(a, "dead-letter", NULL),
+		.max_attempts = (unsigned)cli_num(a, "attempts", 3),
+		.retry_base_ms = cli_num(a, "retry-delay", 200),
+	};
+	char exe[PATH_MAX];
+	struct fn_pool *p;
+	struct fn_trigger *t;
+	sigset_t set;
+	int r;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((r = self_exe(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0)
+		return cl_err_wrap(err, "fn trigger");
+	if ((r = fn_trigger_start(p, &o, &t, err)) < 0) {
+		fn_pool_close(p);
+		return cl_err_wrap(err, "fn trigger %s", o.function);
+	}
+	printf("fn trigger: %s <- mqtt %s (broker %s)\n", o.function, o.topic, o.broker);
+	fflush(stdout);
+	struct timespec tick = { 0, 200000000 };
+	while (sigtimedwait(&set, NULL, &tick) < 0)
+		fn_pool_tick(p);
+	fn_trigger_stop(t);
+	fn_pool_close(p);
+	return 0;
+}
+
+static const struct cli_opt fn_trigger_opts[] = {
+	{ "mqtt", 0, CLI_STR, "TOPIC", "subscribe to TOPIC (QoS 1); one invocation per message", true },
+	{ "broker", 0, CLI_STR, "HOST:PORT", "MQTT broker (default 127.0.0.1:1883)", false },
+	{ "dead-letter", 0, CLI_STR, "TOPIC", "where failed messages go (default TOPIC/dead-letter)", false },
+	{ "attempts", 0, CLI_UINT, "N", "invocations per message before the dead letter (default 3)", false },
+	{ "retry-delay", 0, CLI_DURATION, "DURATION", "first retry delay, doubling (default 200ms)", false },
+	{ 0 },
+};
+
 static const struct cli_opt fn_deploy_opts[] = {
 	{ "image", 0, CLI_STR, "IMAGE", "OCI image layout holding the function", true },
 	{ "handler", 0, CLI_STR, "'CMD ARGS'", "command run per invocation (by /bin/sh -c)", true },
@@ -281,6 +350,8 @@ const struct cli_cmd cli_fn_cmds[] = {
 	  fn_invoke, "#11", NULL },
 	{ "logs", "NAME", "show a function's logs", fn_none, 1, 1, false, fn_logs, "#11", NULL },
 	{ "rm", "NAME", "remove a function", fn_none, 1, 1, false, fn_rm, "#11", NULL },
+	{ "trigger", "NAME", "invoke a function per MQTT message", fn_trigger_opts, 1, 1, false, fn_trigger,
+	  "#11", NULL },
 	{ "serve", "", "the HTTP gateway: POST /fn/NAME, GET /metrics", fn_serve_opts, 0, 0, false, fn_serve,
 	  "#11", NULL },
 	{ 0 },

@@ -1,7 +1,7 @@
 /* The warm pool: every deployed function's instances in one serving
  * process, the decisions taken by sched.c. One lock over the pool; no
  * instance is started, called or stopped while it is held. Each function's
- * instance set is mirrored in ROOT/fn/NAME/instances.json with this
+ * instance set is mirrored in ROOT/fn/NAME/instances-PID.json with this
  * server's pid, so that a server that died leaves nothing behind: the next
  * one ends the launchers it finds there (fn_pool_open). */
 #include <dirent.h>
@@ -63,7 +63,8 @@ static void snapshot(struct fn_pool *p, struct fn_fn *f)
 	char path[PATH_MAX];
 	if (fn_dir(p->root, f->spec.name, path, sizeof(path), NULL) < 0)
 		return;
-	strncat(path, "/instances.json", sizeof(path) - strlen(path) - 1);
+	size_t l = strlen(path);
+	snprintf(path + l, sizeof(path) - l, "/instances-%d.json", (int)getpid());
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	json_object_object_add(o, "server_pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "server_start", json_object_new_int64((int64_t)p->self_start));
@@ -93,13 +94,12 @@ static void snapshot(struct fn_pool *p, struct fn_fn *f)
 	json_object_put(o);
 }
 
-/* launchers recorded by a server that is gone */
-static void reap_orphans(struct fn_pool *p, const char *name, struct fn_orphan **ov, size_t *on)
+/* launchers recorded by servers that are gone (one file per server:
+ * `fn serve` and `fn trigger` may run side by side) */
+static void reap_file(const char *path, struct fn_orphan **ov, size_t *on)
 {
-	char path[PATH_MAX];
 	struct json_object *o = NULL, *a, *f;
-	if (snprintf(path, sizeof(path), "%s/fn/%s/instances.json", p->root, name) >= (int)sizeof(path) ||
-	    net_state_read_json(path, &o, NULL) < 0)
+	if (net_state_read_json(path, &o, NULL) < 0)
 		return;
 	pid_t spid = json_object_object_get_ex(o, "server_pid", &f) ? json_object_get_int(f) : 0;
 	unsigned long long sst = json_object_object_get_ex(o, "server_start", &f)
@@ -124,6 +124,22 @@ static void reap_orphans(struct fn_pool *p, const char *name, struct fn_orphan *
 		}
 	json_object_put(o);
 	unlink(path);
+}
+
+static void reap_orphans(struct fn_pool *p, const char *name, struct fn_orphan **ov, size_t *on)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s/fn/%s", p->root, name) >= (int)sizeof(dir))
+		return;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "instances-", 10) && strstr(e->d_name, ".json") &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			reap_file(path, ov, on);
+	closedir(d);
 }
 
 int fn_pool_open(const char *root, const char *exe, struct fn_pool **out, struct cl_error *err)
@@ -485,6 +501,11 @@ void fn_pool_tick(struct fn_pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+const char *fn_pool_root(const struct fn_pool *p)
+{
+	return p->root;
+}
+
 void fn_pool_close(struct fn_pool *p)
 {
 	if (!p)
@@ -495,8 +516,8 @@ void fn_pool_close(struct fn_pool *p)
 		while (f->n)
 			inst_retire(p, f, f->insts[0]);
 		char path[PATH_MAX];
-		if (snprintf(path, sizeof(path), "%s/fn/%s/instances.json", p->root, f->spec.name) <
-		    (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/fn/%s/instances-%d.json", p->root, f->spec.name,
+			     (int)getpid()) < (int)sizeof(path))
 			unlink(path);
 		p->fns = f->next;
 		fn_spec_free(&f->spec);

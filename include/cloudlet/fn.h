@@ -164,6 +164,7 @@ int fn_pool_invoke(struct fn_pool *p, const char *name, const void *body, size_t
 		   struct fn_result *res, struct cl_error *err);
 /* One reaping/pre-warming pass (the server calls it periodically). */
 void fn_pool_tick(struct fn_pool *p);
+const char *fn_pool_root(const struct fn_pool *p);
 /* Stop every instance and free the pool. */
 void fn_pool_close(struct fn_pool *p);
 /* Prometheus text exposition of the counters and histograms (malloc'd). */
@@ -180,13 +181,17 @@ void fn_gateway_stop(struct fn_gateway *g);
 /* ---- trigger.c ---- */
 
 struct fn_trigger_opts {
-	const char *function, *topic, *broker;   /* broker "HOST:PORT" */
+	const char *function, *topic;
+	const char *broker;                       /* "HOST:PORT"; NULL: 127.0.0.1:1883 */
 	const char *dead_letter;                  /* NULL: TOPIC/dead-letter */
-	unsigned max_attempts;
-	uint64_t retry_base_ms;
+	unsigned max_attempts;                    /* invocations per message at most */
+	uint64_t retry_base_ms;                   /* first retry delay, doubling */
 };
-/* Subscribe (QoS 1) and invoke once per message until *stop. */
-int fn_trigger_run(struct fn_pool *p, const struct fn_trigger_opts *o, volatile int *stop,
-		   struct cl_error *err);
+struct fn_trigger;
+/* Subscribe (QoS 1, persistent session) and invoke the function once per
+ * message in a thread of libmosquitto's, until fn_trigger_stop. */
+int fn_trigger_start(struct fn_pool *p, const struct fn_trigger_opts *o, struct fn_trigger **t,
+		     struct cl_error *err);
+void fn_trigger_stop(struct fn_trigger *t);
 
 #endif
