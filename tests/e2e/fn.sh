@@ -16,10 +16,12 @@ st=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-fn-test.XXXXXX")
 C=("$cl" --root "$st")
 port=$((20000 + $$ % 20000))
 url=http://127.0.0.1:$port
-srv=
+srv= mqd= trg=()
 stop_server() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null; srv=; }
 cleanup() {
     stop_server
+    for p in "${trg[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    [ -n "$mqd" ] && kill "$mqd" 2>/dev/null
     for c in $("${C[@]}" ct ps 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
     for v in $("${C[@]}" vpc ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" vpc rm --force "$v" >/dev/null 2>&1; done
     rm -rf "$st"
@@ -199,4 +201,43 @@ t_check "fn rm" "${C[@]}" fn rm echo
 bad "fn rm twice" "no such function" fn rm echo
 [ ! -e "$st/fn/echo.json" ] && [ ! -e "$st/fn/echo" ] && t_pass "fn rm removed the record and its directory" || t_fail "fn rm"
 "${C[@]}" fn logs fail | grep -q "exit status\|handler-failed" && t_pass "fn logs" || t_fail "fn logs" "$("${C[@]}" fn logs fail | tail -3)"
+
+# ---- the MQTT trigger (a mosquitto broker of the test's own, on loopback) ----
+if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ] || ! command -v mosquitto_pub >/dev/null; then
+    t_skip "fn trigger" "mosquitto or mosquitto-clients not installed (make deps)"
+    t_end
+fi
+mport=$((port + 1))
+printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mport" >"$st/mosquitto.conf"
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$st/mosquitto.conf" >"$st/mosquitto.log" 2>&1 &
+mqd=$!
+for _ in $(seq 50); do mosquitto_pub -p "$mport" -t probe -m x 2>/dev/null && break; sleep 0.1; done
+t_check "deploy count" "${C[@]}" fn deploy count --image "$img" --net fv/a --handler cat --idle-ttl 60s --concurrency 2
+t_check "deploy broken (exits 1)" "${C[@]}" fn deploy broken --image "$img" --net fv/a --handler 'cat >/dev/null; exit 1'
+bad "trigger on an unknown function" "no such function" fn trigger nosuch --mqtt t --broker "127.0.0.1:$mport"
+bad "trigger on a broker that is not there" "broker 127.0.0.1:1: " fn trigger count --mqtt t --broker 127.0.0.1:1
+"${C[@]}" fn trigger count --mqtt "cnt/$$" --broker "127.0.0.1:$mport" >"$st/trg1.log" 2>&1 & trg+=($!)
+"${C[@]}" fn trigger broken --mqtt "brk/$$" --broker "127.0.0.1:$mport" --attempts 3 --retry-delay 50ms \
+    >"$st/trg2.log" 2>&1 & trg+=($!)
+sleep 1
+mosquitto_sub -p "$mport" -q 1 -C 1 -W 60 -t "brk/$$/dead-letter" >"$st/dlq" 2>&1 &
+dsub=$!
+sleep 0.5
+for k in $(seq 20); do mosquitto_pub -p "$mport" -q 1 -t "cnt/$$" -m "message $k"; done
+mosquitto_pub -p "$mport" -q 1 -t "brk/$$" -m "poison $$"
+n=0
+for _ in $(seq 300); do
+    n=$(grep -c ' invoke fn-count-[0-9a-f]* [a-z]* ok ' "$st/fn/count/log" 2>/dev/null)
+    [ "$n" -ge 20 ] && break
+    sleep 0.2
+done
+sleep 1
+n=$(grep -c ' invoke fn-count-[0-9a-f]* [a-z]* ok ' "$st/fn/count/log" 2>/dev/null)
+t_eq "20 MQTT messages -> 20 invocations" 20 "$n"
+wait "$dsub"
+t_eq "the failing handler's message lands on the dead-letter topic" "poison $$" "$(cat "$st/dlq")"
+t_eq "after 3 attempts" 3 "$(grep -c ' invoke .* handler-failed status=1 ' "$st/fn/broken/log")"
+for p in "${trg[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+trg=()
+t_eq "triggers stopped: nothing left" "" "$(leftovers fv)"
 t_end
