@@ -31,6 +31,7 @@
 #include "cloudlet/fn_proto.h"
 #include "cloudlet/net.h"
 #include "cloudlet/proc.h"
+#include "cloudlet/vmm.h"
 #include "internal.h"
 
 #define STOP_GRACE_MS 5000        /* SIGTERM, then SIGKILL (as `ct stop`) */
@@ -114,30 +115,64 @@ static void argv_free(char **v)
 	free(v);
 }
 
-/* `cloudlet --root ROOT ct run --name ID --net NET --sg ... --memory M
- *  -e K=V ... IMAGE run /bin/clfn serve PORT HANDLER` */
+static int add_all(char ***v, size_t *n, const char *const *w, size_t k)
+{
+	int r = 0;
+	for (size_t j = 0; r == 0 && j < k; j++)
+		r = argv_add(v, n, w[j]);
+	return r;
+}
+
+/* ct: `cloudlet --root ROOT ct run --name ID --net NET --sg ... --memory M
+ *      -e K=V ... IMAGE run /bin/clfn serve PORT HANDLER`
+ * vm: `cloudlet --root ROOT vm run --name ID --net NET --sg ... --mem M
+ *      -k IMAGE/bzImage -i IMAGE/initramfs.cpio.gz
+ *      -c "BASE K=V ... -- run /bin/clfn serve PORT \"HANDLER\""`
+ * (the kernel gives unknown name=value parameters to init as its
+ * environment, and the words after "--" as its arguments; a quoted word
+ * stays one: fn_spec_check keeps '"' out of a VM's handler and env) */
 static int launcher_argv(const struct fn_inst *i, const char *root, const char *exe,
 			 const struct fn_spec *s, char ***out)
 {
-	char **v = NULL, num[32];
+	char **v = NULL, mem[32], port[16];
 	size_t n = 0;
-	int r = 0;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)s->memory);
-	const char *head[] = { exe, "--root", root, "ct", "run", "--name", i->id, "--net", s->net,
-			       "--memory", num, "--sg", FN_INVOKE_SG };
-	for (size_t k = 0; r == 0 && k < sizeof(head) / sizeof(head[0]); k++)
-		r = argv_add(&v, &n, head[k]);
-	/* the VPC's default group when the function names none, as `ct run` */
+	bool vm = s->kind == FN_VM;
+	int r;
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)s->memory);
+	snprintf(port, sizeof(port), "%u", FN_RUNTIME_PORT);
+	const char *head[] = { exe, "--root", root, vm ? "vm" : "ct", "run", "--name", i->id, "--net", s->net,
+			       vm ? "--mem" : "--memory", mem, "--sg", FN_INVOKE_SG };
+	r = add_all(&v, &n, head, sizeof(head) / sizeof(head[0]));
+	/* the VPC's default group when the function names none, as the launchers */
 	for (size_t k = 0; r == 0 && k < (s->nsgs ? s->nsgs : 1); k++)
 		if ((r = argv_add(&v, &n, "--sg")) == 0)
 			r = argv_add(&v, &n, s->nsgs ? s->sgs[k] : NET_SG_DEFAULT);
-	for (size_t k = 0; r == 0 && k < s->nenv; k++)
-		if ((r = argv_add(&v, &n, "-e")) == 0)
-			r = argv_add(&v, &n, s->env[k]);
-	snprintf(num, sizeof(num), "%u", FN_RUNTIME_PORT);
-	const char *tail[] = { s->image, "run", "/bin/clfn", "serve", num, s->handler };
-	for (size_t k = 0; r == 0 && k < sizeof(tail) / sizeof(tail[0]); k++)
-		r = argv_add(&v, &n, tail[k]);
+	if (!vm) {
+		for (size_t k = 0; r == 0 && k < s->nenv; k++)
+			if ((r = argv_add(&v, &n, "-e")) == 0)
+				r = argv_add(&v, &n, s->env[k]);
+		const char *tail[] = { s->image, "run", "/bin/clfn", "serve", port, s->handler };
+		if (r == 0)
+			r = add_all(&v, &n, tail, sizeof(tail) / sizeof(tail[0]));
+	} else {
+		char k_img[PATH_MAX], i_img[PATH_MAX], *cmd = NULL;
+		size_t len = strlen(VMM_DEFAULT_CMDLINE) + strlen(s->handler) + 64;
+		for (size_t k = 0; k < s->nenv; k++)
+			len += strlen(s->env[k]) + 1;
+		snprintf(k_img, sizeof(k_img), "%s/bzImage", s->image);
+		snprintf(i_img, sizeof(i_img), "%s/initramfs.cpio.gz", s->image);
+		if (r == 0 && !(cmd = malloc(len)))
+			r = -ENOMEM;
+		if (r == 0) {
+			size_t o = (size_t)snprintf(cmd, len, "%s", VMM_DEFAULT_CMDLINE);
+			for (size_t k = 0; k < s->nenv; k++)
+				o += (size_t)snprintf(cmd + o, len - o, " %s", s->env[k]);
+			snprintf(cmd + o, len - o, " -- run /bin/clfn serve %s \"%s\"", port, s->handler);
+			const char *tail[] = { "-k", k_img, "-i", i_img, "-c", cmd };
+			r = add_all(&v, &n, tail, sizeof(tail) / sizeof(tail[0]));
+		}
+		free(cmd);
+	}
 	if (r < 0) {
 		argv_free(v);
 		return r;
@@ -305,11 +340,7 @@ int fn_inst_start(struct fn_inst *i, const char *root, const char *exe, const st
 		goto fail;
 	strncat(dir, "/log", sizeof(dir) - strlen(dir) - 1);
 	i->log = open(dir, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (s->kind != FN_CT) {
-		r = cl_err(err, ENOTSUP, "function %s: kind %s: not supported by this server", s->name,
-			   fn_kind_name(s->kind));
-		goto fail;
-	}
+	i->kind = s->kind;
 	if ((r = launcher_argv(i, root, exe, s, &argv)) < 0) {
 		cl_err(err, -r, "out of memory");
 		goto fail;
@@ -424,8 +455,10 @@ void fn_inst_stop(struct fn_inst *i, const char *root)
 	if (i->pid > 0) {
 		end_launcher(i->pid, true);
 		/* a launcher that had to be killed could not clean up: its
-		 * container is removed as `ct rm -f` would */
-		crun_rm(root, i->id, true, NULL);
+		 * container is removed as `ct rm -f` would (a VMM's attachment
+		 * is freed by the next change to its VPC) */
+		if (i->kind == FN_CT)
+			crun_rm(root, i->id, true, NULL);
 		i->pid = 0;
 	}
 	if (i->reader_started)

@@ -17,7 +17,7 @@ struct fn_inst {
 	uint64_t last_used_ns;        /* monotonic */
 	int64_t created;              /* unix seconds */
 	uint64_t invocations;
-	bool cold_pending;            /* its first invocation is the starter's */
+	enum fn_kind kind;
 	/* below: owned by instance.c */
 	pid_t pid;                    /* the launcher (`cloudlet ct run` / `vm run`) */
 	unsigned long long pid_start;

@@ -87,6 +87,9 @@ int fn_spec_check(const struct fn_spec *s, struct cl_error *err)
 	for (size_t i = 0; i < s->nsgs; i++)
 		if ((r = net_name_check("security group", s->sgs[i], err)) < 0)
 			return cl_err_wrap(err, "function %s", s->name);
+	/* a VM's handler is one quoted word of its kernel command line */
+	if (s->kind == FN_VM && strpbrk(s->handler, "\"\n"))
+		return cl_err(err, EINVAL, "function %s: a VM handler cannot hold '\"' or a newline", s->name);
 	for (size_t i = 0; i < s->nenv; i++) {
 		const char *eq = strchr(s->env[i], '=');
 		if (!eq || eq == s->env[i])
