@@ -501,6 +501,19 @@ void fn_pool_tick(struct fn_pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+void fn_pool_drain(struct fn_pool *p, const char *name)
+{
+	pthread_mutex_lock(&p->mu);
+	struct fn_fn *f = fn_find(p, name);
+	for (size_t k = 0; f && k < f->n;) {
+		if (f->insts[k]->state == FN_I_IDLE)
+			inst_retire(p, f, f->insts[k]);
+		else
+			k++;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 const char *fn_pool_root(const struct fn_pool *p)
 {
 	return p->root;

@@ -297,7 +297,9 @@ int fn_deploy(const char *root, struct fn_spec *s, struct cl_error *err)
 {
 	char p[PATH_MAX];
 	int fd, r;
-	if ((r = fn_spec_check(s, err)) < 0 || (r = handler_check(root, s, err)) < 0)
+	if ((r = fn_spec_check(s, err)) < 0)
+		return r;
+	if ((r = handler_check(root, s, err)) < 0)
 		return cl_err_wrap(err, "function %s", s->name);
 	if ((r = lock_fn(root, &fd, err)) < 0)
 		return r;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cloudlet/bench.h"
 #include "cloudlet/error.h"
 
 #define FN_NAME_MAX 40                  /* instance names "fn-NAME-xxxxxxxx" stay <= 63 */
@@ -165,6 +166,8 @@ int fn_pool_invoke(struct fn_pool *p, const char *name, const void *body, size_t
 /* One reaping/pre-warming pass (the server calls it periodically). */
 void fn_pool_tick(struct fn_pool *p);
 const char *fn_pool_root(const struct fn_pool *p);
+/* Stop the function's idle instances now (the next call is cold). */
+void fn_pool_drain(struct fn_pool *p, const char *name);
 /* Stop every instance and free the pool. */
 void fn_pool_close(struct fn_pool *p);
 /* Prometheus text exposition of the counters and histograms (malloc'd). */
@@ -177,6 +180,30 @@ struct fn_gateway;
 int fn_gateway_start(struct fn_pool *p, const char *addr, struct fn_gateway **g,
 		     struct cl_error *err);
 void fn_gateway_stop(struct fn_gateway *g);
+
+/* ---- bench.c: `cloudlet bench fn` ---- */
+
+enum { FN_BENCH_TOTAL, FN_BENCH_CREATE, FN_BENCH_START, FN_BENCH_HANDLER };
+struct fn_bench_opts {
+	const char *exe;                  /* the cloudlet binary (the launchers) */
+	const char *ct_image, *vm_image;  /* NULL: that kind is not measured */
+	unsigned runs;                    /* cold invocations (and warm ones, x10) */
+	unsigned tput_count;              /* invocations per throughput measurement */
+	unsigned concurrency;             /* the second throughput measurement's */
+	void (*progress)(void *ctx, const char *line);
+	void *ctx;
+};
+struct fn_bench_kind {
+	const char *name;                 /* "ct", "vm" */
+	struct bench_series cold, warm;   /* metrics FN_BENCH_*, ms */
+	double tput[2];                   /* invocations/s at concurrency 1 and N */
+	unsigned tput_failed[2];
+};
+/* In a state root and VPC of its own (removed after), deploy the same
+ * function (`cat`) per kind; per kind: `runs` cold invocations (every
+ * instance stopped before each), 10 x runs warm ones, then throughput at
+ * concurrency 1 and o->concurrency on warm instances. */
+int fn_bench_run(const struct fn_bench_opts *o, struct fn_bench_kind *k, size_t *nk, struct cl_error *err);
 
 /* ---- trigger.c ---- */
 
