@@ -61,6 +61,7 @@ for kind in vm ct; do
     [ "$b" = "one_from_${kind}env" ] && t_pass "$kind: the handler's stdout, in the instance, with its env" \
         || t_fail "$kind: body" "$b ($(tail -5 "$st/fn/hello-$kind/log" | tr '\n' ' '))"
     t_eq "$kind: second call 200 warm on the same instance" "200 warm $i1" "$c2 $s2 $i2"
+    [ "$c2 $s2 $i2" = "200 warm $i1" ] || tail -12 "$st/fn/hello-$kind/log" | sed 's/^/    /'
 done
 out=$(curl -s -w '\n%{http_code}' -X POST --data x "$url/fn/fail-vm")
 grep -q "exit status 4" <<<"$out" && grep -q vm-detail <<<"$out" && [ "$(tail -1 <<<"$out")" = 502 ] \
