@@ -43,11 +43,11 @@ t_check "vpc and subnet" bash -c "'$cl' --root '$st' vpc create v --cidr 10.93.0
 out=$("${C[@]}" fn deploy bad --kind vm --image "$img" --handler 'nosuch' --net v/a 2>&1)
 grep -q "has no executable nosuch" <<<"$out" && t_pass "vm: a handler the image lacks is refused" || t_fail "vm bad handler" "$out"
 t_check "deploy hello as a microVM" "${C[@]}" fn deploy hello-vm --kind vm --image "$img" --net v/a \
-    --handler 'cat; echo -n _from_; echo $FN_ENV' -e FN_ENV=vmenv --timeout 180s --idle-ttl 5s
+    --handler 'cat; echo -n _from_; echo $FN_ENV' -e FN_ENV=vmenv --timeout 180s --idle-ttl 30s
 t_check "deploy hello as a container" "${C[@]}" fn deploy hello-ct --kind ct --image "$img/oci" --net v/a \
-    --handler 'cat; echo -n _from_; echo $FN_ENV' -e FN_ENV=ctenv --timeout 180s --idle-ttl 5s
+    --handler 'cat; echo -n _from_; echo $FN_ENV' -e FN_ENV=ctenv --timeout 180s --idle-ttl 30s
 t_check "deploy a failing microVM handler" "${C[@]}" fn deploy fail-vm --kind vm --image "$img" --net v/a \
-    --handler 'echo vm-detail >&2; exit 4' --timeout 180s --idle-ttl 5s
+    --handler 'echo vm-detail >&2; exit 4' --timeout 180s --idle-ttl 30s
 
 ${FN_SERVE_WRAP:-} "${C[@]}" fn serve --listen "127.0.0.1:$port" >"$st/serve.log" 2>&1 &
 srv=$!
@@ -62,14 +62,14 @@ for kind in vm ct; do
         || t_fail "$kind: body" "$b ($(tail -5 "$st/fn/hello-$kind/log" | tr '\n' ' '))"
     t_eq "$kind: second call 200 warm on the same instance" "200 warm $i1" "$c2 $s2 $i2"
     [ "$c2 $s2 $i2" = "200 warm $i1" ] || tail -12 "$st/fn/hello-$kind/log" | sed 's/^/    /'
+    ip=$("${C[@]}" vpc show v | awk -v k="$kind" -v i="$i2" '$1 == k && $2 == i {print $4; exit}')
+    [ -n "$ip" ] && t_pass "$kind: the instance is attached to the subnet ($ip)" || t_fail "$kind attachment"
 done
 out=$(curl -s -w '\n%{http_code}' -X POST --data x "$url/fn/fail-vm")
 grep -q "exit status 4" <<<"$out" && grep -q vm-detail <<<"$out" && [ "$(tail -1 <<<"$out")" = 502 ] \
     && t_pass "vm: a failing handler: 502, its status and stderr" || t_fail "vm 502" "$out"
-vmip=$("${C[@]}" vpc show v | awk '$1 == "vm" {print $4; exit}')
-[ -n "$vmip" ] && t_pass "vm instances are attached to the subnet ($vmip)" || t_fail "vm attachment"
-# idle TTL 5 s: everything goes
-for _ in $(seq 60); do
+# the idle TTL (30 s): everything goes
+for _ in $(seq 120); do
     [ -z "$("${C[@]}" vpc show v | awk '$1 == "vm" || $1 == "ct"')" ] && break
     sleep 1
 done
