@@ -268,7 +268,7 @@ static int bench_fn_cmd(const struct cli_args *a, struct cl_error *err)
 		}
 	}
 	printf("tput c=N: concurrency %u, %u invocations each; anchors: Firecracker boots a microVM in <= 125 ms,\n"
-	       "AWS Lambda reports cold starts from ~100 ms to over 1 s by runtime (README, Functions).\n",
+	       "AWS says a Lambda cold start varies from under 100 ms to over 1 s (README, Performance).\n",
 	       o.concurrency, o.tput_count);
 	const char *json = cli_str(a, "json", NULL);
 	if (json) {
