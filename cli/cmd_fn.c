@@ -23,6 +23,16 @@ static const char *root_of(const struct cli_args *a)
 	return a->root ? a->root : crun_default_root();
 }
 
+/* the running binary: instances are started with its launchers */
+static int self_exe(char *buf, size_t size, struct cl_error *err)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	if (n < 0)
+		return cl_err_sys(err, errno, "readlink /proc/self/exe");
+	buf[n] = '\0';
+	return 0;
+}
+
 static int strv_dup(const struct cli_val *v, char ***out, size_t *n)
 {
 	*out = NULL;
@@ -38,8 +48,6 @@ static int strv_dup(const struct cli_val *v, char ***out, size_t *n)
 	}
 	return 0;
 }
-
-static int self_exe(char *buf, size_t size, struct cl_error *err);
 
 static int fn_deploy_cmd(const struct cli_args *a, struct cl_error *err)
 {
@@ -190,14 +198,6 @@ static int fn_logs(const struct cli_args *a, struct cl_error *err)
 	return 0;
 }
 
-static int self_exe(char *buf, size_t size, struct cl_error *err)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	if (n < 0)
-		return cl_err_sys(err, errno, "readlink /proc/self/exe");
-	buf[n] = '\0';
-	return 0;
-}
 
 /* `fn invoke`: a pool of its own in this process — the instance is
  * started for this one call (cold) and stopped after it. */
