@@ -32,8 +32,8 @@ static char *which(const char *name)
 	return found;
 }
 
-/* The running binary, for the runners to start as the VMM. */
-static int self_path(char *buf, size_t size, struct cl_error *err)
+/* The running binary, for the runners to start as the VMM (cli.h). */
+int cli_self_path(char *buf, size_t size, struct cl_error *err)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 	if (n < 0)
@@ -84,7 +84,7 @@ static void vm_opts(const struct cli_args *a, const char *self, unsigned runs, u
 static int vm_setup(const struct cli_args *a, char *self, size_t len, unsigned runs, unsigned timeout_s,
 		    struct bench_vm_opts *o, struct cl_error *err)
 {
-	int r = self_path(self, len, err);
+	int r = cli_self_path(self, len, err);
 	if (r < 0)
 		return r;
 	vm_opts(a, self, runs, timeout_s, o);
@@ -177,7 +177,7 @@ static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct bench_series s[3];   /* large: not on the stack */
 	char self[4096], work[] = "/tmp/cloudlet-bench-ct.XXXXXX";
-	int r = self_path(self, sizeof(self), err);
+	int r = cli_self_path(self, sizeof(self), err);
 	if (r < 0)
 		return r;
 	if (!mkdtemp(work))
@@ -220,7 +220,7 @@ static int bench_fn_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct fn_bench_kind k[2];  /* large: not on the stack */
 	char self[4096];
-	int r = self_path(self, sizeof(self), err);
+	int r = cli_self_path(self, sizeof(self), err);
 	if (r < 0)
 		return r;
 	const char *kinds = cli_str(a, "kinds", "ct,vm");

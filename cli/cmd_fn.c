@@ -23,16 +23,6 @@ static const char *root_of(const struct cli_args *a)
 	return a->root ? a->root : crun_default_root();
 }
 
-/* the running binary: instances are started with its launchers */
-static int self_exe(char *buf, size_t size, struct cl_error *err)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	if (n < 0)
-		return cl_err_sys(err, errno, "readlink /proc/self/exe");
-	buf[n] = '\0';
-	return 0;
-}
-
 static int strv_dup(const struct cli_val *v, char ***out, size_t *n)
 {
 	*out = NULL;
@@ -214,7 +204,7 @@ static int fn_invoke(const struct cli_args *a, struct cl_error *err)
 		if ((r = cl_file_read(data + 1, FN_BODY_MAX, &body, &len, err)) < 0)
 			return cl_err_wrap(err, "fn invoke: --data");
 	}
-	if ((r = self_exe(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0) {
+	if ((r = cli_self_path(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0) {
 		free(body);
 		return cl_err_wrap(err, "fn invoke");
 	}
@@ -237,32 +227,46 @@ static int fn_invoke(const struct cli_args *a, struct cl_error *err)
 	return o == FN_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-/* `fn serve`: the gateway and the pool's ticks until SIGINT/SIGTERM */
+/* A long-running pool (fn serve, fn trigger): SIGINT/SIGTERM blocked
+ * before any thread exists, so every thread inherits the mask and only
+ * pool_wait's sigtimedwait takes them. */
+static int pool_begin(const struct cli_args *a, sigset_t *set, struct fn_pool **p, struct cl_error *err)
+{
+	char exe[PATH_MAX];
+	int r;
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	if ((r = cli_self_path(exe, sizeof(exe), err)) < 0)
+		return r;
+	return fn_pool_open(root_of(a), exe, p, err);
+}
+
+/* the pool's reaping and pre-warming ticks until a stop signal */
+static void pool_wait(struct fn_pool *p, const sigset_t *set)
+{
+	struct timespec tick = { 0, 200000000 };
+	while (sigtimedwait(set, NULL, &tick) < 0)
+		fn_pool_tick(p);
+}
+
+/* `fn serve`: the gateway until SIGINT/SIGTERM */
 static int fn_serve(const struct cli_args *a, struct cl_error *err)
 {
 	const char *addr = cli_str(a, "listen", "127.0.0.1:8080");
-	char exe[PATH_MAX];
 	struct fn_pool *p;
 	struct fn_gateway *g;
 	sigset_t set;
-	int r;
-	/* blocked before any thread exists, so every thread inherits it and
-	 * only sigtimedwait below takes them */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((r = self_exe(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0)
+	if (pool_begin(a, &set, &p, err) < 0)
 		return cl_err_wrap(err, "fn serve");
-	if ((r = fn_gateway_start(p, addr, &g, err)) < 0) {
+	if (fn_gateway_start(p, addr, &g, err) < 0) {
 		fn_pool_close(p);
 		return cl_err_wrap(err, "fn serve");
 	}
 	printf("fn serve: listening on http://%s\n", addr);
 	fflush(stdout);
-	struct timespec tick = { 0, 200000000 };
-	while (sigtimedwait(&set, NULL, &tick) < 0)
-		fn_pool_tick(p);
+	pool_wait(p, &set);
 	fn_gateway_stop(g);
 	fn_pool_close(p);
 	return 0;
@@ -280,26 +284,18 @@ static int fn_trigger(const struct cli_args *a, struct cl_error *err)
 		.max_attempts = (unsigned)cli_num(a, "attempts", 3),
 		.retry_base_ms = cli_num(a, "retry-delay", 200),
 	};
-	char exe[PATH_MAX];
 	struct fn_pool *p;
 	struct fn_trigger *t;
 	sigset_t set;
-	int r;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((r = self_exe(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0)
+	if (pool_begin(a, &set, &p, err) < 0)
 		return cl_err_wrap(err, "fn trigger");
-	if ((r = fn_trigger_start(p, &o, &t, err)) < 0) {
+	if (fn_trigger_start(p, &o, &t, err) < 0) {
 		fn_pool_close(p);
 		return cl_err_wrap(err, "fn trigger %s", o.function);
 	}
 	printf("fn trigger: %s <- mqtt %s (broker %s)\n", o.function, o.topic, o.broker);
 	fflush(stdout);
-	struct timespec tick = { 0, 200000000 };
-	while (sigtimedwait(&set, NULL, &tick) < 0)
-		fn_pool_tick(p);
+	pool_wait(p, &set);
 	fn_trigger_stop(t);
 	fn_pool_close(p);
 	return 0;
