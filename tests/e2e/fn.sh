@@ -60,7 +60,8 @@ leftovers() { # what instances could leave: containers, attachments, leases, vet
     cat "$st"/leases/"$1"/*.json 2>/dev/null | grep '"ip"'
     local ns; ns=$(awk -F'"' '/"netns"/{print $4}' "$st/vpc/$1.json")
     ip -n "$ns" -o link show 2>/dev/null | grep -o 'clvh-[^:@]*'
-    find /sys/fs/cgroup -type d -path '*/cloudlet/fn-*' 2>/dev/null
+    # cloudlet/NAME, or cloudlet-HASH/NAME for a state root of its own
+    find /sys/fs/cgroup -type d -path '*/cloudlet*/fn-*' 2>/dev/null
     grep -F "$st" /proc/self/mountinfo
 }
 
