@@ -189,8 +189,9 @@ static int fn_logs(const struct cli_args *a, struct cl_error *err)
 }
 
 
-/* `fn invoke`: a pool of its own in this process — the instance is
- * started for this one call (cold) and stopped after it. */
+/* `fn invoke`: through the running gateway (`fn serve`, its warm pool),
+ * else with a pool of its own in this process — an instance started for
+ * this one call (cold) and stopped after it. */
 static int fn_invoke(const struct cli_args *a, struct cl_error *err)
 {
 	const char *data = cli_str(a, "data", "");
@@ -204,13 +205,20 @@ static int fn_invoke(const struct cli_args *a, struct cl_error *err)
 		if ((r = cl_file_read(data + 1, FN_BODY_MAX, &body, &len, err)) < 0)
 			return cl_err_wrap(err, "fn invoke: --data");
 	}
-	if ((r = cli_self_path(exe, sizeof(exe), err)) < 0 || (r = fn_pool_open(root_of(a), exe, &p, err)) < 0) {
-		free(body);
-		return cl_err_wrap(err, "fn invoke");
+	char gw[256];
+	const char *ev = body ? (const char *)body : data;
+	if (fn_gateway_find(root_of(a), gw, sizeof(gw)) == 0) {
+		r = fn_gateway_invoke(gw, a->pos[0], ev, len, &res, err);
+	} else {
+		if ((r = cli_self_path(exe, sizeof(exe), err)) < 0 ||
+		    (r = fn_pool_open(root_of(a), exe, &p, err)) < 0) {
+			free(body);
+			return cl_err_wrap(err, "fn invoke");
+		}
+		r = fn_pool_invoke(p, a->pos[0], ev, len, &res, err);
+		fn_pool_close(p);
 	}
-	r = fn_pool_invoke(p, a->pos[0], body ? (const char *)body : data, len, &res, err);
 	free(body);
-	fn_pool_close(p);
 	if (r < 0)
 		return cl_err_wrap(err, "fn invoke");
 	if (res.out)
@@ -220,7 +228,7 @@ static int fn_invoke(const struct cli_args *a, struct cl_error *err)
 		res.cold ? "cold" : "warm", fn_outcome_name(res.outcome), res.status,
 		fn_http_status(res.outcome), (double)res.create_ns / 1e6, (double)res.start_ns / 1e6,
 		(double)res.handler_ns / 1e6, (double)res.total_ns / 1e6);
-	if (res.outcome == FN_HANDLER_FAIL && res.err_tail)
+	if (res.outcome != FN_OK && res.err_tail && res.err_tail[0])
 		fputs(res.err_tail, stderr);
 	enum fn_outcome o = res.outcome;
 	fn_result_free(&res);
@@ -264,9 +272,16 @@ static int fn_serve(const struct cli_args *a, struct cl_error *err)
 		fn_pool_close(p);
 		return cl_err_wrap(err, "fn serve");
 	}
+	/* `fn invoke` finds it there */
+	if (fn_gateway_record(root_of(a), addr, true, err) < 0) {
+		fn_gateway_stop(g);
+		fn_pool_close(p);
+		return cl_err_wrap(err, "fn serve");
+	}
 	printf("fn serve: listening on http://%s\n", addr);
 	fflush(stdout);
 	pool_wait(p, &set);
+	fn_gateway_record(root_of(a), addr, false, NULL);
 	fn_gateway_stop(g);
 	fn_pool_close(p);
 	return 0;

@@ -181,6 +181,17 @@ int fn_gateway_start(struct fn_pool *p, const char *addr, struct fn_gateway **g,
 		     struct cl_error *err);
 void fn_gateway_stop(struct fn_gateway *g);
 
+/* ---- client.c: `fn invoke` through a running gateway (libcurl) ---- */
+
+/* ROOT/fn/gateway.json: where the serving process listens (up), or gone. */
+int fn_gateway_record(const char *root, const char *addr, bool up, struct cl_error *err);
+/* The live gateway's address into addr; -ENOENT if none runs. */
+int fn_gateway_find(const char *root, char *addr, size_t len);
+/* POST the event to it; res as fn_pool_invoke's (the body of a failure in
+ * err_tail), -ENOENT for an unknown function. */
+int fn_gateway_invoke(const char *addr, const char *name, const void *body, size_t len,
+		      struct fn_result *res, struct cl_error *err);
+
 /* ---- bench.c: `cloudlet bench fn` ---- */
 
 enum { FN_BENCH_TOTAL, FN_BENCH_CREATE, FN_BENCH_START, FN_BENCH_HANDLER };

@@ -120,6 +120,10 @@ t_eq "first call: 200, cold" "200 cold" "$c1 $s1"
 t_eq "its body is the handler's stdout" "one from echo" "$(sed -n 2p <<<"$r1")"
 t_eq "second call: 200, warm" "200 warm" "$c2 $s2"
 t_eq "second call on the same instance" "$i1" "$i2"
+out=$("${C[@]}" fn invoke echo --data viacli 2>&1)
+grep -q "^viacli from echo" <<<"$out" && grep -q "fn invoke: warm ok" <<<"$out" \
+    && t_pass "fn invoke goes through the running gateway (warm instance)" || t_fail "fn invoke via gateway" "$out"
+bad "fn invoke of an unknown function (through the gateway)" "no such function" fn invoke nosuch
 h=$(curl -s -D - -o /dev/null -X POST --data x "$url/fn/echo")
 grep -qiE '^server-timing: queue;dur=[0-9.]+, create;dur=[0-9.]+, start;dur=[0-9.]+, handler;dur=[0-9.]+, total;dur=[0-9.]+' <<<"$h" \
     && t_pass "timing headers (Server-Timing: queue, create, start, handler, total)" || t_fail "timing headers" "$h"
@@ -197,6 +201,7 @@ sleep 5
 out=$("${C[@]}" ct ps | awk 'NR>1 && $1 ~ /^fn-echo-/')
 t_eq "after the idle TTL, echo's instances are gone" "" "$out"
 stop_server
+[ ! -e "$st/fn/gateway.json" ] && t_pass "a stopped server removed its address record" || t_fail "gateway.json left"
 t_eq "server stopped: nothing left (containers, attachments, leases, veths, cgroups, mounts)" "" "$(leftovers fv)$(leftovers fw)"
 t_check "fn rm" "${C[@]}" fn rm echo
 bad "fn rm twice" "no such function" fn rm echo
