@@ -12,6 +12,7 @@
 struct bench_stats {
 	size_t n;
 	double median, min, max, mean;
+	double p99;                  /* nearest rank: the ceil(0.99 n)-th smallest */
 };
 /* Pure: statistics of n samples (n may be 0: all fields 0). */
 void bench_stats(const double *samples, size_t n, struct bench_stats *out);

@@ -296,6 +296,11 @@ int vpc_nat_disable(const char *root, const char *name, struct cl_error *err);
 int vpc_get(const char *root, const char *name, struct vpc *out, struct cl_error *err);
 int vpc_list(const char *root, char ***names, size_t *n, struct cl_error *err);
 
+/* A socket (SOCK_CLOEXEC added) made inside the pinned network namespace
+ * `netns` (a VPC's, struct vpc.netns): it connects from the VPC router,
+ * e.g. to a guest's address, whichever thread uses it. */
+int net_netns_socket(const char *netns, int domain, int type, int *fd, struct cl_error *err);
+
 /* ---- attachments (net/attach.c): what vm run / ct run call ---- */
 
 struct net_attach_req {

@@ -50,4 +50,20 @@ r=$?
 r=$?
 [ "$r" = 1 ] && grep -q "$tmp/no-clperf (run: make images): No such file" "$tmp/err1" \
     && t_pass "vm-io: a missing clperf is named, exit 1" || t_fail "vm-io: missing clperf" "exit $r: $(cat "$tmp/err1")"
+# bench fn, the container flavour (the microVM one needs KVM: make bench)
+if [ "$(id -u)" = 0 ]; then
+    "$cl" bench fn --kinds ct --runs 2 --count 20 --concurrency 4 --json "$tmp/fn.json" >"$tmp/fnout" 2>"$tmp/fnerr"
+    r=$?
+    [ "$r" = 0 ] && t_pass "bench fn --kinds ct exits 0" || t_fail "bench fn" "exit $r: $(tail -3 "$tmp/fnerr")"
+    row=$(grep '^ct ' "$tmp/fnout")
+    [[ $row =~ ^ct\ +([0-9.]+)\ \(([0-9.]+)\)\ +([0-9.]+)\ \(([0-9.]+)\)\ +([0-9.]+) ]] &&
+        awk -v c="${BASH_REMATCH[1]}" -v w="${BASH_REMATCH[3]}" -v q="${BASH_REMATCH[5]}" 'BEGIN { exit !(c > 0 && w > 0 && q > 0) }' \
+        && t_pass "bench fn: cold and warm p50/p99 and the cold/warm ratio" || t_fail "bench fn row" "'$row'"
+    jq -e '.benchmark == "fn" and (.series[0].total_ms.samples | length) == 2
+           and (.series[1].total_ms.samples | length) == 20' "$tmp/fn.json" >/dev/null \
+        && t_pass "bench fn JSON: 2 cold and 20 warm samples" || t_fail "bench fn JSON" "$(head -c 300 "$tmp/fn.json")"
+    t_eq "bench fn left no state root" "" "$(ls -d /run/cloudlet-bench-fn.* 2>/dev/null)"
+else
+    t_skip "bench fn" "needs root"
+fi
 t_end

@@ -168,3 +168,18 @@ Test(bench, argv_builder)
 	cr_assert(big.overflow);
 	cr_assert_null(big.v[big.n]);
 }
+
+Test(bench, p99_nearest_rank)
+{
+	double v[200];
+	struct bench_stats st;
+	for (int i = 0; i < 200; i++)
+		v[i] = 200 - i;          /* 1..200, reversed */
+	bench_stats(v, 200, &st);
+	cr_assert_float_eq(st.p99, 198, 1e-9, "rank ceil(0.99*200) = 198");
+	bench_stats(v, 1, &st);
+	cr_assert_float_eq(st.p99, 200, 1e-9);
+	double w[] = { 5, 1, 3 };
+	bench_stats(w, 3, &st);
+	cr_assert_float_eq(st.p99, 5, 1e-9, "rank ceil(2.97) = 3: the largest");
+}
