@@ -63,8 +63,11 @@ static void ratio(FILE *out, const struct bench_kind *k, int w, const struct ben
 	if (!x->n || !y->n)
 		return;
 	fprintf(out, "%-*s", w + 5, "ratio");
-	for (size_t m = 0; m < k->nmetrics; m++)
-		fprintf(out, " %-*.2f", CELL, median(x->v[m], x->n) / median(y->v[m], y->n));
+	for (size_t m = 0; m < k->nmetrics; m++) {
+		double r = median(x->v[m], x->n) / median(y->v[m], y->n);
+		/* two decimals, or two significant digits below 0.1 (0.0042, not 0.00) */
+		fprintf(out, r >= 0.1 ? " %-*.2f" : " %-*.2g", CELL, r);
+	}
 	fprintf(out, " (%s / %s, medians)\n", x->name, y->name);
 }
 

@@ -25,7 +25,8 @@ netns_before=$(ip netns list | grep -c '^clvpc-')
 "$cl" bench vpc-net --runs 1 --seconds 1 --rr-count 50 --timeout 240s --json "$tmp/net.json" \
     </dev/null >"$tmp/out" 2>"$tmp/err"
 r=$?
-[ "$r" = 0 ] && t_pass "bench vpc-net --runs 1 exits 0" || { t_fail "bench vpc-net" "exit $r: $(tail -3 "$tmp/err")"; cat "$tmp/out"; }
+[ "$r" = 0 ] && t_pass "bench vpc-net --runs 1 exits 0" || t_fail "bench vpc-net" "exit $r: $(tail -3 "$tmp/err")"
+sed 's/^/    /' "$tmp/out"
 
 # positive N TEXT: TEXT holds exactly N numbers, each > 0 (an inf or nan
 # cell is not a number here, so it makes the count wrong)
@@ -42,7 +43,7 @@ for n in "${rows[@]}"; do
     positive 9 "$row" || bad+=" [$n: '$row']"
 done
 [ -z "$bad" ] && t_pass "bench vpc-net: 7 rows (veth pair, 3 pairs per path), 3 columns each, positive and finite" \
-    || { t_fail "bench vpc-net rows" "$bad"; cat "$tmp/out"; }
+    || t_fail "bench vpc-net rows" "$bad"
 bad=""
 for n in "${rows[@]:1}"; do
     row=$(grep -F "($n / veth pair, medians)" "$tmp/out" | sed -E 's/^ratio +//; s/\(.*//')
