@@ -49,8 +49,8 @@ deadline=$((SECONDS + 300))
 until grep -qa cloudlet-serving "$st/vm.out" || [ $SECONDS -ge $deadline ] || ! kill -0 "$vmpid" 2>/dev/null; do
     sleep 0.5
 done
-echo "   the VM's console:"
-indent vm <"$st/vm.out"
+echo "   the VM's console (from the workload's first line):"
+sed -n '/cloudlet-ready/,$p' "$st/vm.out" | indent vm
 grep -qa cloudlet-serving "$st/vm.out" || fail "the VM did not get to serving: $(cat "$st/vm.err")"
 tr -d '\r' <"$st/vm.out" | grep -qx hello-from-the-vm || fail "the VM's TCP echo through the container failed"
 vmip=$("$b/cloudlet" --root "$st" vpc show demo | awk '$1 == "vm" && $2 == "vm1" {print $4}')
@@ -77,6 +77,6 @@ left=""
 ip netns list | grep -q "^$ns" && left+=" namespace $ns"
 [ -z "$(ls -A "$st/vpc" 2>/dev/null)" ] || left+=" VPC record"
 [ -z "$(ls -A "$st/leases" 2>/dev/null)" ] || left+=" leases"
-[ -z "$(ls -A "$st/ct" 2>/dev/null)" ] || left+=" container state"
+[ -z "$(ls "$st/ct" 2>/dev/null)" ] || left+=" container state"   # (its .lock stays)
 [ -z "$left" ] || fail "left behind:$left"
 echo "   nothing left: no VPC namespace ($ns), record, lease or container"
