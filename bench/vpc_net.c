@@ -252,6 +252,9 @@ int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t
 	char line[CL_ERR_MSG_MAX + 128];
 	for (unsigned round = 0; round < vm->runs; round++) {
 		for (size_t i = 0; i < BENCH_NET_PAIRS; i++) {
+			if (o->stop && *o->stop)
+				return cl_err(err, EINTR, "interrupted in round %u (nothing of the bench is left)",
+					      round + 1);
 			if (has_vm(i) && !vms)
 				continue;
 			struct cl_error e = { 0 };

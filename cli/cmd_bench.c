@@ -1,6 +1,7 @@
 /* `cloudlet bench`: VM vs container, side by side. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,12 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 			 r, &o.vm, &cl, &qemu, o.vm.qemu ? 2 : 1, extra, 3, err);
 }
 
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
 static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct bench_series s[BENCH_NET_PAIRS];   /* large: not on the stack */
@@ -198,10 +205,21 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 	if (!mkdtemp(work))
 		return cl_err_sys(err, errno, "mkdtemp %s", work);
 	o.vm.root = work;
+	/* Ctrl-C, SIGTERM: the sample under way ends and is torn down, the
+	 * samples so far are reported, the scratch root removed */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o.stop = &interrupted;
 	fprintf(stderr, "vpc-net: %u round(s) of 7 pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
 		o.vm.runs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
 	size_t n = 0;
 	r = bench_vpc_net(&o, s, &n, note, sizeof(note), err);
+	int stopped = r == -EINTR;
+	if (stopped) {
+		fprintf(stderr, "vpc-net: %s\n", err->msg);
+		r = 0;
+	}
 	if (r == 0) {
 		const struct bench_series *series[BENCH_NET_PAIRS];
 		for (size_t i = 0; i < n; i++)
@@ -220,8 +238,12 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
 	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (r < 0)
 		return cl_err_wrap(err, "bench vpc-net");
+	if (stopped)
+		return 128 + interrupted;
 	/* a pair that was measured (not skipped) and failed fails the bench */
 	for (size_t i = 0; i < n; i++)
 		if (s[i].failed || (!s[i].n && !(note[0] && i > 0)))

@@ -3,6 +3,7 @@
 #ifndef CLOUDLET_BENCH_H
 #define CLOUDLET_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,6 +137,9 @@ struct bench_net_opts {
 	const char *clperf;          /* the host's clperf, for the veth pair */
 	unsigned seconds;            /* per throughput test */
 	unsigned rr_count;           /* round trips */
+	/* when *stop becomes non-zero (a signal handler's flag), bench_vpc_net
+	 * starts no new sample: the current one ends and is torn down */
+	const volatile sig_atomic_t *stop;
 };
 struct bench_net_sample {
 	double v[BENCH_NET_METRICS]; /* BENCH_NET_*: finite, > 0 */
