@@ -50,7 +50,8 @@ until grep -qa cloudlet-serving "$st/vm.out" || [ $SECONDS -ge $deadline ] || ! 
     sleep 0.5
 done
 echo "   the VM's console (from the workload's first line):"
-sed -n '/cloudlet-ready/,$p' "$st/vm.out" | indent vm
+# (the `serve` it execs last is not PID 1, so its own ready line says kind=ct: not shown)
+sed -n '/cloudlet-ready/,$p' "$st/vm.out" | grep -av 'cloudlet-ready kind=ct' | indent vm
 grep -qa cloudlet-serving "$st/vm.out" || fail "the VM did not get to serving: $(cat "$st/vm.err")"
 tr -d '\r' <"$st/vm.out" | grep -qx hello-from-the-vm || fail "the VM's TCP echo through the container failed"
 vmip=$("$b/cloudlet" --root "$st" vpc show demo | awk '$1 == "vm" && $2 == "vm1" {print $4}')
