@@ -396,7 +396,8 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "/run and removed after every sample. The table gives medians, min-max, and\n"
 	  "each pair / the veth pair. Needs root; the VM pairs need a working /dev/kvm\n"
 	  "(tests/kvmhost/run) and are skipped with a note without one. Exit status 1\n"
-	  "when a measured pair failed." },
+	  "when a measured pair failed; on SIGINT/SIGTERM the sample under way ends and\n"
+	  "is torn down, what was measured is reported, exit status 128+N." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"
