@@ -126,13 +126,15 @@ demo:
 # Benchmarks print ratios against the reference tools; VM runs go through the
 # KVM-host harness (native KVM where it really works, else emulated), both
 # in one KVM host. RUNS: boots per VMM (vm-boot); IO_RUNS: rounds of vm-io;
-# FN_RUNS: cold invocations per kind (bench fn: container vs microVM).
+# FN_RUNS: cold invocations per kind (bench fn: container vs microVM);
+# NET_RUNS: rounds of vpc-net.
 bench: all images
 	@mkdir -p $(BUILD)/bench
 	tests/kvmhost/run --timeout 3600 -- sh -c '$(BUILD)/cloudlet bench vm-boot --runs $${RUNS:-10} \
 		--json $(BUILD)/bench/vm-boot.json; a=$$?; $(BUILD)/cloudlet bench vm-io --runs $${IO_RUNS:-3} \
 		--json $(BUILD)/bench/vm-io.json; b=$$?; $(BUILD)/cloudlet bench fn --runs $${FN_RUNS:-10} \
-		--json $(BUILD)/bench/fn.json; c=$$?; [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ]'
+		--json $(BUILD)/bench/fn.json; c=$$?; $(BUILD)/cloudlet bench vpc-net --runs $${NET_RUNS:-3} \
+		--json $(BUILD)/bench/vpc-net.json; d=$$?; [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ] && [ $$d = 0 ]'
 
 clean:
 	rm -rf build build-san build-fuzz

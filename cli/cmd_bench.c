@@ -1,6 +1,7 @@
 /* `cloudlet bench`: VM vs container, side by side. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,18 +50,26 @@ static unsigned uint_opt(const struct cli_args *a, const char *name, uint64_t de
 }
 
 /* A heading naming the benchmark and where it ran, the table, --json. */
-static int report(const struct cli_args *a, const struct bench_kind *k, const char *what,
-		  const struct bench_series *const *series, size_t n, const struct bench_param *params,
-		  size_t nparams, struct cl_error *err)
+typedef void table_fn(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n);
+static int report_with(table_fn *table, const struct cli_args *a, const struct bench_kind *k, const char *what,
+		       const struct bench_series *const *series, size_t n, const struct bench_param *params,
+		       size_t nparams, struct cl_error *err)
 {
 	const char *where = getenv("CLOUDLET_KVMHOST");
 	bool emulated = where && !strcmp(where, "emulated");
 	printf("%s: %s (%s%s)\n", k->name, what, where ? where : "native",
 	       !where ? "" : emulated ? " KVM host: absolute figures are emulation-distorted, read the ratios"
 			: " KVM host");
-	bench_table(stdout, k, series, n);
+	table(stdout, k, series, n);
 	const char *json = cli_str(a, "json", NULL);
 	return json ? bench_json(json, k, params, nparams, series, n, err) : 0;
+}
+
+static int report(const struct cli_args *a, const struct bench_kind *k, const char *what,
+		  const struct bench_series *const *series, size_t n, const struct bench_param *params,
+		  size_t nparams, struct cl_error *err)
+{
+	return report_with(bench_table, a, k, what, series, n, params, nparams, err);
 }
 
 /* The options vm-boot and vm-io share; o->qemu is malloc'd (free it). */
@@ -171,6 +180,76 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 	return vm_finish(a, &bench_vm_io_kind,
 			 "TCP over a tap (guest clperf <-> host clperf), O_DIRECT 4 KiB random reads of a virtio disk",
 			 r, &o.vm, &cl, &qemu, o.vm.qemu ? 2 : 1, extra, 3, err);
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series s[BENCH_NET_PAIRS];   /* large: not on the stack */
+	/* tmpfs: the containers' overlayfs cannot use 9p (the emulated KVM host's /tmp) */
+	char self[4096], work[] = "/run/cloudlet-bench-net.XXXXXX", note[CL_ERR_MSG_MAX + 32];
+	struct bench_net_opts o = {
+		.image = cli_str(a, "image", "build/images/oci"),
+		.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf"),
+		.seconds = uint_opt(a, "seconds", 5),
+		.rr_count = uint_opt(a, "rr-count", 1000),
+	};
+	int r = vm_setup(a, self, sizeof(self), 3, 300, &o.vm, err);
+	if (r < 0)
+		return r;
+	o.vm.qemu = NULL;   /* no such option here: the reference is the veth pair */
+	if (!mkdtemp(work))
+		return cl_err_sys(err, errno, "mkdtemp %s", work);
+	o.vm.root = work;
+	/* Ctrl-C, SIGTERM: the sample under way ends and is torn down, the
+	 * samples so far are reported, the scratch root removed */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o.stop = &interrupted;
+	fprintf(stderr, "vpc-net: %u round(s) of 7 pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
+		o.vm.runs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
+	size_t n = 0;
+	r = bench_vpc_net(&o, s, &n, note, sizeof(note), err);
+	int stopped = r == -EINTR;
+	if (stopped) {
+		fprintf(stderr, "vpc-net: %s\n", err->msg);
+		r = 0;
+	}
+	if (r == 0) {
+		const struct bench_series *series[BENCH_NET_PAIRS];
+		for (size_t i = 0; i < n; i++)
+			series[i] = &s[i];
+		const struct bench_param params[] = {
+			{ "image", o.image, 0 }, { "kernel", o.vm.kernel, 0 }, { "initrd", o.vm.initrd, 0 },
+			{ "cpus", NULL, o.vm.cpus }, { "mem", o.vm.mem, 0 }, { "runs", NULL, o.vm.runs },
+			{ "seconds", NULL, o.seconds }, { "rr_count", NULL, o.rr_count }, { "note", note, 0 },
+		};
+		r = report_with(bench_table_vs_first, a, &bench_vpc_net_kind,
+				"TCP between two guests on one VPC subnet (bridge) or two (router), vs a bare veth pair",
+				series, n, params, note[0] ? 9 : 8, err);
+		if (note[0])
+			printf("%s\n", note);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (r < 0)
+		return cl_err_wrap(err, "bench vpc-net");
+	if (stopped)
+		return 128 + interrupted;
+	/* a pair that was measured (not skipped) and failed fails the bench */
+	for (size_t i = 0; i < n; i++)
+		if (s[i].failed || (!s[i].n && !(note[0] && i > 0)))
+			return 1;
+	return 0;
 }
 
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
@@ -361,6 +440,21 @@ static const struct cli_opt vm_io_opts[] = {
 	{ 0 },
 };
 
+static const struct cli_opt vpc_net_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "rounds, each one sample of every pair (default 3)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per guest (default 300s)", false },
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
+	{ "kernel", 'k', CLI_STR, "PATH", "the VMs' kernel (default build/images/bzImage)", false },
+	{ "initrd", 'i', CLI_STR, "PATH", "their initramfs (default build/images/initramfs.cpio.gz)", false },
+	{ "cpus", 0, CLI_UINT, "N", "vCPUs per VM (default 1)", false },
+	{ "mem", 'm', CLI_STR, "SIZE", "memory per VM (default 256M)", false },
+	{ "image", 0, CLI_STR, "PATH", "OCI image layout of the containers (default build/images/oci)", false },
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf, for the veth pair (default build/images/rootfs/bin/clperf)", false },
+	{ "seconds", 0, CLI_UINT, "N", "length of each throughput test (default 5)", false },
+	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false },
+	{ 0 },
+};
+
 const struct cli_cmd cli_bench_cmds[] = {
 	{ "all", "", "start-up, memory, network and isolation, VM vs container",
 	  bench_opts, 0, 0, false, NULL, "#9", NULL },
@@ -395,6 +489,19 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "(every instance stopped first), 10 N warm ones, and throughput at concurrency\n"
 	  "1 and --concurrency on warm instances, through the pool the gateway uses.\n"
 	  "The vm flavour needs /dev/kvm (tests/kvmhost/run). Exit status 1 when a run failed." },
+	{ "vpc-net", "", "TCP RTT and throughput between VMs and containers on a VPC vs a veth pair",
+	  vpc_net_opts, 0, 0, false, bench_vpc_net_cmd, NULL,
+	  "Measures, N rounds, TCP client->server and server->client throughput\n"
+	  "(--seconds each) and --rr-count 1-byte round trips with clperf between:\n"
+	  "a bare veth pair joining two network namespaces (the reference), then two\n"
+	  "containers, two microVMs, and a microVM and a container, first on one subnet\n"
+	  "of a VPC (one bridge), then on two subnets (through the VPC router). Guests\n"
+	  "are `cloudlet ct run`/`vm run --net` in a VPC made under a scratch --root in\n"
+	  "/run and removed after every sample. The table gives medians, min-max, and\n"
+	  "each pair / the veth pair. Needs root; the VM pairs need a working /dev/kvm\n"
+	  "(tests/kvmhost/run) and are skipped with a note without one. Exit status 1\n"
+	  "when a measured pair failed; on SIGINT/SIGTERM the sample under way ends and\n"
+	  "is torn down, what was measured is reported, exit status 128+N." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"

@@ -336,6 +336,13 @@ int net_detach(const char *root, struct net_attachment *a, struct cl_error *err)
  * (Documentation/admin-guide/nfs/nfsroot.rst). */
 char *net_kernel_ip_arg(const struct net_attachment *a, const char *ifname, char *buf, size_t len);
 
+/* A veth pair between network namespaces ns_a and ns_b (fds), name_a with
+ * ip_a/prefix in ns_a and name_b with ip_b/prefix in ns_b, MTU NET_MTU, both
+ * up: no bridge, no firewall (the reference link of `bench vpc-net`). On
+ * failure the pair is deleted. */
+int net_veth_pair(int ns_a, const char *name_a, uint32_t ip_a, int ns_b, const char *name_b, uint32_t ip_b,
+		  uint8_t prefix, struct cl_error *err);
+
 /* Open (creating if absent) tap `name` in the calling thread's network
  * namespace: IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, non-blocking, close-on-exec.
  * *existed: it was there before (then closing does not remove it). */

@@ -146,6 +146,38 @@ Test(bench, table_ratios)
 	free(text);
 }
 
+Test(bench, table_vs_first)
+{
+	static struct bench_series veth, ct;
+	bench_series_init(&veth, "veth pair");
+	bench_series_init(&ct, "ct-ct, bridge");
+	double a[] = { 1000, 2000, 10 }, b[] = { 500, 1000, 25 };
+	bench_series_add(&veth, a, 3);
+	bench_series_add(&ct, b, 3);
+	const struct bench_series *s[] = { &veth, &ct };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bench_table_vs_first(f, &bench_vpc_net_kind, s, 2);
+	fclose(f);
+	cr_assert(strstr(text, "client->server Mbit/s"), "%s", text);
+	/* each pair over the reference: half the throughput, 2.5x the round trip */
+	cr_assert(strstr(text, "0.50                       0.50                       2.50"), "%s", text);
+	cr_assert(strstr(text, "(ct-ct, bridge / veth pair, medians)"), "%s", text);
+	free(text);
+}
+
+Test(bench, argv_root)
+{
+	struct argv c = { 0 };
+	struct bench_vm_opts o = { .cloudlet = "cloudlet", .kernel = "k", .initrd = "i", .mem = "256M", .cpus = 1,
+				   .timeout_s = 60, .root = "/run/x" };
+	argv_cloudlet(&c, &o, "-- exit");
+	cr_assert_str_eq(c.v[1], "--root", "a global option: before the command");
+	cr_assert_str_eq(c.v[2], "/run/x");
+	cr_assert_str_eq(c.v[3], "vm");
+}
+
 Test(bench, argv_builder)
 {
 	struct argv a = { 0 };
