@@ -71,15 +71,7 @@ t_check "second vpc" "${C[@]}" vpc create fw --cidr 10.91.0.0/16
 t_check "its subnet" "${C[@]}" vpc subnet create fw/a --cidr 10.91.1.0/24
 
 # ---- deploy and bad input ----
-bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTERN
-    local n=$1 pat=$2; shift 2
-    local out; out=$("${C[@]}" "$@" 2>&1); local r=$?
-    if [ $r = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qE -- "$pat" <<<"$out"; then
-        t_pass "bad input: $n"
-    else
-        t_fail "bad input: $n" "exit $r: $out"
-    fi
-}
+bad() { t_bad "$1" "$2" "${C[@]}" "${@:3}"; }   # NAME PATTERN ARGS...
 bad "handler missing from the image" "has no executable nosuch" fn deploy f1 --image "$img" --handler 'nosuch -x' --net fv/a
 bad "image that does not exist" "/nonexistent" fn deploy f1 --image /nonexistent --handler cat --net fv/a
 bad "min-warm over concurrency" "min-warm 5 exceeds concurrency 2" fn deploy f1 --image "$img" --handler cat --net fv/a --concurrency 2 --min-warm 5

@@ -75,15 +75,7 @@ t_check "subnet create b" "${C[@]}" vpc subnet create v1/b --cidr 10.20.2.0/24
 t_check "a second VPC may reuse the CIDR" "${C[@]}" vpc create v2 --cidr 10.20.0.0/16
 t_check "its subnet" "${C[@]}" vpc subnet create v2/x --cidr 10.20.5.0/24
 t_check "a /30 subnet (one guest)" "${C[@]}" vpc subnet create v1/tiny --cidr 10.20.9.0/30
-bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTERN
-    local n=$1 pat=$2; shift 2
-    local out; out=$("${C[@]}" "$@" 2>&1); local r=$?
-    if [ $r = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qE -- "$pat" <<<"$out"; then
-        t_pass "bad input: $n"
-    else
-        t_fail "bad input: $n" "exit $r: $out"
-    fi
-}
+bad() { t_bad "$1" "$2" "${C[@]}" "${@:3}"; }   # NAME PATTERN ARGS...
 bad "malformed CIDR" "10.20.0/16" vpc create v3 --cidr 10.20.0/16
 bad "host bits set" "did you mean 10.30.0.0/16" vpc create v3 --cidr 10.30.0.1/16
 bad "subnet outside the VPC" "not within|outside" vpc subnet create v1/c --cidr 10.21.0.0/24
