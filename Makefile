@@ -39,7 +39,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBA := $(BUILD)/libbench.a $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
 
 .PHONY: all deps images check unit demo clean bench fuzz fuzz-smoke
-all: $(BUILD)/cloudlet
+all: $(BUILD)/cloudlet $(BUILD)/cloudlet-runtime
+
+# argv[0] modes of the one binary (cli/main.c)
+$(BUILD)/cloudlet-runtime: $(BUILD)/cloudlet
+	ln -sf cloudlet $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -221,4 +221,100 @@ extern const size_t crun_cg_devices_allow_count;
 /* (v2 has no devices files: cl_cg_devices_prog turns the same rules into
  * an eBPF cgroup-device program.) */
 
+/* ------------------------------------------------- OCI bundles (oci.c) */
+
+/* A bundle's config.json (runtime-spec config.md, config-linux.md),
+ * parsed into what the runtime's one code path takes: the same process,
+ * namespaces, mounts, cgroup limits, capabilities and seccomp switch that
+ * `ct run` derives from an image. crun_bundle_parse is pure. */
+#define CRUN_OCI_VERSION "1.1.0"        /* the spec version we implement */
+#define CRUN_BUNDLE_MAX_NS 8
+
+enum crun_hook_kind {
+	CRUN_HOOK_PRESTART, CRUN_HOOK_CREATE_RUNTIME, CRUN_HOOK_CREATE_CONTAINER,
+	CRUN_HOOK_START_CONTAINER, CRUN_HOOK_POSTSTART, CRUN_HOOK_POSTSTOP, CRUN_HOOK_NKINDS
+};
+extern const char *const crun_hook_names[CRUN_HOOK_NKINDS];   /* config.md: "prestart"... */
+
+struct crun_hook {
+	char *path;
+	char **args;                   /* NULL-terminated, may be NULL */
+	char **env;
+	int timeout;                   /* seconds, 0: none */
+};
+
+struct crun_bundle_ns {
+	int flag;                      /* CLONE_NEW* */
+	char *path;                    /* NULL: a new one; else setns(2) into it */
+};
+
+struct crun_bundle {
+	char *oci_version;
+	char *rootfs;                  /* absolute */
+	bool rootfs_readonly;
+	char *hostname;                /* NULL: unchanged */
+	bool terminal;
+	struct crun_process proc;      /* user is "UID:GID" */
+	int *caps;                     /* process.capabilities.bounding */
+	size_t ncaps;
+	bool seccomp;                  /* linux.seccomp present: the default allowlist */
+	struct crun_bundle_ns ns[CRUN_BUNDLE_MAX_NS];
+	size_t nns;
+	struct crun_mount *mounts;     /* strings owned */
+	size_t nmounts;
+	char **masked, **readonly;     /* NULL-terminated */
+	struct cl_cg_limits limits;
+	char *annotations;             /* JSON object text ("{}" when none) */
+	struct crun_hook *hooks[CRUN_HOOK_NKINDS];
+	size_t nhooks[CRUN_HOOK_NKINDS];
+};
+
+/* bundle_dir resolves a relative root.path. Refuses an ociVersion whose
+ * major is not 1, a missing process or root, unknown namespace types. */
+int crun_bundle_parse(const char *json, const char *bundle_dir, struct crun_bundle *b,
+		      struct cl_error *err);
+void crun_bundle_free(struct crun_bundle *b);
+/* A mount's options array ("ro", "nosuid", "rbind", "mode=755"...) as
+ * mount(2) flags and data (the unknown ones, comma-joined). */
+int crun_mount_options(const char *const *opts, size_t n, unsigned long *flags, char *data,
+		       size_t len, struct cl_error *err);
+/* `spec`: runc's default config.json from this runtime's tables (malloc'd). */
+char *crun_spec_default(bool rootless);
+/* `features`: features.md's JSON (malloc'd). */
+char *crun_features(void);
+
+/* ------------------------------------------- the OCI lifecycle (oci.c) */
+
+struct crun_oci_create_opts {
+	const char *root;
+	const char *id;
+	const char *bundle;            /* directory holding config.json */
+	const char *pid_file;          /* NULL: none */
+	const char *console_socket;    /* terminal: the pty master goes there */
+	bool keep_subreaper;           /* `run`: the caller waits for the init */
+};
+
+struct crun_oci_state {
+	char id[CRUN_NAME_MAX + 1];
+	enum crun_status status;
+	pid_t pid;                     /* 0 when stopped */
+	char bundle[PATH_MAX];
+	char *annotations;             /* JSON text, malloc'd */
+	int64_t created;
+};
+
+int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_error *err);
+int crun_oci_start(const char *root, const char *id, struct cl_error *err);
+int crun_oci_state(const char *root, const char *id, struct crun_oci_state *s,
+		   struct cl_error *err);
+void crun_oci_state_free(struct crun_oci_state *s);
+/* state.md's JSON for s (malloc'd) */
+char *crun_oci_state_json(const struct crun_oci_state *s);
+/* the container's processes (host pids), from its cgroup; *pids malloc'd */
+int crun_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cl_error *err);
+int crun_oci_kill(const char *root, const char *id, int sig, bool all, struct cl_error *err);
+int crun_oci_delete(const char *root, const char *id, bool force, struct cl_error *err);
+/* "TERM", "SIGTERM", "15" -> 15 */
+int crun_signal_parse(const char *s, int *sig, struct cl_error *err);
+
 #endif
