@@ -100,7 +100,7 @@ int rt_parse(int argc, char **argv, struct rt_args *a, struct cl_error *err)
 	int vargc = argc - optind;
 	char **vargv = argv + optind;
 	optind = 0;
-	while ((c = getopt_long_only(vargc, vargv, "+b:fadq:t", verb_opts, NULL)) != -1) {
+	while ((c = getopt_long_only(vargc, vargv, "+b:fadqt", verb_opts, NULL)) != -1) {
 		switch (c) {
 		case O_BUNDLE: case 'b': a->bundle = optarg; break;
 		case O_PID_FILE: a->pid_file = optarg; break;

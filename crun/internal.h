@@ -45,6 +45,7 @@ struct ct {
 	size_t ncaps;
 	char *fifo;                   /* OCI: exec.fifo, opened by `start` */
 	int fifo_fd;                  /* the init's O_PATH handle on it */
+	char oldroot[96];             /* CT_OLDROOT, or CT_OLDROOT-ID */
 };
 
 /* Messages on the channel (SOCK_SEQPACKET) between the runtime and the
@@ -93,7 +94,8 @@ int ct_ns_lo_up(struct cl_error *err);
 
 /* rootfs.c: overlay on c->rootfs, pivot_root into it, old root kept at
  * CT_OLDROOT until ct_rootfs_finish() */
-#define CT_OLDROOT "/.cloudlet-oldroot"
+#define CT_OLDROOT "/.cloudlet-oldroot"   /* c->oldroot: + "-ID" for a bundle, whose
+                                             root other containers may share */
 int ct_rootfs_enter(const struct ct *c, struct cl_error *err);
 int ct_rootfs_finish(const struct ct *c, struct cl_error *err);
 

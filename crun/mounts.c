@@ -173,12 +173,12 @@ static int bind_ro(const char *src, const char *dst, bool rec, struct cl_error *
 
 /* a bundle's bind mount: the source is the host's, under the old root
  * until ct_rootfs_finish; flags other than MS_REC need a remount */
-static int bind_one(const struct crun_mount *m, struct cl_error *err)
+static int bind_one(const struct ct *c, const struct crun_mount *m, struct cl_error *err)
 {
 	char host[PATH_MAX];
 	struct stat st;
 	int r;
-	snprintf(host, sizeof(host), "%s%s", CT_OLDROOT, m->source);
+	snprintf(host, sizeof(host), "%s%s", c->oldroot, m->source);
 	if (stat(host, &st) < 0)
 		return cl_err_sys(err, errno, "bind mount source %s", m->source);
 	if (S_ISDIR(st.st_mode))
@@ -199,7 +199,7 @@ static int mount_one(const struct ct *c, const struct crun_mount *m, struct cl_e
 {
 	const char *data = c->userns && m->data_userns ? m->data_userns : m->data;
 	if (m->flags & MS_BIND)
-		return bind_one(m, err);
+		return bind_one(c, m, err);
 	int r = ensure_dir(m->target, err);
 	if (r < 0)
 		return r;
@@ -207,7 +207,7 @@ static int mount_one(const struct ct *c, const struct crun_mount *m, struct cl_e
 		return 0;
 	if (c->userns && (m->when & CRUN_M_RBIND_USERNS) && (errno == EPERM || errno == EACCES)) {
 		char host[PATH_MAX];
-		snprintf(host, sizeof(host), "%s%s", CT_OLDROOT, m->target);
+		snprintf(host, sizeof(host), "%s%s", c->oldroot, m->target);
 		return bind_ro(host, m->target, true, err);
 	}
 	return cl_err_sys(err, errno, "mount %s on %s", m->fstype, m->target);
@@ -228,7 +228,7 @@ static int make_device(const struct ct *c, const struct crun_device *d, struct c
 		return 0;
 	}
 	char host[PATH_MAX];
-	snprintf(host, sizeof(host), "%s%s", CT_OLDROOT, d->path);
+	snprintf(host, sizeof(host), "%s%s", c->oldroot, d->path);
 	int r = ensure_file(d->path, err);
 	if (r < 0)
 		return r;

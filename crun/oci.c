@@ -164,6 +164,7 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 		c.nreadonly++;
 	c.caps = b.caps;
 	c.ncaps = b.ncaps;
+	snprintf(c.oldroot, sizeof(c.oldroot), "%s-%s", CT_OLDROOT, o->id);
 	c.uid = 0;
 	c.gid = 0;
 	snprintf(c.hostname, sizeof(c.hostname), "%s", b.hostname ? b.hostname : "");

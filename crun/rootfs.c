@@ -95,9 +95,9 @@ int ct_rootfs_enter(const struct ct *c, struct cl_error *err)
 	 * need it are done: in a user namespace, proc and sysfs may only be
 	 * mounted while a full instance of each is visible (and devices are
 	 * bound from the host's /dev) */
-	if (mkdir(CT_OLDROOT + 1, 0700) < 0 && errno != EEXIST)
-		return cl_err_sys(err, errno, "mkdir %s in the rootfs", CT_OLDROOT);
-	if (syscall(SYS_pivot_root, ".", CT_OLDROOT + 1) < 0)
+	if (mkdir(c->oldroot + 1, 0700) < 0 && errno != EEXIST)
+		return cl_err_sys(err, errno, "mkdir %s in the rootfs", c->oldroot);
+	if (syscall(SYS_pivot_root, ".", c->oldroot + 1) < 0)
 		return cl_err_sys(err, errno, "pivot_root to %s", c->rootfs);
 	if (chdir("/") < 0)
 		return cl_err_sys(err, errno, "chdir / in the container");
@@ -106,10 +106,10 @@ int ct_rootfs_enter(const struct ct *c, struct cl_error *err)
 
 int ct_rootfs_finish(const struct ct *c, struct cl_error *err)
 {
-	if (umount2(CT_OLDROOT, MNT_DETACH) < 0)
+	if (umount2(c->oldroot, MNT_DETACH) < 0)
 		return cl_err_sys(err, errno, "detach the old root");
-	if (rmdir(CT_OLDROOT) < 0)
-		return cl_err_sys(err, errno, "rmdir %s", CT_OLDROOT);
+	if (rmdir(c->oldroot) < 0)
+		return cl_err_sys(err, errno, "rmdir %s", c->oldroot);
 	/* config.md root.readonly */
 	if (c->bundle && c->bundle->rootfs_readonly &&
 	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)

@@ -628,6 +628,7 @@ void ct_defaults(struct ct *c)
 	c->ncaps = crun_default_caps_count;
 	c->sock = -1;
 	c->fifo_fd = -1;
+	snprintf(c->oldroot, sizeof(c->oldroot), "%s", CT_OLDROOT);
 }
 
 int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct cl_error *err)
