@@ -22,6 +22,8 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : argv[0] ? argv[0] : "";
 	if (!strcmp(base, "cloudlet-runtime"))
 		return runtime_main(argc, argv);
+	if (!strcmp(base, "cloudlet-cni"))
+		return cni_main();
 	/* a closed stdout (`cloudlet vm run | head`) is an error to report, not a death */
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(cli_groups, argc, argv, &a, &err) < 0) {

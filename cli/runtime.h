@@ -38,5 +38,7 @@ struct rt_args {
 
 int rt_parse(int argc, char **argv, struct rt_args *a, struct cl_error *err);
 int runtime_main(int argc, char **argv);
+/* cli/cni.c: `cloudlet-cni`, the CNI plugin */
+int cni_main(void);
 
 #endif
