@@ -235,7 +235,17 @@ static int dispatch(const struct rt_args *a, struct cl_error *err)
 	case RT_VERSION:
 		printf("cloudlet-runtime version %s\nspec: %s\n", CLOUDLET_VERSION, CRUN_OCI_VERSION);
 		return 0;
-	case RT_EXEC: case RT_PAUSE: case RT_RESUME:
+	case RT_EXEC: {
+		const struct crun_oci_exec_opts o = {
+			.root = root, .id = a->id, .process = a->process, .args = a->pos + 1,
+			.nargs = (size_t)a->npos - 1, .tty = a->tty, .detach = a->detach,
+			.pid_file = a->pid_file, .console_socket = a->console_socket,
+		};
+		int status = 0;
+		r = crun_oci_exec(&o, &status, err);
+		return r < 0 ? r : status;
+	}
+	case RT_PAUSE: case RT_RESUME:
 		return cl_err(err, ENOTSUP, "%s is not implemented yet (issue 12)", a->verb_name);
 	case RT_NONE: break;
 	}

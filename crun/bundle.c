@@ -296,6 +296,22 @@ static int parse_hooks(json_object *h, struct crun_bundle *b, struct cl_error *e
 	return 0;
 }
 
+int crun_process_parse(const char *json, struct crun_bundle *b, struct cl_error *err)
+{
+	json_object *o = json_tokener_parse(json);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return cl_err(err, EINVAL, "process.json: not a JSON object");
+	}
+	crun_process_free(&b->proc);
+	free(b->caps);
+	b->caps = NULL;
+	b->ncaps = 0;
+	int r = parse_process(o, b, err);
+	json_object_put(o);
+	return r < 0 ? cl_err_wrap(err, "process.json") : 0;
+}
+
 int crun_bundle_parse(const char *json, const char *bundle_dir, struct crun_bundle *b,
 		      struct cl_error *err)
 {

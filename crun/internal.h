@@ -20,7 +20,7 @@
 
 struct ct {
 	const struct crun_run_opts *o;
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	char hostname[65];
 	char *root;                   /* state root */
 	char *dir;                    /* ROOT/ct/NAME */
@@ -45,7 +45,7 @@ struct ct {
 	size_t ncaps;
 	char *fifo;                   /* OCI: exec.fifo, opened by `start` */
 	int fifo_fd;                  /* the init's O_PATH handle on it */
-	char oldroot[96];             /* CT_OLDROOT, or CT_OLDROOT-ID */
+	char oldroot[160];             /* CT_OLDROOT, or CT_OLDROOT-ID */
 };
 
 /* Messages on the channel (SOCK_SEQPACKET) between the runtime and the
@@ -79,6 +79,10 @@ int ct_state_save(const struct ct *c, const struct ct_state *st, struct cl_error
 void ct_nets_detach(struct ct *c);
 void ct_teardown(struct ct *c);   /* cgroup and directory, as far as made */
 
+/* oci.c: an OCI container's directory and state (ENOENT: "does not exist") */
+int ct_oci_load(const char *root, const char *id, char **dir, struct ct_state *s,
+		struct cl_error *err);
+
 /* hooks.c: config.md "POSIX-platform Hooks", the state on stdin */
 int ct_hooks_run(const struct crun_bundle *b, enum crun_hook_kind kind, const struct ct_state *st,
 		 struct cl_error *err);
@@ -111,10 +115,13 @@ int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err);
 
 /* process.c: the helper (joins the cgroup, unshares) and the init shim */
 void ct_helper_main(struct ct *c) __attribute__((noreturn));
+/* The workload's last steps and exec (session, tty, cwd, caps, user,
+ * no_new_privs, seccomp): the first process and every `exec` alike */
+void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid) __attribute__((noreturn));
 
 /* state.c */
 struct ct_state {
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	enum crun_status status;
 	pid_t pid;                    /* init shim */
 	unsigned long long pid_start; /* its start time (clock ticks since boot) */
@@ -152,6 +159,9 @@ struct ct_tty {
 int ct_tty_begin(struct ct_tty *t, int master);
 /* OCI --console-socket: pass the pty master to whoever listens at path */
 int ct_tty_send_console(const char *path, int master, struct cl_error *err);
+/* the same in two steps: connect (on the host), send (maybe from elsewhere) */
+int ct_console_connect(const char *path, int *fd, struct cl_error *err);
+int ct_console_send(int fd, int master, struct cl_error *err);
 void ct_tty_resize(const struct ct_tty *t);
 void ct_tty_end(struct ct_tty *t);
 

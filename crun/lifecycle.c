@@ -56,7 +56,7 @@ int crun_list(const char *root, struct crun_info **list, size_t *n, struct cl_er
 	size_t cap = 0;
 	while ((de = readdir(d))) {
 		struct ct_state s;
-		if (de->d_name[0] == '.' || strlen(de->d_name) > CRUN_NAME_MAX)
+		if (de->d_name[0] == '.' || strlen(de->d_name) > CRUN_ID_MAX)
 			continue;
 		char *dir = ct_state_path(root, de->d_name);
 		int e = dir ? ct_state_read(dir, &s, NULL) : -ENOMEM;

@@ -26,10 +26,10 @@
 
 #include "internal.h"
 
-static int load_state(const char *root, const char *id, char **dir, struct ct_state *s,
-		      struct cl_error *err)
+int ct_oci_load(const char *root, const char *id, char **dir, struct ct_state *s,
+		struct cl_error *err)
 {
-	int fd, r = crun_check_name(id, err);
+	int fd, r = crun_check_id(id, err);
 	if (r < 0)
 		return r;
 	if (!(*dir = ct_state_path(root, id)))
@@ -111,7 +111,7 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
 	memset(&b, 0, sizeof(b));
-	if ((r = crun_check_name(o->id, err)) < 0)
+	if ((r = crun_check_id(o->id, err)) < 0)
 		return r;
 	if (geteuid() != 0)
 		return cl_err(err, EPERM, "the OCI runtime needs root (rootless bundles are not supported)");
@@ -232,7 +232,7 @@ int crun_oci_start(const char *root, const char *id, struct cl_error *err)
 {
 	struct ct_state s;
 	char *dir, *fifo = NULL;
-	int r = load_state(root, id, &dir, &s, err), fd = -1;
+	int r = ct_oci_load(root, id, &dir, &s, err), fd = -1;
 	if (r < 0)
 		return r;
 	enum crun_status now = ct_effective_status(&s);
@@ -306,7 +306,7 @@ int crun_oci_state(const char *root, const char *id, struct crun_oci_state *o,
 {
 	struct ct_state s;
 	char *dir;
-	int r = load_state(root, id, &dir, &s, err);
+	int r = ct_oci_load(root, id, &dir, &s, err);
 	if (r < 0)
 		return r;
 	free(dir);
@@ -375,7 +375,7 @@ int crun_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, str
 {
 	struct ct_state s;
 	char *dir;
-	int r = load_state(root, id, &dir, &s, err);
+	int r = ct_oci_load(root, id, &dir, &s, err);
 	if (r < 0)
 		return r;
 	r = cgroup_pids(&s, pids, n, err);
@@ -402,7 +402,7 @@ int crun_oci_kill(const char *root, const char *id, int sig, bool all, struct cl
 {
 	struct ct_state s;
 	char *dir;
-	int r = load_state(root, id, &dir, &s, err);
+	int r = ct_oci_load(root, id, &dir, &s, err);
 	if (r < 0)
 		return r;
 	if (ct_effective_status(&s) == CRUN_STOPPED)
@@ -418,7 +418,7 @@ int crun_oci_delete(const char *root, const char *id, bool force, struct cl_erro
 {
 	struct ct_state s;
 	char *dir;
-	int r = load_state(root, id, &dir, &s, err);
+	int r = ct_oci_load(root, id, &dir, &s, err);
 	if (r < 0)
 		return r;
 	enum crun_status now = ct_effective_status(&s);

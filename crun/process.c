@@ -111,9 +111,7 @@ void ct_fail(int sock, int type, const struct cl_error *err, int status)
 
 /* ---- the workload (PID 2) ---- */
 
-static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
-    __attribute__((noreturn));
-static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
+void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 {
 	struct cl_error err = { 0 };
 	sigset_t none;
@@ -334,7 +332,7 @@ static void init_main(struct ct *c)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	}
 	if (w == 0)
-		workload_main(c, tty, uid, gid);
+		ct_workload_exec(c, tty, uid, gid);
 	close(c->sock);
 	if (tty >= 0)
 		close(tty);

@@ -692,7 +692,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	if (o->hostname) {
 		snprintf(c.hostname, sizeof(c.hostname), "%s", o->hostname);
 	} else {
-		snprintf(c.hostname, sizeof(c.hostname), "%s", c.name);
+		snprintf(c.hostname, sizeof(c.hostname), "%.*s", CRUN_NAME_MAX, c.name);   /* ct run names are at most that */
 		for (char *h = c.hostname; *h; h++)
 			if (*h == '_')
 				*h = '-';

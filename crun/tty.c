@@ -47,7 +47,7 @@ void ct_tty_end(struct ct_tty *t)
 
 /* runc's --console-socket protocol: connect to the AF_UNIX stream socket
  * and send the master as SCM_RIGHTS with its name as the payload */
-int ct_tty_send_console(const char *path, int master, struct cl_error *err)
+int ct_console_connect(const char *path, int *fd, struct cl_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -61,6 +61,22 @@ int ct_tty_send_console(const char *path, int master, struct cl_error *err)
 		close(s);
 		return cl_err_sys(err, e, "connect to console socket %s", path);
 	}
+	*fd = s;
+	return 0;
+}
+
+int ct_tty_send_console(const char *path, int master, struct cl_error *err)
+{
+	int s, r = ct_console_connect(path, &s, err);
+	if (r < 0)
+		return r;
+	r = ct_console_send(s, master, err);
+	close(s);
+	return r;
+}
+
+int ct_console_send(int s, int master, struct cl_error *err)
+{
 	char name[] = "/dev/ptmx";
 	struct iovec iov = { name, sizeof(name) - 1 };
 	union {
@@ -79,9 +95,7 @@ int ct_tty_send_console(const char *path, int master, struct cl_error *err)
 	do
 		n = sendmsg(s, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	int e = errno;
-	close(s);
 	if (n < 0)
-		return cl_err_sys(err, e, "send the terminal to %s", path);
+		return cl_err_sys(err, errno, "send the terminal to the console socket");
 	return 0;
 }

@@ -31,6 +31,7 @@
 
 #define CRUN_DEFAULT_ROOT "/var/lib/cloudlet"
 #define CRUN_NAME_MAX 63                /* like a hostname label */
+#define CRUN_ID_MAX 128                 /* an OCI container id (podman's are 64 hex) */
 #define CRUN_MIN_MEMORY (6ull << 20)    /* Docker's minimum */
 #define CRUN_MIN_PIDS 2                 /* the init shim and the workload */
 #define CRUN_CPU_PERIOD_US 100000ull    /* CFS period, as Docker */
@@ -63,7 +64,7 @@ struct crun_run_opts {
 };
 
 struct crun_run_result {
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	int status;                    /* foreground: the container's exit status */
 };
 
@@ -85,7 +86,7 @@ const char *crun_default_root(void);
 enum crun_status { CRUN_CREATED, CRUN_RUNNING, CRUN_STOPPED };
 
 struct crun_info {
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	enum crun_status status;
 	pid_t pid;                     /* the init shim (host pid), 0 when stopped */
 	int exit_status;               /* when stopped; -1 unknown (runtime died) */
@@ -114,6 +115,8 @@ int crun_parse_cpus(const char *s, unsigned host_cpus, uint64_t *quota_us,
 int crun_check_limits(const struct cl_cg_limits *l, struct cl_error *err);
 /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most CRUN_NAME_MAX. */
 int crun_check_name(const char *name, struct cl_error *err);
+/* An OCI runtime's container id: the same characters, at most CRUN_ID_MAX. */
+int crun_check_id(const char *id, struct cl_error *err);
 /* Hostname: 1..64 characters, letters digits '-' '.', no leading '-'. */
 int crun_check_hostname(const char *host, struct cl_error *err);
 
@@ -274,6 +277,9 @@ struct crun_bundle {
 int crun_bundle_parse(const char *json, const char *bundle_dir, struct crun_bundle *b,
 		      struct cl_error *err);
 void crun_bundle_free(struct crun_bundle *b);
+/* `exec --process`: a process object (config.md "process") replacing b's
+ * process, terminal and capabilities */
+int crun_process_parse(const char *json, struct crun_bundle *b, struct cl_error *err);
 /* A mount's options array ("ro", "nosuid", "rbind", "mode=755"...) as
  * mount(2) flags and data (the unknown ones, comma-joined). */
 int crun_mount_options(const char *const *opts, size_t n, unsigned long *flags, char *data,
@@ -295,7 +301,7 @@ struct crun_oci_create_opts {
 };
 
 struct crun_oci_state {
-	char id[CRUN_NAME_MAX + 1];
+	char id[CRUN_ID_MAX + 1];
 	enum crun_status status;
 	pid_t pid;                     /* 0 when stopped */
 	char bundle[PATH_MAX];
@@ -312,6 +318,21 @@ void crun_oci_state_free(struct crun_oci_state *s);
 char *crun_oci_state_json(const struct crun_oci_state *s);
 /* the container's processes (host pids), from its cgroup; *pids malloc'd */
 int crun_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cl_error *err);
+struct crun_oci_exec_opts {
+	const char *root;
+	const char *id;
+	const char *process;           /* a process.json path, or NULL: args */
+	char *const *args;             /* with the container's own process otherwise */
+	size_t nargs;
+	bool tty;                      /* with args: a terminal */
+	bool detach;                   /* return once it runs (else wait: its status) */
+	const char *pid_file;
+	const char *console_socket;
+};
+/* Run another process in a running container: its namespaces, cgroup,
+ * and the same workload setup (caps, user, no_new_privs, seccomp) as its
+ * first process. Returns its pid (detach) or its exit status. */
+int crun_oci_exec(const struct crun_oci_exec_opts *o, int *status, struct cl_error *err);
 int crun_oci_kill(const char *root, const char *id, int sig, bool all, struct cl_error *err);
 int crun_oci_delete(const char *root, const char *id, bool force, struct cl_error *err);
 /* "TERM", "SIGTERM", "15" -> 15 */
