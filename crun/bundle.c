@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 #include "cloudlet/crun.h"
 
@@ -26,6 +27,16 @@ static const struct { const char *type; int flag; } ns_types[] = {
 	{ "pid", CLONE_NEWPID }, { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
 	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "user", CLONE_NEWUSER },
 	{ "cgroup", CLONE_NEWCGROUP },
+};
+
+/* config.md "POSIX process": rlimits by name */
+static const struct { const char *name; int resource; } rlimit_names[] = {
+	{ "RLIMIT_AS", RLIMIT_AS }, { "RLIMIT_CORE", RLIMIT_CORE }, { "RLIMIT_CPU", RLIMIT_CPU },
+	{ "RLIMIT_DATA", RLIMIT_DATA }, { "RLIMIT_FSIZE", RLIMIT_FSIZE }, { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+	{ "RLIMIT_NICE", RLIMIT_NICE }, { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },
+	{ "RLIMIT_RSS", RLIMIT_RSS }, { "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
 /* config.md "Mounts" options that are mount(2) flags (clear: the "no"
@@ -145,6 +156,25 @@ static int parse_process(json_object *p, struct crun_bundle *b, struct cl_error 
 	if (!(b->proc.cwd = strdup(cwd)) || asprintf(&b->proc.user, "%u:%u", uid, gid) < 0) {
 		b->proc.user = NULL;
 		return cl_err(err, ENOMEM, "out of memory");
+	}
+	json_object *rl = get(p, "rlimits");
+	for (size_t i = 0; rl && i < json_object_array_length(rl); i++) {
+		json_object *e = json_object_array_get_idx(rl, i);
+		const char *type = str(e, "type");
+		size_t k;
+		for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+			if (type && !strcmp(type, rlimit_names[k].name))
+				break;
+		if (k == sizeof(rlimit_names) / sizeof(rlimit_names[0]))
+			return cl_err(err, EINVAL, "config.json: unknown rlimit '%s'", type ? type : "");
+		if (b->nrlimits == CRUN_BUNDLE_MAX_RLIMITS)
+			return cl_err(err, EINVAL, "config.json: more than %d rlimits", CRUN_BUNDLE_MAX_RLIMITS);
+		struct crun_rlimit *l = &b->rlimits[b->nrlimits++];
+		l->resource = rlimit_names[k].resource;
+		l->soft = get(e, "soft") ? (uint64_t)json_object_get_uint64(get(e, "soft")) : 0;
+		l->hard = get(e, "hard") ? (uint64_t)json_object_get_uint64(get(e, "hard")) : 0;
+		if (l->soft > l->hard)
+			return cl_err(err, EINVAL, "config.json: %s soft limit above its hard limit", type);
 	}
 	/* one set for all five: the bounding set says what may ever be had */
 	json_object *caps = get(get(p, "capabilities"), "bounding");
@@ -307,6 +337,7 @@ int crun_process_parse(const char *json, struct crun_bundle *b, struct cl_error 
 	free(b->caps);
 	b->caps = NULL;
 	b->ncaps = 0;
+	b->nrlimits = 0;
 	int r = parse_process(o, b, err);
 	json_object_put(o);
 	return r < 0 ? cl_err_wrap(err, "process.json") : 0;

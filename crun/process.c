@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -140,6 +141,16 @@ void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 	}
 	if (ct_caps_bound(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	/* config.md process.rlimits, while we may still raise them */
+	for (size_t i = 0; c->bundle && i < c->bundle->nrlimits; i++) {
+		const struct crun_rlimit *l = &c->bundle->rlimits[i];
+		struct rlimit rl = { .rlim_cur = l->soft, .rlim_max = l->hard };
+		if (setrlimit(l->resource, &rl) < 0) {
+			cl_err_sys(&err, errno, "setrlimit %d to %llu/%llu", l->resource,
+				   (unsigned long long)l->soft, (unsigned long long)l->hard);
+			ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+		}
+	}
 	/* a user namespace denied setgroups (single-id map) */
 	if ((!c->userns && setgroups(0, NULL) < 0) || setresgid(gid, gid, gid) < 0 ||
 	    setresuid(uid, uid, uid) < 0) {

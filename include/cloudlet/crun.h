@@ -246,6 +246,12 @@ struct crun_hook {
 	int timeout;                   /* seconds, 0: none */
 };
 
+struct crun_rlimit {
+	int resource;                  /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+#define CRUN_BUNDLE_MAX_RLIMITS 16
+
 struct crun_bundle_ns {
 	int flag;                      /* CLONE_NEW* */
 	char *path;                    /* NULL: a new one; else setns(2) into it */
@@ -260,6 +266,8 @@ struct crun_bundle {
 	struct crun_process proc;      /* user is "UID:GID" */
 	int *caps;                     /* process.capabilities.bounding */
 	size_t ncaps;
+	struct crun_rlimit rlimits[CRUN_BUNDLE_MAX_RLIMITS];   /* process.rlimits */
+	size_t nrlimits;
 	bool seccomp;                  /* linux.seccomp present: the default allowlist */
 	struct crun_bundle_ns ns[CRUN_BUNDLE_MAX_NS];
 	size_t nns;

@@ -48,7 +48,11 @@ trap cleanup EXIT
 
 mkdir -p "$tmp/cni-bin" "$tmp/cni-conf" "$st"
 ln -s "$cl" "$tmp/cni-bin/cloudlet-cni"   # argv[0] picks the CNI plugin
+# podman's default rlimits (nofile, nproc 1048576) are above what a root
+# without CAP_SYS_RESOURCE may set (runc fails the same way): lower ones
 cat >"$CONTAINERS_CONF" <<EOF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [network]
 network_backend = "cni"
 cni_plugin_dirs = ["$tmp/cni-bin"]
@@ -77,6 +81,8 @@ else
 
     out=$(R "$img" run sh -c 'echo hello; cat /proc/1/comm' 2>&1); rc=$?
     t_eq "podman run --rm: output and status" "0 hello cloudlet-init" "$rc $(grep -e hello -e init <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+    out=$(R --ulimit nofile=512:900 --ulimit nproc=1024:1024 "$img" run sh -c 'echo "n=$(ulimit -n) h=$(ulimit -Hn)"' 2>&1)
+    t_eq "podman run --ulimit: process.rlimits applied" "n=512 h=900" "$(grep n= <<<"$out")"
     R "$img" run sh -c 'exit 42' >/dev/null 2>&1
     t_eq "podman run: the process's exit status" "42" "$?"
     R "$img" run /no/such >/dev/null 2>&1
@@ -128,6 +134,17 @@ EOF
     "${C[@]}" ct rm -f "srv-$$" >/dev/null 2>&1
     t_check "vpc rm (nothing of podman's still attached)" "${C[@]}" vpc rm v1
     t_eq "podman: nothing left of its $(ls "$tmp"/cid.* | wc -l) containers (runtime state, cgroups, processes)" "" "$(leftovers)"
+fi
+
+# ---- bench oci, one run: the columns, the JSON (timings are its report, not asserted) ----
+if command -v podman >/dev/null; then
+    "$cl" bench oci --runs 1 --json "$tmp/oci.json" >"$tmp/bench.out" 2>"$tmp/bench.err"
+    t_eq "bench oci --runs 1 exits 0" "0" "$?"
+    t_check "bench oci: cloudlet's run measured ($(grep '^cloudlet ' "$tmp/bench.out"))" \
+        jq -e '.benchmark == "oci" and (.series[0].run_ms.samples | length) == 1 and .series[0].run_ms.samples[0] > 0' "$tmp/oci.json"
+    if command -v runc >/dev/null; then
+        t_check "bench oci: runc alongside, with a ratio" grep -qE '^ratio .*\(cloudlet / runc, medians\)' "$tmp/bench.out"
+    fi
 fi
 
 # ---- containerd through its runc shim ----

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../cli/runtime.h"
@@ -287,4 +288,23 @@ Test(oci_state, round_trip_and_transitions, .init = setup, .fini = teardown)
 	free(j);
 	ct_state_free(&r);
 	free(dir);
+}
+
+Test(oci_bundle, rlimits)
+{
+	struct crun_bundle b;
+	const char *j = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
+			" \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512},"
+			"               {\"type\": \"RLIMIT_NPROC\", \"hard\": 10, \"soft\": 10}]}}";
+	cr_assert_eq(crun_bundle_parse(j, "/b", &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.nrlimits, 2);
+	cr_assert_eq(b.rlimits[0].resource, RLIMIT_NOFILE);
+	cr_assert_eq(b.rlimits[0].soft, 512);
+	cr_assert_eq(b.rlimits[0].hard, 1024);
+	cr_assert_eq(b.rlimits[1].resource, RLIMIT_NPROC);
+	crun_bundle_free(&b);
+	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
+		" \"rlimits\": [{\"type\": \"RLIMIT_WISHES\", \"hard\": 3, \"soft\": 3}]}}", "unknown rlimit 'RLIMIT_WISHES'");
+	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
+		" \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"hard\": 1, \"soft\": 2}]}}", "soft limit above its hard limit");
 }
