@@ -246,7 +246,7 @@ static int dispatch(const struct rt_args *a, struct cl_error *err)
 		return r < 0 ? r : status;
 	}
 	case RT_PAUSE: case RT_RESUME:
-		return cl_err(err, ENOTSUP, "%s is not implemented yet (issue 12)", a->verb_name);
+		return crun_oci_pause(root, a->id, a->verb == RT_PAUSE, err);
 	case RT_NONE: break;
 	}
 	return cl_err(err, EINVAL, "no command");
@@ -265,6 +265,8 @@ static void usage(void)
 	     "  run --bundle DIR [--detach] ID create + start, wait, delete\n"
 	     "  list [--format json|-q]        ps [--format json] ID\n"
 	     "  spec [--bundle DIR]            write a default config.json\n"
+	     "  exec [--process F | ID CMD...] [--tty] [--detach] [--pid-file F] [--console-socket S]\n"
+	     "  pause ID / resume ID           freeze / thaw its cgroup\n"
 	     "  features                       what this runtime supports (JSON)");
 }
 

@@ -51,6 +51,16 @@ int ct_oci_load(const char *root, const char *id, char **dir, struct ct_state *s
 	return r;
 }
 
+/* running, or paused when its cgroup is frozen */
+static enum crun_status oci_status(const struct ct_state *s)
+{
+	enum crun_status st = ct_effective_status(s);
+	const struct cl_cgroup_ops *ops = cl_cgroup_ops_for(s->cg.version);
+	if (st == CRUN_RUNNING && ops && ops->frozen(&s->cg) == 1)
+		return CRUN_PAUSED;
+	return st;
+}
+
 /* the bundle as it was at create (its config.json copied to ROOT/ct/ID) */
 static int load_config(const char *dir, const char *bundle, struct crun_bundle *b,
 		       struct cl_error *err)
@@ -235,7 +245,7 @@ int crun_oci_start(const char *root, const char *id, struct cl_error *err)
 	int r = ct_oci_load(root, id, &dir, &s, err), fd = -1;
 	if (r < 0)
 		return r;
-	enum crun_status now = ct_effective_status(&s);
+	enum crun_status now = oci_status(&s);
 	if (now != CRUN_CREATED) {
 		r = cl_err(err, EBUSY, "cannot start container %s: it is %s, not created", id, crun_status_name(now));
 		goto out;
@@ -301,6 +311,27 @@ out:
 	return r;
 }
 
+int crun_oci_pause(const char *root, const char *id, bool pause, struct cl_error *err)
+{
+	struct ct_state s;
+	char *dir;
+	int r = ct_oci_load(root, id, &dir, &s, err);
+	if (r < 0)
+		return r;
+	enum crun_status now = oci_status(&s);
+	const struct cl_cgroup_ops *ops = cl_cgroup_ops_for(s.cg.version);
+	if (now != (pause ? CRUN_RUNNING : CRUN_PAUSED))
+		r = cl_err(err, EBUSY, "cannot %s container %s: it is %s", pause ? "pause" : "resume", id,
+			   crun_status_name(now));
+	else if (!ops)
+		r = cl_err(err, ENOTSUP, "container %s has no cgroup to freeze", id);
+	else if ((r = ops->freeze(&s.cg, pause, err)) < 0)
+		cl_err_wrap(err, "%s container %s", pause ? "pause" : "resume", id);
+	free(dir);
+	ct_state_free(&s);
+	return r;
+}
+
 int crun_oci_state(const char *root, const char *id, struct crun_oci_state *o,
 		   struct cl_error *err)
 {
@@ -312,7 +343,7 @@ int crun_oci_state(const char *root, const char *id, struct crun_oci_state *o,
 	free(dir);
 	memset(o, 0, sizeof(*o));
 	snprintf(o->id, sizeof(o->id), "%s", s.name);
-	o->status = ct_effective_status(&s);
+	o->status = oci_status(&s);
 	o->pid = o->status == CRUN_STOPPED ? 0 : s.pid;
 	snprintf(o->bundle, sizeof(o->bundle), "%s", s.bundle);
 	o->annotations = s.annotations;
@@ -421,12 +452,15 @@ int crun_oci_delete(const char *root, const char *id, bool force, struct cl_erro
 	int r = ct_oci_load(root, id, &dir, &s, err);
 	if (r < 0)
 		return r;
-	enum crun_status now = ct_effective_status(&s);
+	enum crun_status now = oci_status(&s);
 	/* runc's rule: a created container may go (it never ran), a running one only forced */
-	if (now == CRUN_RUNNING && !force) {
-		r = cl_err(err, EBUSY, "cannot delete container %s that is not stopped: running (use --force)", id);
+	if ((now == CRUN_RUNNING || now == CRUN_PAUSED) && !force) {
+		r = cl_err(err, EBUSY, "cannot delete container %s that is not stopped: %s (use --force)", id,
+			   crun_status_name(now));
 		goto out;
 	}
+	if (now == CRUN_PAUSED)
+		cl_cgroup_ops_for(s.cg.version)->freeze(&s.cg, false, NULL);   /* a frozen task cannot die */
 	if (now != CRUN_STOPPED) {
 		ct_signal_init(&s, SIGKILL);
 		for (int i = 0; i < 500 && cl_pid_alive(s.pid, s.pid_start); i++) {

@@ -174,6 +174,7 @@ static const char *const status_names[] = {
 	[CRUN_CREATED] = "created",
 	[CRUN_RUNNING] = "running",
 	[CRUN_STOPPED] = "stopped",
+	[CRUN_PAUSED] = "paused",
 };
 
 const char *crun_status_name(enum crun_status s)

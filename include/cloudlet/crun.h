@@ -83,7 +83,8 @@ const char *crun_default_root(void);
 
 /* --------------------------------------------------------------- lifecycle */
 
-enum crun_status { CRUN_CREATED, CRUN_RUNNING, CRUN_STOPPED };
+/* PAUSED: running, its cgroup frozen (`cloudlet-runtime pause`; runc's status) */
+enum crun_status { CRUN_CREATED, CRUN_RUNNING, CRUN_STOPPED, CRUN_PAUSED };
 
 struct crun_info {
 	char name[CRUN_ID_MAX + 1];
@@ -341,6 +342,8 @@ struct crun_oci_exec_opts {
  * and the same workload setup (caps, user, no_new_privs, seccomp) as its
  * first process. Returns its pid (detach) or its exit status. */
 int crun_oci_exec(const struct crun_oci_exec_opts *o, int *status, struct cl_error *err);
+/* Freeze (pause) or thaw (resume) a running container's cgroup. */
+int crun_oci_pause(const char *root, const char *id, bool pause, struct cl_error *err);
 int crun_oci_kill(const char *root, const char *id, int sig, bool all, struct cl_error *err);
 int crun_oci_delete(const char *root, const char *id, bool force, struct cl_error *err);
 /* "TERM", "SIGTERM", "15" -> 15 */

@@ -88,6 +88,12 @@ call ps --format json "$id"
 t_check "ps --format json lists the init ($out)" test "$(jq "index($pid)" <<<"$out")" != null
 call list --format json
 t_eq "list --format json shows it" "running" "$(jq -r ".[] | select(.id == \"$id\") | .status" <<<"$out")"
+call pause "$id"
+t_eq "pause: its cgroup frozen, state paused" "0 paused" "$rc $(status_of "$id")"
+call pause "$id"
+t_check "pause on a paused container fails: $errout" test "$rc" = 1
+call resume "$id"
+t_eq "resume: running again" "0 running" "$rc $(status_of "$id")"
 call kill "$id" TERM
 t_eq "kill TERM exits 0" "0" "$rc"
 wait_status "$id" stopped

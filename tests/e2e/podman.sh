@@ -97,6 +97,11 @@ else
     mem=$(for d in $cgs; do cat "$d/memory.limit_in_bytes" "$d/memory.max" 2>/dev/null; done | head -1)
     pids=$(for d in $cgs; do cat "$d/pids.max" 2>/dev/null; done | head -1)
     t_eq "--memory 64m and --pids-limit 20 in the container's cgroup" "67108864 20" "$mem $pids"
+    "${P[@]}" pause "pm-$$" >/dev/null 2>&1
+    t_eq "podman pause: paused (the runtime froze its cgroup)" "paused paused" \
+        "$("${P[@]}" inspect -f '{{.State.Status}}' "pm-$$") $("$rt" --root "$rtroot" state "$id" 2>/dev/null | jq -r .status)"
+    "${P[@]}" unpause "pm-$$" >/dev/null 2>&1
+    t_eq "podman unpause: running" "running" "$("${P[@]}" inspect -f '{{.State.Status}}' "pm-$$")"
     out=$("${P[@]}" exec "pm-$$" sh -c 'echo in-exec; exit 5' 2>&1); rc=$?
     t_eq "podman exec: output and status" "5 in-exec" "$rc $out"
     out=$(timeout 60 script -qec "${P[*]} exec -it pm-$$ sh -c 'tty; exit 4'" /dev/null 2>&1); rc=$?
@@ -140,8 +145,9 @@ fi
 if command -v podman >/dev/null; then
     "$cl" bench oci --runs 1 --json "$tmp/oci.json" >"$tmp/bench.out" 2>"$tmp/bench.err"
     t_eq "bench oci --runs 1 exits 0" "0" "$?"
+    quiet() { "$@" >/dev/null; }
     t_check "bench oci: cloudlet's run measured ($(grep '^cloudlet ' "$tmp/bench.out"))" \
-        jq -e '.benchmark == "oci" and (.series[0].run_ms.samples | length) == 1 and .series[0].run_ms.samples[0] > 0' "$tmp/oci.json"
+        quiet jq -e '.benchmark == "oci" and (.series[0].run_ms.samples | length) == 1 and .series[0].run_ms.samples[0] > 0' "$tmp/oci.json"
     if command -v runc >/dev/null; then
         t_check "bench oci: runc alongside, with a ratio" grep -qE '^ratio .*\(cloudlet / runc, medians\)' "$tmp/bench.out"
     fi
