@@ -13,6 +13,15 @@ rt=$root/build/cloudlet-runtime
 img=$root/build/images
 [ -e /dev/kvm ] || { t_skip "podman + VM" "no /dev/kvm (run through tests/kvmhost/run)"; t_end; }
 [ "$(id -u)" = 0 ] || { t_skip "podman + VM" "needs root"; t_end; }
+# podman does not pass --runtime-flag root= to delete, so the runtime keeps
+# its state in its default root, /var/lib/cloudlet: the 9p share in the
+# emulated host, where mkfifo fails. A tmpfs over it, in a mount namespace
+# of this test's own (podman and conmon are its children).
+if [ -z "${CLOUDLET_PODMAN_MNTNS-}" ]; then
+    exec env CLOUDLET_PODMAN_MNTNS=1 unshare -m --propagation private "$0" "$@"
+fi
+mkdir -p /var/lib/cloudlet && mount -t tmpfs -o mode=0711 cloudlet-runtime /var/lib/cloudlet ||
+    { t_fail "podman + VM" "cannot mount a tmpfs on /var/lib/cloudlet"; t_end; }
 command -v podman >/dev/null && command -v conmon >/dev/null ||
     { t_skip "podman + VM" "podman or conmon is not installed (make deps)"; t_end; }
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null
