@@ -31,13 +31,32 @@
 
 /* in setns order: user first (it owns the others), mnt last but one
  * (it changes root and cwd), pid applies to children */
+static int ns_join_all(pid_t pid, struct cl_error *err);
+
 static const struct { const char *name; int flag; } join_order[] = {
 	{ "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
 	{ "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
 };
 
-/* in the joiner: each namespace of pid that is not already ours */
+/* in the joiner: each namespace of pid that is not already ours, then its
+ * root: setns(CLONE_NEWNS) puts us at the namespace's root mount, which is
+ * the container's only when the runtime's own root was (not under chroot,
+ * as in the emulated KVM host) — nsenter --root does the same */
 static int ns_join(pid_t pid, struct cl_error *err)
+{
+	char rootp[64];
+	snprintf(rootp, sizeof(rootp), "/proc/%d/root", (int)pid);
+	int root = open(rootp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return cl_err_sys(err, errno, "%s", rootp);
+	int r = ns_join_all(pid, err);
+	if (r == 0 && (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0))
+		r = cl_err_sys(err, errno, "enter the container's root");
+	close(root);
+	return r;
+}
+
+static int ns_join_all(pid_t pid, struct cl_error *err)
 {
 	for (size_t i = 0; i < sizeof(join_order) / sizeof(join_order[0]); i++) {
 		char path[64], self[64];
