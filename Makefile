@@ -40,7 +40,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBA := $(BUILD)/libfn.a $(BUILD)/libbench.a $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
 
 .PHONY: all deps images check unit demo clean bench fuzz fuzz-smoke
-all: $(BUILD)/cloudlet
+all: $(BUILD)/cloudlet $(BUILD)/cloudlet-runtime $(BUILD)/cloudlet-cni
+
+# argv[0] modes of the one binary (cli/main.c)
+$(BUILD)/cloudlet-runtime $(BUILD)/cloudlet-cni: $(BUILD)/cloudlet
+	ln -sf cloudlet $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

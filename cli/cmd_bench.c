@@ -389,6 +389,66 @@ static const struct cli_opt fn_opts[] = {
 	{ 0 },
 };
 
+static int bench_oci_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series s[3];   /* large: not on the stack */
+	char self[4096], rt[4096 + 32], work[] = "/tmp/cloudlet-bench-oci.XXXXXX";
+	int r = cli_self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	/* the runtime is this binary under its applet name (the Makefile's link) */
+	snprintf(rt, sizeof(rt), "%.*s/cloudlet-runtime", (int)(strrchr(self, '/') - self), self);
+	if (access(rt, X_OK) < 0)
+		return cl_err_sys(err, errno, "%s (run: make all)", rt);
+	if (!mkdtemp(work))
+		return cl_err_sys(err, errno, "mkdtemp");
+	bool ref = !cli_flag(a, "no-reference");
+	struct bench_oci_opts o = {
+		.podman = which("podman"),
+		.runtime = rt,
+		.runc = ref ? which("runc") : NULL,
+		.crun = ref ? which("crun") : NULL,
+		.image = cli_str(a, "image", "build/images/oci"),
+		.workdir = work,
+		.runs = uint_opt(a, "runs", 10),
+		.timeout_s = 60,
+		.progress = progress,
+	};
+	fprintf(stderr, "oci: %u run(s) each of podman run --rm IMAGE true%s%s\n", o.runs,
+		o.runc ? "" : "; runc absent or disabled", o.crun ? "" : "; crun absent or disabled");
+	size_t ns = 0;
+	r = bench_oci(&o, s, &ns, err);
+	if (r == 0) {
+		const struct bench_series *series[] = { &s[0], &s[1], &s[2] };
+		r = report(a, &bench_oci_kind, "podman run --rm --network=none --ulimit=nofile=1024:1024 --ulimit=nproc=1024:1024 --entrypoint=true IMAGE, per OCI runtime",
+			   series, ns, NULL, 0, err);
+	}
+	if (o.podman) {
+		/* the store's overlay mounts go with podman's own reset */
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "'%s' --root=%s/storage --runroot=%s/run system reset -f >/dev/null 2>&1",
+			 o.podman, work, work);
+		if (system(cmd) != 0) { /* best effort, as the rm below */ }
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+	if (system(cmd) != 0) { /* best effort: a scratch dir under /tmp */ }
+	free((char *)o.podman);
+	free((char *)o.runc);
+	free((char *)o.crun);
+	if (r < 0)
+		return r;
+	return s[0].failed || !s[0].n ? 1 : 0;
+}
+
+static const struct cli_opt oci_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "runs per runtime (default 10)", false },
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
+	{ "image", 0, CLI_STR, "PATH", "OCI image layout (default build/images/oci)", false },
+	{ "no-reference", 0, CLI_FLAG, NULL, "do not run runc and crun alongside", false },
+	{ 0 },
+};
+
 static const struct cli_opt ct_start_opts[] = {
 	{ "runs", 'n', CLI_UINT, "N", "runs per runtime (default 10)", false },
 	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
@@ -502,6 +562,14 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "(tests/kvmhost/run) and are skipped with a note without one. Exit status 1\n"
 	  "when a measured pair failed; on SIGINT/SIGTERM the sample under way ends and\n"
 	  "is torn down, what was measured is reported, exit status 128+N." },
+	{ "oci", "", "podman run --rm IMAGE true on cloudlet-runtime vs runc and crun",
+	  oci_opts, 0, 0, false, bench_oci_cmd, NULL,
+	  "Loads the OCI image layout into a podman store of the bench's own, then runs\n"
+	  "podman run --rm --network=none --entrypoint=true IMAGE N times with podman's\n"
+	  "--runtime set to cloudlet-runtime, runc and crun (when installed), alternately\n"
+	  "(podman + conmon, cgroupfs manager). A reference that fails is reported, not\n"
+	  "fatal (crun 1.8 refuses cgroup v1 hybrid hosts). Needs root and podman.\n"
+	  "Exit status 1 when a cloudlet-runtime run failed." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"

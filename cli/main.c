@@ -2,8 +2,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "runtime.h"
 
 #ifndef CLOUDLET_VERSION
 #define CLOUDLET_VERSION "0.0.0"
@@ -15,6 +17,13 @@ int main(int argc, char **argv)
 	struct cl_error err = { 0 };
 	int status;
 
+	/* busybox-style applets: the OCI runtime under its own name */
+	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : argv[0] ? argv[0] : "";
+	if (!strcmp(base, "cloudlet-runtime"))
+		return runtime_main(argc, argv);
+	if (!strcmp(base, "cloudlet-cni"))
+		return cni_main();
 	/* a closed stdout (`cloudlet vm run | head`) is an error to report, not a death */
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(cli_groups, argc, argv, &a, &err) < 0) {

@@ -27,15 +27,15 @@ const size_t crun_default_caps_count = sizeof(crun_default_caps) / sizeof(crun_d
 
 /* The workload, before it changes user: the bounding set and ambient
  * (dropping needs CAP_SETPCAP, which a non-root user loses at setuid). */
-int ct_caps_bound(struct cl_error *err)
+int ct_caps_bound(const struct ct *c, struct cl_error *err)
 {
-	return cl_caps_bound(cl_caps_mask(crun_default_caps, crun_default_caps_count), err);
+	return cl_caps_bound(cl_caps_mask(c->caps, c->ncaps), err);
 }
 
 /* The workload, after setuid: root keeps the default set, others none. */
-int ct_caps_set(bool root_user, struct cl_error *err)
+int ct_caps_set(const struct ct *c, bool root_user, struct cl_error *err)
 {
-	return root_user ? cl_caps_set(crun_default_caps, crun_default_caps_count, err)
+	return root_user ? cl_caps_set(c->caps, c->ncaps, err)
 			 : cl_caps_set(NULL, 0, err);
 }
 

@@ -22,8 +22,11 @@ static bool in_charge_alive(const struct ct_state *s)
 }
 
 /* the status as seen from outside: a dead monitor means it is over */
-static enum crun_status effective_status(const struct ct_state *s)
+enum crun_status ct_effective_status(const struct ct_state *s)
 {
+	/* an OCI container has no process in charge: its init is all there is */
+	if (s->bundle[0])
+		return s->status != CRUN_STOPPED && !cl_pid_alive(s->pid, s->pid_start) ? CRUN_STOPPED : s->status;
 	if (s->status != CRUN_STOPPED && !in_charge_alive(s))
 		return CRUN_STOPPED;
 	if (s->status == CRUN_RUNNING && !cl_pid_alive(s->pid, s->pid_start))
@@ -53,7 +56,7 @@ int crun_list(const char *root, struct crun_info **list, size_t *n, struct cl_er
 	size_t cap = 0;
 	while ((de = readdir(d))) {
 		struct ct_state s;
-		if (de->d_name[0] == '.' || strlen(de->d_name) > CRUN_NAME_MAX)
+		if (de->d_name[0] == '.' || strlen(de->d_name) > CRUN_ID_MAX)
 			continue;
 		char *dir = ct_state_path(root, de->d_name);
 		int e = dir ? ct_state_read(dir, &s, NULL) : -ENOMEM;
@@ -72,13 +75,14 @@ int crun_list(const char *root, struct crun_info **list, size_t *n, struct cl_er
 		struct crun_info *i = &(*list)[(*n)++];
 		memset(i, 0, sizeof(*i));
 		memcpy(i->name, de->d_name, strlen(de->d_name) + 1);
-		i->status = effective_status(&s);
+		i->status = ct_effective_status(&s);
 		i->pid = i->status == CRUN_RUNNING ? s.pid : 0;
 		i->exit_status = i->status == CRUN_STOPPED ? (s.status == CRUN_STOPPED ? s.exit_status : -1) : 0;
 		i->created = s.created;
 		i->detached = s.detached;
 		snprintf(i->image, sizeof(i->image), "%s", s.image);
 		snprintf(i->command, sizeof(i->command), "%s", s.command);
+		ct_state_free(&s);
 	}
 	closedir(d);
 	if (*n)
@@ -131,7 +135,7 @@ static long long now_ms(void)
 }
 
 /* signal the init, verified to be the same process as recorded */
-static int signal_init(const struct ct_state *s, int sig)
+int ct_signal_init(const struct ct_state *s, int sig)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	if (pfd < 0)
@@ -152,6 +156,7 @@ static bool wait_recorded(const char *dir, long timeout_ms)
 		struct ct_state s;
 		if (ct_state_read(dir, &s, NULL) < 0)
 			return true;   /* a foreground runtime removed it all */
+		ct_state_free(&s);
 		if (s.status == CRUN_STOPPED || !in_charge_alive(&s))
 			return true;
 		sleep_ms(20);
@@ -166,26 +171,27 @@ int crun_stop(const char *root, const char *name, uint64_t timeout_ms, struct cl
 	int r = load(root, name, &dir, &s, err);
 	if (r < 0)
 		return r;
-	if (effective_status(&s) == CRUN_STOPPED)
+	if (ct_effective_status(&s) == CRUN_STOPPED)
 		goto done;
 	if (s.status == CRUN_CREATED) {
 		r = cl_err(err, EAGAIN, "container '%s' is starting; try again", name);
 		goto done;
 	}
-	if ((r = signal_init(&s, SIGTERM)) < 0) {
+	if ((r = ct_signal_init(&s, SIGTERM)) < 0) {
 		r = cl_err_sys(err, -r, "signal container '%s'", name);
 		goto done;
 	}
 	long long end = now_ms() + (long long)timeout_ms;
 	while (cl_pid_alive(s.pid, s.pid_start) && now_ms() < end)
 		sleep_ms(20);
-	if (cl_pid_alive(s.pid, s.pid_start) && (r = signal_init(&s, SIGKILL)) < 0) {
+	if (cl_pid_alive(s.pid, s.pid_start) && (r = ct_signal_init(&s, SIGKILL)) < 0) {
 		r = cl_err_sys(err, -r, "kill container '%s'", name);
 		goto done;
 	}
 	if (!wait_recorded(dir, 10000))
 		r = cl_err(err, ETIMEDOUT, "container '%s' did not stop", name);
 done:
+	ct_state_free(&s);
 	free(dir);
 	return r;
 }
@@ -197,7 +203,7 @@ int crun_rm(const char *root, const char *name, bool force, struct cl_error *err
 	int r = load(root, name, &dir, &s, err);
 	if (r < 0)
 		return r;
-	if (effective_status(&s) != CRUN_STOPPED) {
+	if (ct_effective_status(&s) != CRUN_STOPPED) {
 		if (!force) {
 			r = cl_err(err, EBUSY, "container '%s' is running (ct stop %s, or ct rm --force)", name, name);
 			goto done;
@@ -213,6 +219,7 @@ int crun_rm(const char *root, const char *name, bool force, struct cl_error *err
 	int fd;
 	if ((r = ct_state_lock(root, true, &fd, err)) < 0)
 		goto done;
+	ct_state_free(&s);
 	if (ct_state_read(dir, &s, NULL) == 0) {
 		const struct cl_cgroup_ops *ops = cl_cgroup_ops_for(s.cg.version);
 		if (ops && (r = ops->destroy(&s.cg, err)) < 0) {
@@ -220,9 +227,11 @@ int crun_rm(const char *root, const char *name, bool force, struct cl_error *err
 			goto done;
 		}
 		r = ct_state_remove_dir(dir, err);
+		ct_state_free(&s);
 	}
 	ct_state_unlock(fd);
 done:
+	ct_state_free(&s);
 	free(dir);
 	return r;
 }

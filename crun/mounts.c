@@ -123,6 +123,18 @@ static int ensure_dir(const char *path, struct cl_error *err)
 	}
 }
 
+/* the directory a file target lives in */
+static int ensure_dir_of(const char *path, struct cl_error *err)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	char *slash = strrchr(p, '/');
+	if (!slash || slash == p)
+		return 0;
+	*slash = '\0';
+	return ensure_dir(p, err);
+}
+
 /* an empty regular file to bind something over */
 static int ensure_file(const char *path, struct cl_error *err)
 {
@@ -159,9 +171,35 @@ static int bind_ro(const char *src, const char *dst, bool rec, struct cl_error *
 	return 0;
 }
 
+/* a bundle's bind mount: the source is the host's, under the old root
+ * until ct_rootfs_finish; flags other than MS_REC need a remount */
+static int bind_one(const struct ct *c, const struct crun_mount *m, struct cl_error *err)
+{
+	char host[PATH_MAX];
+	struct stat st;
+	int r;
+	snprintf(host, sizeof(host), "%s%s", c->oldroot, m->source);
+	if (stat(host, &st) < 0)
+		return cl_err_sys(err, errno, "bind mount source %s", m->source);
+	if (S_ISDIR(st.st_mode))
+		r = ensure_dir(m->target, err);
+	else if ((r = ensure_dir_of(m->target, err)) == 0 && access(m->target, F_OK) < 0)
+		r = ensure_file(m->target, err);
+	if (r < 0)
+		return r;
+	if (mount(host, m->target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+		return cl_err_sys(err, errno, "bind %s on %s", m->source, m->target);
+	unsigned long extra = m->flags & ~(unsigned long)(MS_BIND | MS_REC);
+	if (extra && mount(NULL, m->target, NULL, MS_BIND | MS_REMOUNT | extra | kept_flags(m->target), NULL) < 0)
+		return cl_err_sys(err, errno, "remount %s", m->target);
+	return 0;
+}
+
 static int mount_one(const struct ct *c, const struct crun_mount *m, struct cl_error *err)
 {
 	const char *data = c->userns && m->data_userns ? m->data_userns : m->data;
+	if (m->flags & MS_BIND)
+		return bind_one(c, m, err);
 	int r = ensure_dir(m->target, err);
 	if (r < 0)
 		return r;
@@ -169,7 +207,7 @@ static int mount_one(const struct ct *c, const struct crun_mount *m, struct cl_e
 		return 0;
 	if (c->userns && (m->when & CRUN_M_RBIND_USERNS) && (errno == EPERM || errno == EACCES)) {
 		char host[PATH_MAX];
-		snprintf(host, sizeof(host), "%s%s", CT_OLDROOT, m->target);
+		snprintf(host, sizeof(host), "%s%s", c->oldroot, m->target);
 		return bind_ro(host, m->target, true, err);
 	}
 	return cl_err_sys(err, errno, "mount %s on %s", m->fstype, m->target);
@@ -179,6 +217,10 @@ static int make_device(const struct ct *c, const struct crun_device *d, struct c
 {
 	/* mknod when we may (not in a user namespace), else bind the host's node */
 	if (!c->userns) {
+		struct stat st;
+		/* a bundle whose /dev is not a fresh tmpfs may have it already */
+		if (lstat(d->path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(d->major, d->minor))
+			return 0;
 		if (mknod(d->path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
 			return cl_err_sys(err, errno, "mknod %s", d->path);
 		if (chmod(d->path, 0666) < 0)   /* the umask applied to mknod */
@@ -186,7 +228,7 @@ static int make_device(const struct ct *c, const struct crun_device *d, struct c
 		return 0;
 	}
 	char host[PATH_MAX];
-	snprintf(host, sizeof(host), "%s%s", CT_OLDROOT, d->path);
+	snprintf(host, sizeof(host), "%s%s", c->oldroot, d->path);
 	int r = ensure_file(d->path, err);
 	if (r < 0)
 		return r;
@@ -227,8 +269,8 @@ int ct_mounts_setup(const struct ct *c, int *ptmx, struct cl_error *err)
 	mode_t um = umask(0);
 
 	*ptmx = -1;
-	for (size_t i = 0; i < crun_default_mounts_count; i++) {
-		const struct crun_mount *m = &crun_default_mounts[i];
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct crun_mount *m = &c->mounts[i];
 		if ((m->when & CRUN_M_CGROUP2) && !(c->cg_ops && c->cg.version == 2))
 			continue;
 		if ((r = mount_one(c, m, err)) < 0)
@@ -238,7 +280,7 @@ int ct_mounts_setup(const struct ct *c, int *ptmx, struct cl_error *err)
 		if ((r = make_device(c, &crun_default_devices[i], err)) < 0)
 			goto out;
 	for (size_t i = 0; i < crun_dev_symlinks_count; i++)
-		if (symlink(crun_dev_symlinks[i].target, crun_dev_symlinks[i].path) < 0) {
+		if (symlink(crun_dev_symlinks[i].target, crun_dev_symlinks[i].path) < 0 && errno != EEXIST) {
 			r = cl_err_sys(err, errno, "symlink %s", crun_dev_symlinks[i].path);
 			goto out;
 		}
@@ -252,10 +294,9 @@ int ct_mounts_protect(const struct ct *c, struct cl_error *err)
 {
 	struct stat st;
 	int r;
-	(void)c;
 
-	for (size_t i = 0; i < crun_masked_paths_count; i++) {
-		const char *p = crun_masked_paths[i];
+	for (size_t i = 0; i < c->nmasked; i++) {
+		const char *p = c->masked[i];
 		if (lstat(p, &st) < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -268,8 +309,8 @@ int ct_mounts_protect(const struct ct *c, struct cl_error *err)
 		if (r < 0)
 			return cl_err_sys(err, errno, "mask %s", p);
 	}
-	for (size_t i = 0; i < crun_readonly_paths_count; i++) {
-		const char *p = crun_readonly_paths[i];
+	for (size_t i = 0; i < c->nreadonly; i++) {
+		const char *p = c->readonly[i];
 		if (lstat(p, &st) < 0) {
 			if (errno == ENOENT)
 				continue;

@@ -28,13 +28,54 @@ const struct crun_namespace crun_namespaces[] = {
 };
 const size_t crun_namespaces_count = sizeof(crun_namespaces) / sizeof(crun_namespaces[0]);
 
-int ct_ns_unshare(bool userns, uid_t uid, gid_t gid, struct cl_error *err)
+bool ct_ns_new_net(const struct ct *c)
+{
+	if (!c->bundle)
+		return true;
+	for (size_t i = 0; i < c->bundle->nns; i++)
+		if (c->bundle->ns[i].flag == CLONE_NEWNET)
+			return !c->bundle->ns[i].path;
+	return false;
+}
+
+/* A bundle's namespaces: those with a path are joined (setns(2)), the
+ * others made in the same one unshare(2) as ct run's table. */
+static int bundle_flags(const struct ct *c, struct cl_error *err)
 {
 	int flags = 0;
-	for (size_t i = 0; i < crun_namespaces_count; i++)
-		if (!crun_namespaces[i].userns_only || userns)
-			flags |= crun_namespaces[i].flag;
-	if (unshare(flags) < 0)
+	for (size_t i = 0; i < c->bundle->nns; i++) {
+		const struct crun_bundle_ns *n = &c->bundle->ns[i];
+		if (!n->path) {
+			flags |= n->flag;
+			continue;
+		}
+		int fd = open(n->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cl_err_sys(err, errno, "namespace %s", n->path);
+		int r = setns(fd, n->flag);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return cl_err_sys(err, e, "join namespace %s", n->path);
+	}
+	return flags;
+}
+
+int ct_ns_unshare(const struct ct *c, struct cl_error *err)
+{
+	bool userns = c->userns;
+	uid_t uid = c->uid;
+	gid_t gid = c->gid;
+	int flags = 0;
+	if (c->bundle) {
+		if ((flags = bundle_flags(c, err)) < 0)
+			return flags;
+	} else {
+		for (size_t i = 0; i < crun_namespaces_count; i++)
+			if (!crun_namespaces[i].userns_only || userns)
+				flags |= crun_namespaces[i].flag;
+	}
+	if (flags && unshare(flags) < 0)
 		return cl_err_sys(err, errno, "unshare namespaces");
 	if (!userns)
 		return 0;

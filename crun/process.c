@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -102,15 +103,16 @@ void ct_fail(int sock, int type, const struct cl_error *err, int status)
 {
 	struct ct_msg m = { .type = type, .code = err->code ? err->code : EINVAL };
 	snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
-	ct_msg_send(sock, &m, -1);
+	/* an OCI container's runtime is gone once it was created: the
+	 * container's own stderr is the one place left to say why */
+	if (ct_msg_send(sock, &m, -1) < 0)
+		dprintf(STDERR_FILENO, "cloudlet-runtime: %s\n", err->msg);
 	_exit(status);
 }
 
 /* ---- the workload (PID 2) ---- */
 
-static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
-    __attribute__((noreturn));
-static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
+void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 {
 	struct cl_error err = { 0 };
 	sigset_t none;
@@ -137,15 +139,25 @@ static void workload_main(struct ct *c, int tty, uid_t uid, gid_t gid)
 		cl_err_sys(&err, errno, "working directory %s", c->proc.cwd);
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	}
-	if (ct_caps_bound(&err) < 0)
+	if (ct_caps_bound(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	/* config.md process.rlimits, while we may still raise them */
+	for (size_t i = 0; c->bundle && i < c->bundle->nrlimits; i++) {
+		const struct crun_rlimit *l = &c->bundle->rlimits[i];
+		struct rlimit rl = { .rlim_cur = l->soft, .rlim_max = l->hard };
+		if (setrlimit(l->resource, &rl) < 0) {
+			cl_err_sys(&err, errno, "setrlimit %d to %llu/%llu", l->resource,
+				   (unsigned long long)l->soft, (unsigned long long)l->hard);
+			ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+		}
+	}
 	/* a user namespace denied setgroups (single-id map) */
 	if ((!c->userns && setgroups(0, NULL) < 0) || setresgid(gid, gid, gid) < 0 ||
 	    setresuid(uid, uid, uid) < 0) {
 		cl_err_sys(&err, errno, "switch to user %u:%u", (unsigned)uid, (unsigned)gid);
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	}
-	if (ct_caps_set(uid == 0, &err) < 0)
+	if (ct_caps_set(c, uid == 0, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		cl_err_sys(&err, errno, "set no_new_privs");
@@ -244,6 +256,30 @@ static char *read_text(const char *path)
 	return cl_text_read(path, 1 << 20, &t, NULL) < 0 ? NULL : t;
 }
 
+/* runtime.md "create": the container is set up and waits for `start`,
+ * which opens exec.fifo for reading; our open for writing blocks until then */
+static void wait_start(struct ct *c)
+{
+	struct cl_error err = { 0 };
+	struct ct_msg ready = { .type = CT_MSG_READY };
+	char path[64];
+	if (ct_msg_send(c->sock, &ready, -1) < 0)
+		_exit(1);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fifo_fd);
+	int fd;
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		cl_err_sys(&err, errno, "open exec.fifo (is /proc mounted?)");
+		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	}
+	if (write(fd, "0", 1) != 1)
+		_exit(1);
+	close(fd);
+	close(c->fifo_fd);
+}
+
 static void init_main(struct ct *c) __attribute__((noreturn));
 static void init_main(struct ct *c)
 {
@@ -258,14 +294,22 @@ static void init_main(struct ct *c)
 	 * die with it. If it died already, its end of the channel is closed. */
 	if (ct_msg_recv(c->sock, &m, NULL) != 1 || m.type != CT_MSG_GO)
 		_exit(1);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* an OCI container outlives `create`: its caller's subreaper adopts it */
+	if (!c->fifo)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	char probe;
 	if (recv(c->sock, &probe, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
 		_exit(1);
 
-	if (ct_ns_hostname(c->hostname, &err) < 0 || ct_ns_lo_up(&err) < 0 ||
+	/* exec.fifo stays reachable after pivot_root through this handle */
+	if (c->fifo && (c->fifo_fd = open(c->fifo, O_PATH | O_CLOEXEC)) < 0) {
+		cl_err_sys(&err, errno, "%s", c->fifo);
+		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	}
+	if ((c->hostname[0] && ct_ns_hostname(c->hostname, &err) < 0) ||
+	    (ct_ns_new_net(c) && ct_ns_lo_up(&err) < 0) ||
 	    ct_rootfs_enter(c, &err) < 0 || ct_mounts_setup(c, &ptmx, &err) < 0 ||
-	    ct_mounts_protect(c, &err) < 0 || ct_rootfs_finish(&err) < 0)
+	    ct_mounts_protect(c, &err) < 0 || ct_rootfs_finish(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 
 	char *passwd = read_text("/etc/passwd"), *group = read_text("/etc/group");
@@ -291,13 +335,15 @@ static void init_main(struct ct *c)
 			_exit(1);
 		close(ptmx);
 	}
+	if (c->fifo)
+		wait_start(c);
 	pid_t w = fork();
 	if (w < 0) {
 		cl_err_sys(&err, errno, "fork the workload");
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	}
 	if (w == 0)
-		workload_main(c, tty, uid, gid);
+		ct_workload_exec(c, tty, uid, gid);
 	close(c->sock);
 	if (tty >= 0)
 		close(tty);
@@ -315,7 +361,7 @@ void ct_helper_main(struct ct *c)
 	setsid();
 	if (c->cg_ops && c->cg_ops->enter(&c->cg, 0, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
-	if (ct_ns_unshare(c->userns, c->uid, c->gid, &err) < 0)
+	if (ct_ns_unshare(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	pid_t pid = fork();
 	if (pid < 0) {

@@ -76,32 +76,43 @@ int ct_rootfs_enter(const struct ct *c, struct cl_error *err)
 	/* nothing we mount may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cl_err_sys(err, errno, "make / private");
-	if ((r = crun_overlay_data(c->layers, c->nlayers, c->upper, c->work, c->userns,
-				   data, sizeof(data), err)) < 0)
-		return r;
-	if (mount("overlay", c->rootfs, "overlay", 0, data) < 0)
-		return cl_err_sys(err, errno, "mount overlay on %s (%zu layer%s)", c->rootfs,
-				  c->nlayers, c->nlayers == 1 ? "" : "s");
+	if (c->bundle) {
+		/* runtime-spec: the bundle's root is used in place; pivot_root
+		 * needs it to be a mount point */
+		if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return cl_err_sys(err, errno, "bind the bundle's root %s", c->rootfs);
+	} else {
+		if ((r = crun_overlay_data(c->layers, c->nlayers, c->upper, c->work, c->userns,
+					   data, sizeof(data), err)) < 0)
+			return r;
+		if (mount("overlay", c->rootfs, "overlay", 0, data) < 0)
+			return cl_err_sys(err, errno, "mount overlay on %s (%zu layer%s)", c->rootfs,
+					  c->nlayers, c->nlayers == 1 ? "" : "s");
+	}
 	if (chdir(c->rootfs) < 0)
 		return cl_err_sys(err, errno, "chdir %s", c->rootfs);
 	/* the old root stays reachable under CT_OLDROOT until the mounts that
 	 * need it are done: in a user namespace, proc and sysfs may only be
 	 * mounted while a full instance of each is visible (and devices are
 	 * bound from the host's /dev) */
-	if (mkdir(CT_OLDROOT + 1, 0700) < 0 && errno != EEXIST)
-		return cl_err_sys(err, errno, "mkdir %s in the rootfs", CT_OLDROOT);
-	if (syscall(SYS_pivot_root, ".", CT_OLDROOT + 1) < 0)
+	if (mkdir(c->oldroot + 1, 0700) < 0 && errno != EEXIST)
+		return cl_err_sys(err, errno, "mkdir %s in the rootfs", c->oldroot);
+	if (syscall(SYS_pivot_root, ".", c->oldroot + 1) < 0)
 		return cl_err_sys(err, errno, "pivot_root to %s", c->rootfs);
 	if (chdir("/") < 0)
 		return cl_err_sys(err, errno, "chdir / in the container");
 	return 0;
 }
 
-int ct_rootfs_finish(struct cl_error *err)
+int ct_rootfs_finish(const struct ct *c, struct cl_error *err)
 {
-	if (umount2(CT_OLDROOT, MNT_DETACH) < 0)
+	if (umount2(c->oldroot, MNT_DETACH) < 0)
 		return cl_err_sys(err, errno, "detach the old root");
-	if (rmdir(CT_OLDROOT) < 0)
-		return cl_err_sys(err, errno, "rmdir %s", CT_OLDROOT);
+	if (rmdir(c->oldroot) < 0)
+		return cl_err_sys(err, errno, "rmdir %s", c->oldroot);
+	/* config.md root.readonly */
+	if (c->bundle && c->bundle->rootfs_readonly &&
+	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return cl_err_sys(err, errno, "remount the root read-only");
 	return 0;
 }

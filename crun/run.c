@@ -107,7 +107,7 @@ static int resolve_image(struct ct *c, const char *ref, struct crun_image_config
 
 /* ---- state ---- */
 
-static int state_save(const struct ct *c, const struct ct_state *st, struct cl_error *err)
+int ct_state_save(const struct ct *c, const struct ct_state *st, struct cl_error *err)
 {
 	int fd, r = ct_state_lock(c->root, true, &fd, err);
 	if (r < 0)
@@ -118,7 +118,7 @@ static int state_save(const struct ct *c, const struct ct_state *st, struct cl_e
 }
 
 /* the container's cgroup and directory, as far as they were made */
-static void teardown(struct ct *c)
+void ct_teardown(struct ct *c)
 {
 	if (c->cg_ops) {
 		c->cg_ops->destroy(&c->cg, NULL);
@@ -146,7 +146,7 @@ static void join_args(char *const *args, char *out, size_t len)
 }
 
 /* claim ROOT/ct/NAME (a given name, else ct-<8 hex>) and write its first state */
-static int claim_name(struct ct *c, struct ct_state *st, struct cl_error *err)
+int ct_claim_name(struct ct *c, struct ct_state *st, struct cl_error *err)
 {
 	int r;
 	for (int tries = 0;; tries++) {
@@ -226,10 +226,72 @@ static int nets_attach(struct ct *c, pid_t init, struct cl_error *err)
 	return r;
 }
 
-static void nets_detach(struct ct *c)
+void ct_nets_detach(struct ct *c)
 {
 	for (size_t i = 0; c->nets && i < c->o->nnets; i++)
 		net_detach(c->root, &c->nets[i], NULL);
+}
+
+int ct_spawn(struct ct *c, struct ct_state *st, enum crun_status status, int *sock,
+	     pid_t *initp, struct cl_error *err)
+{
+	int sv[2], r;
+	struct ct_msg m;
+
+	/* the helper's child, the init, is ours once the helper exits */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return cl_err_sys(err, errno, "PR_SET_CHILD_SUBREAPER");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return cl_err_sys(err, errno, "socketpair");
+	fflush(NULL);
+	pid_t helper = fork();
+	if (helper < 0) {
+		r = cl_err_sys(err, errno, "fork");
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (helper == 0) {
+		close(sv[0]);
+		c->sock = sv[1];
+		ct_helper_main(c);
+	}
+	close(sv[1]);
+	int got = ct_msg_recv(sv[0], &m, NULL);
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (got != 1 || m.type != CT_MSG_PID) {
+		if (got == 1 && m.type == CT_MSG_ERROR)
+			r = cl_err(err, m.code, "%s", m.msg);
+		else
+			r = cl_err(err, EPROTO, "the container's helper died before starting it");
+		close(sv[0]);
+		return r;
+	}
+	pid_t init = m.pid;
+	st->status = status;
+	st->pid = init;
+	st->pid_start = cl_pid_start(init);
+	struct ct_msg go = { .type = CT_MSG_GO };
+	/* runtime.md: prestart and createRuntime hooks once the namespaces
+	 * exist, before pivot_root (the init waits for GO) */
+	if ((r = nets_attach(c, init, err)) == 0 && c->bundle &&
+	    (r = ct_hooks_run(c->bundle, CRUN_HOOK_PRESTART, st, err)) == 0)
+		r = ct_hooks_run(c->bundle, CRUN_HOOK_CREATE_RUNTIME, st, err);
+	if (r == 0)
+		r = ct_state_save(c, st, err);
+	if (r == 0 && (r = ct_msg_send(sv[0], &go, -1)) < 0)
+		cl_err_sys(err, -r, "start the container");
+	if (r < 0) {
+		kill(init, SIGKILL);
+		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(sv[0]);
+		return r;
+	}
+	*sock = sv[0];
+	*initp = init;
+	return 0;
 }
 
 /* Outcome of run_container. */
@@ -282,58 +344,8 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 					   sigabbrev_np(sig));
 				goto out;
 			}
-	/* the helper's child, the init, is ours once the helper exits */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-		r = cl_err_sys(err, errno, "PR_SET_CHILD_SUBREAPER");
+	if ((r = ct_spawn(c, st, CRUN_RUNNING, &sv[0], &init, err)) < 0)
 		goto out;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = cl_err_sys(err, errno, "socketpair");
-		goto out;
-	}
-	fflush(NULL);
-	pid_t helper = fork();
-	if (helper < 0) {
-		r = cl_err_sys(err, errno, "fork");
-		goto out;
-	}
-	if (helper == 0) {
-		close(sv[0]);
-		c->sock = sv[1];
-		ct_helper_main(c);
-	}
-	close(sv[1]);
-	sv[1] = -1;
-	int got = ct_msg_recv(sv[0], &m, NULL);
-	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (got != 1 || m.type != CT_MSG_PID) {
-		if (got == 1 && m.type == CT_MSG_ERROR)
-			r = cl_err(err, m.code, "%s", m.msg);
-		else
-			r = cl_err(err, EPROTO, "the container's helper died before starting it");
-		goto out;
-	}
-	init = m.pid;
-	if ((r = nets_attach(c, init, err)) < 0) {
-		kill(init, SIGKILL);
-		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
-			;
-		goto out;
-	}
-	st->status = CRUN_RUNNING;
-	st->pid = init;
-	st->pid_start = cl_pid_start(init);
-	struct ct_msg go = { .type = CT_MSG_GO };
-	r = state_save(c, st, err);
-	if (r == 0 && (r = ct_msg_send(sv[0], &go, -1)) < 0)
-		cl_err_sys(err, -r, "start the container");
-	if (r < 0) {
-		kill(init, SIGKILL);
-		while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
-			;
-		goto out;
-	}
 
 	for (;;) {
 		struct pollfd p[4];
@@ -449,7 +461,7 @@ static int run_container(struct ct *c, struct ct_state *st, int notify_fd,
 		}
 	}
 out:
-	nets_detach(c);
+	ct_nets_detach(c);
 	ct_tty_end(&tty);
 	if (tty.master >= 0)
 		close(tty.master);
@@ -504,7 +516,7 @@ static void monitor_main(struct ct *c, struct ct_state *st, int report)
 	int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (in < 0 || lf < 0) {
 		cl_err_sys(&e, errno, "%s", in < 0 ? "/dev/null" : log);
-		teardown(c);
+		ct_teardown(c);
 		notify(report, CT_MSG_ERROR, 0, &e);
 		_exit(1);
 	}
@@ -526,7 +538,7 @@ static void monitor_main(struct ct *c, struct ct_state *st, int report)
 		struct crun_run_result res = { .status = 0 };
 		if (r == 0)
 			r = outcome_result(&oc, &res, &e);
-		teardown(c);
+		ct_teardown(c);
 		notify(report, CT_MSG_ERROR, res.status, &e);
 		_exit(1);
 	}
@@ -540,7 +552,7 @@ static void monitor_main(struct ct *c, struct ct_state *st, int report)
 	st->monitor = 0;
 	st->monitor_start = 0;
 	st->exit_status = oc.status;
-	state_save(c, st, NULL);
+	ct_state_save(c, st, NULL);
 	_exit(0);
 }
 
@@ -582,6 +594,59 @@ static int run_detached(struct ct *c, struct ct_state *st, struct crun_run_resul
 	return cl_err(err, msg.code ? msg.code : EIO, "%s", msg.msg);
 }
 
+int ct_cgroup_make(struct ct *c, struct ct_state *st, struct cl_error *err)
+{
+	const struct crun_run_opts *o = c->o;
+	int r;
+	/* a cgroup always as root (accounting, devices); rootless only for limits */
+	if (c->uid != 0 && !cl_cg_needed(&o->limits))
+		return 0;
+	static const char *const why[CL_CG_NCTRL] = {
+		[CL_CG_MEMORY] = "--memory", [CL_CG_CPU] = "--cpus", [CL_CG_PIDS] = "--pids",
+	};
+	static const char *const why_oci[CL_CG_NCTRL] = {
+		[CL_CG_MEMORY] = "linux.resources.memory.limit", [CL_CG_CPU] = "linux.resources.cpu.quota",
+		[CL_CG_PIDS] = "linux.resources.pids.limit",
+	};
+	char parent[CT_CG_PARENT_MAX];
+	ct_cg_parent(c->root, parent);
+	const struct cl_cg_spec spec = {
+		.parent = parent,
+		.name = c->name,
+		.limits = &o->limits,
+		/* a user namespace cannot make device nodes: nothing to confine */
+		.devices = c->userns ? NULL : crun_cg_devices_allow,
+		.ndevices = crun_cg_devices_allow_count,
+		.why = c->bundle ? why_oci : why,
+	};
+	const struct cl_cgroup_ops *ops;
+	struct cl_cg_layout layout;
+	if ((r = cl_cgroup_ops_get(&ops, &layout, err)) < 0 ||
+	    (r = ops->create(&c->cg, &layout, &spec, err)) < 0) {
+		if (c->uid != 0 && (r == -EACCES || r == -EPERM))
+			cl_err_wrap(err, "limits as a non-root user need a cgroup it may create");
+		return r;
+	}
+	c->cg_ops = ops;
+	st->cg = c->cg;
+	return 0;
+}
+
+void ct_defaults(struct ct *c)
+{
+	c->mounts = crun_default_mounts;
+	c->nmounts = crun_default_mounts_count;
+	c->masked = crun_masked_paths;
+	c->nmasked = crun_masked_paths_count;
+	c->readonly = crun_readonly_paths;
+	c->nreadonly = crun_readonly_paths_count;
+	c->caps = crun_default_caps;
+	c->ncaps = crun_default_caps_count;
+	c->sock = -1;
+	c->fifo_fd = -1;
+	snprintf(c->oldroot, sizeof(c->oldroot), "%s", CT_OLDROOT);
+}
+
 int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct cl_error *err)
 {
 	struct ct c;
@@ -596,7 +661,7 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	memset(&img, 0, sizeof(img));
 	memset(res, 0, sizeof(*res));
 	c.o = o;
-	c.sock = -1;
+	ct_defaults(&c);
 	if ((r = crun_check_limits(&o->limits, err)) < 0 ||
 	    (o->name && (r = crun_check_name(o->name, err)) < 0) ||
 	    (o->hostname && (r = crun_check_hostname(o->hostname, err)) < 0))
@@ -637,13 +702,13 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 	stop_signals(&stops);
 	sigprocmask(SIG_BLOCK, &stops, &oldmask);
 	masked = true;
-	if ((r = claim_name(&c, &st, err)) < 0)
+	if ((r = ct_claim_name(&c, &st, err)) < 0)
 		goto out;
 	snprintf(res->name, sizeof(res->name), "%s", c.name);
 	if (o->hostname) {
 		snprintf(c.hostname, sizeof(c.hostname), "%s", o->hostname);
 	} else {
-		snprintf(c.hostname, sizeof(c.hostname), "%s", c.name);
+		snprintf(c.hostname, sizeof(c.hostname), "%.*s", CRUN_NAME_MAX, c.name);   /* ct run names are at most that */
 		for (char *h = c.hostname; *h; h++)
 			if (*h == '_')
 				*h = '-';
@@ -668,41 +733,14 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 			goto out;
 		}
 
-	/* a cgroup always as root (accounting, devices); rootless only for limits */
-	if (c.uid == 0 || cl_cg_needed(&o->limits)) {
-		static const char *const why[CL_CG_NCTRL] = {
-			[CL_CG_MEMORY] = "--memory", [CL_CG_CPU] = "--cpus", [CL_CG_PIDS] = "--pids",
-		};
-		char parent[CT_CG_PARENT_MAX];
-		ct_cg_parent(c.root, parent);
-		const struct cl_cg_spec spec = {
-			.parent = parent,
-			.name = c.name,
-			.limits = &o->limits,
-			/* a user namespace cannot make device nodes: nothing to confine */
-			.devices = c.userns ? NULL : crun_cg_devices_allow,
-			.ndevices = crun_cg_devices_allow_count,
-			.why = why,
-		};
-		const struct cl_cgroup_ops *ops;
-		struct cl_cg_layout layout;
-		if ((r = cl_cgroup_ops_get(&ops, &layout, err)) < 0 ||
-		    (r = ops->create(&c.cg, &layout, &spec, err)) < 0) {
-			if (c.uid != 0 && (r == -EACCES || r == -EPERM))
-				cl_err_wrap(err, "limits as a non-root user need a cgroup it may create");
-			goto out;
-		}
-		c.cg_ops = ops;
-		st.cg = c.cg;
-	}
-	if ((r = state_save(&c, &st, err)) < 0)
+	if ((r = ct_cgroup_make(&c, &st, err)) < 0 || (r = ct_state_save(&c, &st, err)) < 0)
 		goto out;
 
 	r = o->detach ? run_detached(&c, &st, res, err, &handed_over)
 		      : run_foreground(&c, &st, res, err);
 out:
 	if (!handed_over)
-		teardown(&c);
+		ct_teardown(&c);
 	if (masked) {
 		/* a stop signal for a container that never ran has been
 		 * answered (error); consume it rather than die of it now */

@@ -61,19 +61,29 @@ int crun_check_limits(const struct cl_cg_limits *l, struct cl_error *err)
 	return 0;
 }
 
-int crun_check_name(const char *name, struct cl_error *err)
+static int check_name(const char *name, size_t max, struct cl_error *err)
 {
 	size_t n = name ? strlen(name) : 0;
 	if (!n)
 		return cl_err(err, EINVAL, "empty container name");
-	if (n > CRUN_NAME_MAX)
-		return cl_err(err, EINVAL, "container name '%.80s' is longer than %d characters", name, CRUN_NAME_MAX);
+	if (n > max)
+		return cl_err(err, EINVAL, "container name '%.80s' is longer than %zu characters", name, max);
 	if (!isalnum((unsigned char)name[0]))
 		return cl_err(err, EINVAL, "container name '%s' must start with a letter or digit", name);
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
 			return cl_err(err, EINVAL, "container name '%s': only letters, digits, '_', '.' and '-'", name);
 	return 0;
+}
+
+int crun_check_name(const char *name, struct cl_error *err)
+{
+	return check_name(name, CRUN_NAME_MAX, err);
+}
+
+int crun_check_id(const char *id, struct cl_error *err)
+{
+	return check_name(id, CRUN_ID_MAX, err);
 }
 
 int crun_check_hostname(const char *host, struct cl_error *err)

@@ -142,6 +142,30 @@ int ct_state_remove_dir(const char *dir, struct cl_error *err)
 	return 0;
 }
 
+void ct_state_free(struct ct_state *s)
+{
+	free(s->annotations);
+	s->annotations = NULL;
+}
+
+/* runtime-spec state.md: ociVersion, id, status, pid (while it runs),
+ * bundle, annotations */
+char *ct_state_oci_json(const struct ct_state *s, const char *status)
+{
+	json_object *o = json_object_new_object();
+	json_object *ann = s->annotations ? json_tokener_parse(s->annotations) : NULL;
+	json_object_object_add(o, "ociVersion", json_object_new_string(CRUN_OCI_VERSION));
+	json_object_object_add(o, "id", json_object_new_string(s->name));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (strcmp(status, "stopped"))
+		json_object_object_add(o, "pid", json_object_new_int(s->pid));
+	json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
+	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
+	char *t = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return t;
+}
+
 /* ---- pids ---- */
 
 /* ---- state.json ---- */
@@ -150,6 +174,7 @@ static const char *const status_names[] = {
 	[CRUN_CREATED] = "created",
 	[CRUN_RUNNING] = "running",
 	[CRUN_STOPPED] = "stopped",
+	[CRUN_PAUSED] = "paused",
 };
 
 const char *crun_status_name(enum crun_status s)
@@ -180,6 +205,11 @@ int ct_state_write(const char *dir, const struct ct_state *s, struct cl_error *e
 	json_object_object_add(cg, "paths", paths);
 	json_object_object_add(cg, "parents", parents);
 	json_object_object_add(o, "cgroup", cg);
+	if (s->bundle[0]) {
+		json_object *ann = s->annotations ? json_tokener_parse(s->annotations) : NULL;
+		json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
+		json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
+	}
 
 	char tmp[PATH_MAX], path[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", dir);
@@ -251,6 +281,13 @@ int ct_state_read(const char *dir, struct ct_state *s, struct cl_error *err)
 	s->detached = json_object_object_get_ex(o, "detached", &v) && json_object_get_boolean(v);
 	snprintf(s->image, sizeof(s->image), "%s", jstr(o, "image"));
 	snprintf(s->command, sizeof(s->command), "%s", jstr(o, "command"));
+	snprintf(s->bundle, sizeof(s->bundle), "%s", jstr(o, "bundle"));
+	json_object *ann;
+	if (json_object_object_get_ex(o, "annotations", &ann) &&
+	    !(s->annotations = strdup(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN)))) {
+		json_object_put(o);
+		return cl_err(err, ENOMEM, "out of memory");
+	}
 	json_object *cg;
 	if (json_object_object_get_ex(o, "cgroup", &cg)) {
 		json_object *paths, *parents;

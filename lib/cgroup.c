@@ -21,6 +21,7 @@ const char *const cl_cg_ctrl_names[CL_CG_NCTRL] = {
 	[CL_CG_CPU] = "cpu",
 	[CL_CG_PIDS] = "pids",
 	[CL_CG_DEVICES] = "devices",
+	[CL_CG_FREEZER] = "freezer",
 };
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo */

@@ -3,12 +3,16 @@
  * spec lists device rules) devices. A controller a limit needs but that is
  * not mounted is an error, never a silent no-limit. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cloudlet/cgroup.h"
+#include "cloudlet/file.h"
 
 /* controllers can share a hierarchy (cpu,cpuacct): act on each dir once */
 static bool first_of(const struct cl_cgroup *cg, int c)
@@ -56,6 +60,7 @@ static int v1_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 					      cl_cg_ctrl_names[c], cl_cg_why(s, c, why, sizeof(why)));
 			if (c == CL_CG_DEVICES)
 				return cl_err(err, ENOENT, "cgroup v1: the devices controller is not mounted (needed to confine device nodes)");
+			/* the freezer is optional: only pause needs it */
 		}
 	}
 	for (int c = 0; c < CL_CG_NCTRL; c++) {
@@ -109,10 +114,42 @@ static int v1_enter(const struct cl_cgroup *cg, pid_t pid, struct cl_error *err)
 	return 0;
 }
 
+/* freezer-subsystem.rst: freezer.state FROZEN/THAWED; FREEZING until done */
+static int v1_frozen(const struct cl_cgroup *cg)
+{
+	char path[PATH_MAX + 16], *t;
+	if (!cg->path[CL_CG_FREEZER][0])
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/freezer.state", cg->path[CL_CG_FREEZER]);
+	if (cl_text_read(path, 64, &t, NULL) < 0)
+		return -ENOENT;
+	int r = !strncmp(t, "FROZEN", 6);
+	free(t);
+	return r;
+}
+
+static int v1_freeze(const struct cl_cgroup *cg, bool frozen, struct cl_error *err)
+{
+	if (!cg->path[CL_CG_FREEZER][0])
+		return cl_err(err, ENOTSUP, "cgroup v1: the freezer controller is not mounted");
+	for (int i = 0; i < 500; i++) {
+		int r = cl_cg_write(cg->path[CL_CG_FREEZER], "freezer.state", frozen ? "FROZEN" : "THAWED", false, err);
+		if (r < 0)
+			return r;
+		if (v1_frozen(cg) == frozen)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return cl_err(err, ETIMEDOUT, "cgroup %s: not %s after 5 s", cg->path[CL_CG_FREEZER], frozen ? "frozen" : "thawed");
+}
+
 const struct cl_cgroup_ops cl_cgroup_v1_ops = {
 	.name = "cgroup v1",
 	.version = 1,
 	.create = v1_create,
 	.enter = v1_enter,
 	.destroy = v1_destroy,
+	.freeze = v1_freeze,
+	.frozen = v1_frozen,
 };

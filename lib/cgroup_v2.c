@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cloudlet/cgroup.h"
@@ -111,10 +112,36 @@ static int v2_enter(const struct cl_cgroup *cg, pid_t pid, struct cl_error *err)
 	return cl_cg_write(cg->path[0], "cgroup.procs", v, false, err);
 }
 
+/* cgroup-v2.rst: cgroup.freeze 1/0; cgroup.events "frozen 1" once done */
+static int v2_frozen(const struct cl_cgroup *cg)
+{
+	char path[PATH_MAX + 16], *t;
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg->path[0]);
+	if (!cg->path[0][0] || cl_text_read(path, 4096, &t, NULL) < 0)
+		return -ENOENT;
+	int r = strstr(t, "frozen 1") != NULL;
+	free(t);
+	return r;
+}
+
+static int v2_freeze(const struct cl_cgroup *cg, bool frozen, struct cl_error *err)
+{
+	int r = cl_cg_write(cg->path[0], "cgroup.freeze", frozen ? "1" : "0", false, err);
+	for (int i = 0; r == 0 && i < 500; i++) {
+		if (v2_frozen(cg) == frozen)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return r < 0 ? r : cl_err(err, ETIMEDOUT, "cgroup %s: not %s after 5 s", cg->path[0], frozen ? "frozen" : "thawed");
+}
+
 const struct cl_cgroup_ops cl_cgroup_v2_ops = {
 	.name = "cgroup v2",
 	.version = 2,
 	.create = v2_create,
 	.enter = v2_enter,
 	.destroy = v2_destroy,
+	.freeze = v2_freeze,
+	.frozen = v2_frozen,
 };

@@ -136,3 +136,28 @@ int cl_text_write(const char *path, const char *text, struct cl_error *err)
 		return cl_err_sys(err, n < 0 ? e : EIO, "write '%s' to %s", text, path);
 	return 0;
 }
+
+int cl_file_write_atomic(const char *path, const char *text, mode_t mode, struct cl_error *err)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return cl_err(err, ENAMETOOLONG, "%s: path too long", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cl_err_sys(err, errno, "%s", tmp);
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int e = errno;
+	if (close(fd) < 0 && n == (ssize_t)len)
+		n = -1, e = errno;
+	if (n != (ssize_t)len) {
+		unlink(tmp);
+		return cl_err_sys(err, n < 0 ? e : EIO, "write %s", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		return cl_err_sys(err, e, "rename %s", tmp);
+	}
+	return 0;
+}

@@ -25,6 +25,9 @@ pkgs=(
     qemu-system-x86 kmod
     # benchmarks: the reference container runtimes
     runc crun
+    # tests/e2e/podman.sh: cloudlet-runtime and cloudlet-cni under podman
+    # (with conmon) and containerd (its runc shim, ctr)
+    podman conmon containerd
     # tests/kvm/seccomp-usage.py: which allowed syscalls the VMM uses
     strace
 )

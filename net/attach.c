@@ -80,8 +80,9 @@ static int att_record(struct vpc *v, const struct net_attach_req *rq, const stru
 	snprintf(t->ifname, sizeof(t->ifname), "%s", a->ifname);
 	t->ip = a->ip;
 	memcpy(t->mac, a->mac, 6);
-	t->pid = rq->holder > 0 ? rq->holder : getpid();
-	t->pid_start = cl_pid_start(t->pid);
+	/* holder < 0: an orchestrator's (CNI) attachment, kept until its DEL */
+	t->pid = rq->holder > 0 ? rq->holder : rq->holder < 0 ? 0 : getpid();
+	t->pid_start = t->pid ? cl_pid_start(t->pid) : 0;
 	v->natts++;
 	return 0;
 }
@@ -179,6 +180,72 @@ int net_detach(const char *root, struct net_attachment *a, struct cl_error *err)
 	}
 	vpc_tx_end(&tx);
 	a->vpc[0] = '\0';
+	return r;
+}
+
+int net_attach_check(const struct net_attach_req *rq, struct net_attachment *a, struct cl_error *err)
+{
+	struct vpc_tx tx;
+	struct nl_sock *sk = NULL;
+	char ip[IP4_STR_MAX];
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->tap_fd = -1;
+	if ((r = net_ref_parse(rq->ref, a->vpc, a->subnet, err)) < 0)
+		return r;
+	if ((r = vpc_tx_begin(&tx, rq->root, a->vpc, err)) < 0)
+		return r;
+	const struct net_subnet *s = vpc_subnet_find(&tx.v, a->subnet);
+	const struct vpc_att *t = att_find(&tx.v, rq->kind, rq->id, a->subnet);
+	struct lease *ls = NULL;
+	size_t n = 0;
+	if (!s) {
+		r = cl_err(err, ENOENT, "vpc %s has no subnet %s", a->vpc, a->subnet);
+		goto out;
+	}
+	if (!t) {
+		r = cl_err(err, ENOENT, "%s %s is not attached to %s", rq->kind, rq->id, rq->ref);
+		goto out;
+	}
+	snprintf(a->kind, sizeof(a->kind), "%s", t->kind);
+	snprintf(a->id, sizeof(a->id), "%s", t->id);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", t->ifname);
+	a->ip = t->ip;
+	memcpy(a->mac, t->mac, 6);
+	a->gateway = ipam_gateway(&s->cidr);
+	a->prefix = s->cidr.prefix;
+	a->mtu = NET_MTU;
+	if ((r = ipam_list(rq->root, a->vpc, a->subnet, &ls, &n, err)) < 0)
+		goto out;
+	bool leased = false;
+	for (size_t i = 0; i < n; i++)
+		leased |= ls[i].ip == t->ip && !strcmp(ls[i].owner_id, t->id) && !strcmp(ls[i].owner_kind, t->kind);
+	if (!leased) {
+		r = cl_err(err, EIO, "%s %s: no lease of %s in %s", rq->kind, rq->id, ip4_format(t->ip, ip), rq->ref);
+		goto out;
+	}
+	if (!link_index(tx.sk, t->ifname)) {
+		r = cl_err(err, EIO, "%s %s: its port %s is gone from vpc %s", rq->kind, rq->id, t->ifname, a->vpc);
+		goto out;
+	}
+	if (rq->guest_ns >= 0 && rq->guest_ifname) {
+		if ((r = nl_open(rq->guest_ns, &sk, err)) < 0)
+			goto out;
+		int k = addr_has(sk, rq->guest_ifname, t->ip, s->cidr.prefix);
+		if (k <= 0) {
+			r = k == -ENODEV ? cl_err(err, EIO, "no interface %s in the container", rq->guest_ifname)
+					 : cl_err(err, EIO, "interface %s lacks its address %s/%u", rq->guest_ifname,
+						  ip4_format(t->ip, ip), (unsigned)s->cidr.prefix);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	if (sk)
+		nl_close(sk);
+	free(ls);
+	vpc_tx_end(&tx);
 	return r;
 }
 

@@ -51,6 +51,8 @@ int link_set_up(struct nl_sock *sk, const char *name, unsigned mtu, struct cl_er
 int link_del(struct nl_sock *sk, const char *name, struct cl_error *err);
 int addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix,
 	     struct cl_error *err);
+/* 1: ifname has ip/prefix, 0: not, -ENODEV: no such link */
+int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix);
 /* dst/prefix via gw (prefix 0: the default route). */
 int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
 	      struct cl_error *err);

@@ -240,3 +240,38 @@ out:
 		rtnl_route_put(rt);
 	return r;
 }
+
+/* an address on a link, as a foreign_cb walk of the kernel's address cache */
+struct addr_find {
+	int ifindex;
+	uint32_t ip;
+	uint8_t prefix;
+	bool found;
+};
+
+static void addr_match(struct nl_object *o, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)o;
+	struct addr_find *f = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	if (rtnl_addr_get_ifindex(a) != f->ifindex || rtnl_addr_get_family(a) != AF_INET || !local ||
+	    nl_addr_get_len(local) != 4)
+		return;
+	uint32_t ip;
+	memcpy(&ip, nl_addr_get_binary_addr(local), 4);
+	if (ntohl(ip) == f->ip && rtnl_addr_get_prefixlen(a) == f->prefix)
+		f->found = true;
+}
+
+int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix)
+{
+	struct nl_cache *cache;
+	struct addr_find f = { .ifindex = link_index(sk, ifname), .ip = ip, .prefix = prefix };
+	if (!f.ifindex)
+		return -ENODEV;
+	if (rtnl_addr_alloc_cache(sk, &cache) < 0)
+		return -ENOMEM;
+	nl_cache_foreach(cache, addr_match, &f);
+	nl_cache_free(cache);
+	return f.found ? 1 : 0;
+}

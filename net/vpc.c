@@ -115,7 +115,7 @@ int vpc_tx_begin(struct vpc_tx *tx, const char *root, const char *name, struct c
 	size_t keep = 0;
 	for (size_t i = 0; i < tx->v.natts; i++) {
 		struct vpc_att *a = &tx->v.atts[i];
-		if (cl_pid_alive(a->pid, a->pid_start)) {
+		if (!a->pid || cl_pid_alive(a->pid, a->pid_start)) {
 			tx->v.atts[keep++] = *a;
 			continue;
 		}

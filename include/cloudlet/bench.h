@@ -37,7 +37,7 @@ struct bench_kind {
 	size_t nmetrics;             /* <= BENCH_MAX_METRICS */
 };
 extern const struct bench_kind bench_vm_boot_kind, bench_ct_start_kind, bench_vm_io_kind,
-	bench_vm_jail_kind;
+	bench_vm_jail_kind, bench_oci_kind;
 
 /* The metrics' indexes in v[] below. ct-start: READY, and RESET = launch
  * -> the runtime's exit (the container deleted). */
@@ -93,6 +93,21 @@ struct bench_ct_start_opts {
 	void (*progress)(void *ctx, const char *line);
 	void *ctx;
 };
+
+struct bench_oci_opts {
+	const char *podman;            /* NULL: not installed (an error) */
+	const char *runtime;           /* cloudlet-runtime */
+	const char *runc, *crun;       /* NULL: absent, skipped with a note */
+	const char *image;             /* OCI image layout */
+	const char *workdir;           /* scratch: podman's store (removed by the caller) */
+	unsigned runs, timeout_s;
+	void (*progress)(void *ctx, const char *line);
+	void *ctx;
+};
+/* `podman run --rm IMAGE true` with each OCI runtime, alternately, N times.
+ * s[] receives up to 3 series (cloudlet, runc, crun). */
+int bench_oci(const struct bench_oci_opts *o, struct bench_series *s, size_t *nseries,
+	      struct cl_error *err);
 
 /* Create+start+exit+delete of the workload container, N times per runtime.
  * s[] receives up to 3 series (cloudlet, runc, crun). */

@@ -15,7 +15,8 @@
 
 #include "cloudlet/error.h"
 
-enum cl_cg_ctrl { CL_CG_MEMORY, CL_CG_CPU, CL_CG_PIDS, CL_CG_DEVICES, CL_CG_NCTRL };
+/* FREEZER: v1 only (v2 has cgroup.freeze in every cgroup); made when mounted */
+enum cl_cg_ctrl { CL_CG_MEMORY, CL_CG_CPU, CL_CG_PIDS, CL_CG_DEVICES, CL_CG_FREEZER, CL_CG_NCTRL };
 extern const char *const cl_cg_ctrl_names[CL_CG_NCTRL];
 
 struct cl_cg_limits {
@@ -84,6 +85,10 @@ struct cl_cgroup_ops {
 	int (*enter)(const struct cl_cgroup *cg, pid_t pid, struct cl_error *err);
 	/* kill what is left, rmdir (retrying while the kernel lets go) */
 	int (*destroy)(struct cl_cgroup *cg, struct cl_error *err);
+	/* freeze (or thaw) every process in it; returns once they are */
+	int (*freeze)(const struct cl_cgroup *cg, bool frozen, struct cl_error *err);
+	/* 1 frozen, 0 not, <0 no freezer */
+	int (*frozen)(const struct cl_cgroup *cg);
 };
 extern const struct cl_cgroup_ops cl_cgroup_v1_ops, cl_cgroup_v2_ops;
 

@@ -31,6 +31,7 @@
 
 #define CRUN_DEFAULT_ROOT "/var/lib/cloudlet"
 #define CRUN_NAME_MAX 63                /* like a hostname label */
+#define CRUN_ID_MAX 128                 /* an OCI container id (podman's are 64 hex) */
 #define CRUN_MIN_MEMORY (6ull << 20)    /* Docker's minimum */
 #define CRUN_MIN_PIDS 2                 /* the init shim and the workload */
 #define CRUN_CPU_PERIOD_US 100000ull    /* CFS period, as Docker */
@@ -63,7 +64,7 @@ struct crun_run_opts {
 };
 
 struct crun_run_result {
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	int status;                    /* foreground: the container's exit status */
 };
 
@@ -87,10 +88,11 @@ const char *crun_default_root(void);
 
 /* --------------------------------------------------------------- lifecycle */
 
-enum crun_status { CRUN_CREATED, CRUN_RUNNING, CRUN_STOPPED };
+/* PAUSED: running, its cgroup frozen (`cloudlet-runtime pause`; runc's status) */
+enum crun_status { CRUN_CREATED, CRUN_RUNNING, CRUN_STOPPED, CRUN_PAUSED };
 
 struct crun_info {
-	char name[CRUN_NAME_MAX + 1];
+	char name[CRUN_ID_MAX + 1];
 	enum crun_status status;
 	pid_t pid;                     /* the init shim (host pid), 0 when stopped */
 	int exit_status;               /* when stopped; -1 unknown (runtime died) */
@@ -119,6 +121,8 @@ int crun_parse_cpus(const char *s, unsigned host_cpus, uint64_t *quota_us,
 int crun_check_limits(const struct cl_cg_limits *l, struct cl_error *err);
 /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most CRUN_NAME_MAX. */
 int crun_check_name(const char *name, struct cl_error *err);
+/* An OCI runtime's container id: the same characters, at most CRUN_ID_MAX. */
+int crun_check_id(const char *id, struct cl_error *err);
 /* Hostname: 1..64 characters, letters digits '-' '.', no leading '-'. */
 int crun_check_hostname(const char *host, struct cl_error *err);
 
@@ -225,5 +229,129 @@ extern const char *const crun_cg_devices_allow[];
 extern const size_t crun_cg_devices_allow_count;
 /* (v2 has no devices files: cl_cg_devices_prog turns the same rules into
  * an eBPF cgroup-device program.) */
+
+/* ------------------------------------------------- OCI bundles (oci.c) */
+
+/* A bundle's config.json (runtime-spec config.md, config-linux.md),
+ * parsed into what the runtime's one code path takes: the same process,
+ * namespaces, mounts, cgroup limits, capabilities and seccomp switch that
+ * `ct run` derives from an image. crun_bundle_parse is pure. */
+#define CRUN_OCI_VERSION "1.1.0"        /* the spec version we implement */
+#define CRUN_BUNDLE_MAX_NS 8
+
+enum crun_hook_kind {
+	CRUN_HOOK_PRESTART, CRUN_HOOK_CREATE_RUNTIME, CRUN_HOOK_CREATE_CONTAINER,
+	CRUN_HOOK_START_CONTAINER, CRUN_HOOK_POSTSTART, CRUN_HOOK_POSTSTOP, CRUN_HOOK_NKINDS
+};
+extern const char *const crun_hook_names[CRUN_HOOK_NKINDS];   /* config.md: "prestart"... */
+
+struct crun_hook {
+	char *path;
+	char **args;                   /* NULL-terminated, may be NULL */
+	char **env;
+	int timeout;                   /* seconds, 0: none */
+};
+
+struct crun_rlimit {
+	int resource;                  /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+#define CRUN_BUNDLE_MAX_RLIMITS 16
+
+struct crun_bundle_ns {
+	int flag;                      /* CLONE_NEW* */
+	char *path;                    /* NULL: a new one; else setns(2) into it */
+};
+
+struct crun_bundle {
+	char *oci_version;
+	char *rootfs;                  /* absolute */
+	bool rootfs_readonly;
+	char *hostname;                /* NULL: unchanged */
+	bool terminal;
+	struct crun_process proc;      /* user is "UID:GID" */
+	int *caps;                     /* process.capabilities.bounding */
+	size_t ncaps;
+	struct crun_rlimit rlimits[CRUN_BUNDLE_MAX_RLIMITS];   /* process.rlimits */
+	size_t nrlimits;
+	bool seccomp;                  /* linux.seccomp present: the default allowlist */
+	struct crun_bundle_ns ns[CRUN_BUNDLE_MAX_NS];
+	size_t nns;
+	struct crun_mount *mounts;     /* strings owned */
+	size_t nmounts;
+	char **masked, **readonly;     /* NULL-terminated */
+	struct cl_cg_limits limits;
+	char *annotations;             /* JSON object text ("{}" when none) */
+	struct crun_hook *hooks[CRUN_HOOK_NKINDS];
+	size_t nhooks[CRUN_HOOK_NKINDS];
+};
+
+/* bundle_dir resolves a relative root.path. Refuses an ociVersion whose
+ * major is not 1, a missing process or root, unknown namespace types. */
+int crun_bundle_parse(const char *json, const char *bundle_dir, struct crun_bundle *b,
+		      struct cl_error *err);
+void crun_bundle_free(struct crun_bundle *b);
+/* `exec --process`: a process object (config.md "process") replacing b's
+ * process, terminal and capabilities */
+int crun_process_parse(const char *json, struct crun_bundle *b, struct cl_error *err);
+/* A mount's options array ("ro", "nosuid", "rbind", "mode=755"...) as
+ * mount(2) flags and data (the unknown ones, comma-joined). */
+int crun_mount_options(const char *const *opts, size_t n, unsigned long *flags, char *data,
+		       size_t len, struct cl_error *err);
+/* `spec`: runc's default config.json from this runtime's tables (malloc'd). */
+char *crun_spec_default(bool rootless);
+/* `features`: features.md's JSON (malloc'd). */
+char *crun_features(void);
+
+/* ------------------------------------------- the OCI lifecycle (oci.c) */
+
+struct crun_oci_create_opts {
+	const char *root;
+	const char *id;
+	const char *bundle;            /* directory holding config.json */
+	const char *pid_file;          /* NULL: none */
+	const char *console_socket;    /* terminal: the pty master goes there */
+	bool keep_subreaper;           /* `run`: the caller waits for the init */
+};
+
+struct crun_oci_state {
+	char id[CRUN_ID_MAX + 1];
+	enum crun_status status;
+	pid_t pid;                     /* 0 when stopped */
+	char bundle[PATH_MAX];
+	char *annotations;             /* JSON text, malloc'd */
+	int64_t created;
+};
+
+int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_error *err);
+int crun_oci_start(const char *root, const char *id, struct cl_error *err);
+int crun_oci_state(const char *root, const char *id, struct crun_oci_state *s,
+		   struct cl_error *err);
+void crun_oci_state_free(struct crun_oci_state *s);
+/* state.md's JSON for s (malloc'd) */
+char *crun_oci_state_json(const struct crun_oci_state *s);
+/* the container's processes (host pids), from its cgroup; *pids malloc'd */
+int crun_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cl_error *err);
+struct crun_oci_exec_opts {
+	const char *root;
+	const char *id;
+	const char *process;           /* a process.json path, or NULL: args */
+	char *const *args;             /* with the container's own process otherwise */
+	size_t nargs;
+	bool tty;                      /* with args: a terminal */
+	bool detach;                   /* return once it runs (else wait: its status) */
+	const char *pid_file;
+	const char *console_socket;
+};
+/* Run another process in a running container: its namespaces, cgroup,
+ * and the same workload setup (caps, user, no_new_privs, seccomp) as its
+ * first process. Returns its pid (detach) or its exit status. */
+int crun_oci_exec(const struct crun_oci_exec_opts *o, int *status, struct cl_error *err);
+/* Freeze (pause) or thaw (resume) a running container's cgroup. */
+int crun_oci_pause(const char *root, const char *id, bool pause, struct cl_error *err);
+int crun_oci_kill(const char *root, const char *id, int sig, bool all, struct cl_error *err);
+int crun_oci_delete(const char *root, const char *id, bool force, struct cl_error *err);
+/* "TERM", "SIGTERM", "15" -> 15 */
+int crun_signal_parse(const char *s, int *sig, struct cl_error *err);
 
 #endif

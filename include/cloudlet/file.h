@@ -18,6 +18,9 @@ int cl_text_read(const char *path, size_t max, char **text, struct cl_error *err
 /* Write text to an existing file in one write(2) (proc, sysfs and cgroup
  * files take a value per write). */
 int cl_text_write(const char *path, const char *text, struct cl_error *err);
+/* Create or replace a file with text: PATH.tmp written, then renamed
+ * (readers never see half a file). */
+int cl_file_write_atomic(const char *path, const char *text, mode_t mode, struct cl_error *err);
 /* mkdir -p: each missing directory with mode; 0 or -errno. */
 int cl_mkdir_p(const char *path, mode_t mode);
 /* pread exactly len bytes at off (retrying short reads); -EIO on early EOF. */

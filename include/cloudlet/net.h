@@ -312,7 +312,8 @@ struct net_attach_req {
 	size_t nsgs;
 	int guest_ns;               /* ct: the container's netns fd */
 	const char *guest_ifname;   /* ct: "eth0", ... */
-	int holder;                 /* the pid that will detach (0: the caller) */
+	int holder;                 /* the pid that will detach (0: the caller;
+	                               -1: none, kept until net_detach: CNI) */
 };
 struct net_attachment {
 	char vpc[NET_NAME_LEN + 1];
@@ -332,6 +333,11 @@ struct net_attachment {
 int net_attach(const struct net_attach_req *rq, struct net_attachment *out, struct cl_error *err);
 /* Undo net_attach (closes tap_fd); idempotent. */
 int net_detach(const char *root, struct net_attachment *a, struct cl_error *err);
+/* Is rq's attachment whole? The record, its lease, the port in the VPC's
+ * namespace, and in guest_ns the interface with its address: out gets the
+ * attachment; a difference is -ENOENT/-EIO naming what drifted. */
+int net_attach_check(const struct net_attach_req *rq, struct net_attachment *out,
+		     struct cl_error *err);
 /* "ip=ADDR::GW:MASK::IFNAME:off" for the kernel command line
  * (Documentation/admin-guide/nfs/nfsroot.rst). */
 char *net_kernel_ip_arg(const struct net_attachment *a, const char *ifname, char *buf, size_t len);

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# `cloudlet-runtime`: the OCI runtime lifecycle (runtime-spec runtime.md)
+# driven verb by verb on a bundle made from the workload's root filesystem,
+# natively, as root: create -> created (the process waits) -> start ->
+# running -> kill -> stopped -> delete; run and its exit status; hooks with
+# the state on stdin; a bundle's namespaces (a netns joined by path), bind
+# mounts and limits; bad input (runc-style errors, JSON with --log-format
+# json, exit 1, nothing left); concurrent calls on different ids; and at
+# the end no mount, cgroup, state, netns or process of ours.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+source tests/lib.sh
+
+rt=${CLOUDLET_RUNTIME:-$root/build/cloudlet-runtime}
+rootfs=$root/build/images/rootfs
+if [ "$(id -u)" != 0 ]; then
+    t_skip "oci" "needs root (namespaces, cgroups, mounts)"
+    t_end
+fi
+for f in "$rt" "$rootfs/init"; do
+    [ -e "$f" ] || { t_fail "oci: $f" "missing (run: make all images)"; t_end; }
+done
+command -v jq >/dev/null || { t_fail "oci: jq" "missing (make deps)"; t_end; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-oci.XXXXXX")
+state=$tmp/state
+ns=cloudlet-oci-$$
+cleanup() {
+    for id in $("$rt" --root "$state" list -q 2>/dev/null); do
+        "$rt" --root "$state" delete --force "$id" >/dev/null 2>&1
+    done
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+R() { "$rt" --root "$state" "$@"; }
+# call: R ARGS... -> $out $errout $rc
+call() { R "$@" </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?; out=$(cat "$tmp/out"); errout=$(cat "$tmp/err"); }
+status_of() { R state "$1" 2>/dev/null | jq -r .status; }
+# wait until the container's status is $2 (the init is reaped by whoever adopted it)
+wait_status() { for _ in $(seq 100); do [ "$(status_of "$1")" = "$2" ] && return 0; sleep 0.05; done; return 1; }
+
+# bundle DIR [JQ-FILTER]: the workload's rootfs and `spec`'s config.json, edited
+bundle() {
+    local b=$1 f=${2:-.}
+    mkdir -p "$b" && cp -a "$rootfs" "$b/rootfs"
+    (cd "$b" && "$rt" spec) || return 1
+    jq ".process.terminal = false | .root.readonly = false | $f" "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+}
+
+snapshot() {
+    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v "^$tmp" | sort
+    echo "# cgroups"; find /sys/fs/cgroup -type d -path '*/cloudlet/*' -name "oci-$$-*" 2>/dev/null | sort
+    echo "# state"; ls -A "$state/ct" 2>/dev/null | grep -vx .lock
+    echo "# processes"; for p in /proc/[0-9]*; do case $(readlink "$p/root" 2>/dev/null) in "$tmp"/*) echo "$p";; esac; done
+}
+snapshot >"$tmp/before"
+
+# ---- the lifecycle, verb by verb ----
+b=$tmp/b1
+bundle "$b" '.process.args = ["sh", "-c", "echo started > /tmp/marker; echo out-of-the-container; exec sleep 100"] | .annotations = {"org.example.k": "v"}'
+id=oci-$$-a
+call create --bundle "$b" --pid-file "$tmp/pid" "$id"
+t_eq "create exits 0" "0" "$rc"
+pid=$(cat "$tmp/pid" 2>/dev/null)
+t_check "create wrote --pid-file with a live pid ($pid)" kill -0 "${pid:-0}"
+call state "$id"
+t_eq "state after create: created" "created" "$(jq -r .status <<<"$out")"
+t_eq "state: ociVersion, id, pid, bundle, annotations" "1.1.0 $id $pid $b v" \
+    "$(jq -r '[.ociVersion, .id, (.pid|tostring), .bundle, .annotations["org.example.k"]] | join(" ")' <<<"$out")"
+sleep 0.3
+t_check "created: the user process has not run yet" test ! -e "$b/rootfs/tmp/marker"
+call start "$id"
+t_eq "start exits 0" "0" "$rc"
+t_eq "the pid is the container's init" "cloudlet-init" "$(cat /proc/"$pid"/comm 2>/dev/null)"
+for _ in $(seq 50); do [ -e "$b/rootfs/tmp/marker" ] && break; sleep 0.05; done
+t_check "started: the user process ran" test -e "$b/rootfs/tmp/marker"
+t_eq "state after start: running" "running" "$(status_of "$id")"
+call start "$id"
+t_check "start on a running container fails (exit 1, one line naming it)" \
+    test "$rc" = 1 -a -n "$(grep "$id" <<<"$errout")" -a "$(wc -l <<<"$errout")" = 1
+t_eq "... and leaves it running" "running" "$(status_of "$id")"
+call delete "$id"
+t_check "delete of a running container without --force fails: $errout" test "$rc" = 1 -a -n "$(grep 'not stopped' <<<"$errout")"
+t_eq "... and leaves it running" "running" "$(status_of "$id")"
+call ps --format json "$id"
+t_check "ps --format json lists the init ($out)" test "$(jq "index($pid)" <<<"$out")" != null
+call list --format json
+t_eq "list --format json shows it" "running" "$(jq -r ".[] | select(.id == \"$id\") | .status" <<<"$out")"
+call pause "$id"
+t_eq "pause: its cgroup frozen, state paused" "0 paused" "$rc $(status_of "$id")"
+call pause "$id"
+t_check "pause on a paused container fails: $errout" test "$rc" = 1
+call resume "$id"
+t_eq "resume: running again" "0 running" "$rc $(status_of "$id")"
+call kill "$id" TERM
+t_eq "kill TERM exits 0" "0" "$rc"
+wait_status "$id" stopped
+t_eq "state after kill: stopped, no pid" "stopped null" "$(R state "$id" | jq -r '[.status, (.pid|tostring)] | join(" ")')"
+call kill "$id" KILL
+t_check "kill on a stopped container fails" test "$rc" = 1
+call delete "$id"
+t_eq "delete exits 0" "0" "$rc"
+call state "$id"
+t_check "state after delete: 'does not exist', exit 1" test "$rc" = 1 -a -n "$(grep 'does not exist' <<<"$errout")"
+
+# ---- run: create + start + wait + delete, the process's status ----
+b=$tmp/b2
+bundle "$b" '.process.args = ["sh", "-c", "echo hi-$(hostname); exit 7"] | .hostname = "ocibox"'
+call run --bundle "$b" "oci-$$-run"
+t_eq "run: the container's exit status" "7" "$rc"
+t_eq "run: its stdout, hostname from config.json" "hi-ocibox" "$out"
+t_check "run: deleted afterwards" test -z "$(R list -q | grep -x "oci-$$-run")"
+
+# ---- the bundle drives namespaces, mounts, limits, caps ----
+ip netns add "$ns"
+mkdir -p "$tmp/data"
+b=$tmp/b3
+bundle "$b" ".process.args = [\"sh\", \"-c\", \"readlink /proc/self/ns/net; echo w > /data/f; grep CapBnd /proc/self/status\"]
+  | .linux.namespaces |= map(if .type == \"network\" then .path = \"/var/run/netns/$ns\" else . end)
+  | .mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$tmp/data\", \"options\": [\"rbind\", \"rw\"]}]
+  | .linux.resources = {\"memory\": {\"limit\": 67108864}, \"pids\": {\"limit\": 50}}
+  | .process.capabilities.bounding = [\"CAP_KILL\"]"
+R create --bundle "$b" "oci-$$-ns" >"$tmp/out" 2>"$tmp/err"   # the container's stdio is create's
+cg=$(jq -r '.cgroup.paths[]' "$state/ct/oci-$$-ns/state.json" 2>/dev/null | grep -m1 memory)
+[ -n "$cg" ] || cg=$(jq -r '.cgroup.paths[0]' "$state/ct/oci-$$-ns/state.json" 2>/dev/null)
+mem=$(cat "$cg/memory.limit_in_bytes" 2>/dev/null || cat "$cg/memory.max" 2>/dev/null)
+t_eq "linux.resources.memory.limit in the container's cgroup" "67108864" "$mem"
+netinode=$(ip netns exec "$ns" readlink /proc/self/ns/net)
+R start "oci-$$-ns"
+wait_status "oci-$$-ns" stopped
+ip netns del "$ns"
+t_eq "a network namespace joined by path" "$netinode" "$(sed -n 1p "$tmp/out")"
+t_eq "a bind mount from config.json" "w" "$(cat "$tmp/data/f" 2>/dev/null)"
+t_eq "process.capabilities.bounding: only CAP_KILL (bit 5)" "CapBnd:	0000000000000020" "$(sed -n 2p "$tmp/out")"
+R delete "oci-$$-ns"
+
+# ---- hooks: the state on stdin ----
+b=$tmp/b4
+cat >"$tmp/hook" <<EOF
+#!/bin/sh
+cat > "$tmp/hook.\$1"
+EOF
+chmod +x "$tmp/hook"
+bundle "$b" ".process.args = [\"true\"] | .hooks = {
+  \"prestart\": [{\"path\": \"$tmp/hook\", \"args\": [\"hook\", \"prestart\"]}],
+  \"createRuntime\": [{\"path\": \"$tmp/hook\", \"args\": [\"hook\", \"createRuntime\"]}],
+  \"poststart\": [{\"path\": \"$tmp/hook\", \"args\": [\"hook\", \"poststart\"]}],
+  \"poststop\": [{\"path\": \"$tmp/hook\", \"args\": [\"hook\", \"poststop\"]}]}"
+R run --bundle "$b" "oci-$$-hooks" >/dev/null 2>&1
+for h in prestart:creating createRuntime:creating poststart:running poststop:stopped; do
+    t_eq "hook ${h%%:*}: the state on stdin" "oci-$$-hooks ${h#*:}" \
+        "$(jq -r '[.id, .status] | join(" ")' "$tmp/hook.${h%%:*}" 2>/dev/null)"
+done
+b=$tmp/b5
+bundle "$b" '.process.args = ["true"] | .hooks = {"createRuntime": [{"path": "/bin/false"}]}'
+call create --bundle "$b" "oci-$$-badhook"
+t_check "a failing createRuntime hook fails create: $errout" test "$rc" = 1 -a -n "$(grep createRuntime <<<"$errout")"
+t_check "... and leaves no state" test ! -e "$state/ct/oci-$$-badhook"
+
+# ---- bad input ----
+call state nosuch-$$
+t_eq "unknown id: runc-style line, exit 1" "1 cloudlet-runtime: container nosuch-$$ does not exist" "$rc $errout"
+R --log-format json --log "$tmp/log.json" kill nosuch-$$ 2>"$tmp/err"
+rc=$?
+t_eq "--log-format json: the error as JSON on stderr" "1 error container nosuch-$$ does not exist" \
+    "$rc $(jq -r '[.level, .msg] | join(" ")' "$tmp/err" 2>/dev/null)"
+t_eq "--log: the same object appended" "container nosuch-$$ does not exist" "$(jq -r .msg "$tmp/log.json" 2>/dev/null)"
+mkdir -p "$tmp/empty"
+call create --bundle "$tmp/empty" "oci-$$-empty"
+t_check "a bundle without config.json: $errout" test "$rc" = 1 -a -n "$(grep 'no config.json' <<<"$errout")"
+b=$tmp/b6
+bundle "$b" '.ociVersion = "2.0.0"'
+call create --bundle "$b" "oci-$$-v2"
+t_check "an unsupported ociVersion: $errout" test "$rc" = 1 -a -n "$(grep "unsupported ociVersion '2.0.0'" <<<"$errout")"
+call --systemd-cgroup list
+t_check "--systemd-cgroup is refused clearly" test "$rc" = 1 -a -n "$(grep 'systemd' <<<"$errout")"
+call create --bundle "$tmp/b1" "bad/id"
+t_check "an id with '/' is refused" test "$rc" != 0
+b=$tmp/b7
+bundle "$b" '.process.args = ["/no/such/binary"]'
+call run --bundle "$b" "oci-$$-noexec"
+t_check "a missing executable: exit 127 and its name on stderr ($rc)" test "$rc" = 127 -a -n "$(grep /no/such/binary <<<"$errout")"
+call bogus-verb
+t_check "an unknown command: usage error (exit 2)" test "$rc" = 2
+
+# ---- concurrent calls on different ids ----
+b=$tmp/b8
+bundle "$b" '.process.args = ["sleep", "100"]'
+ids=$(for i in 1 2 3 4 5 6; do echo "oci-$$-c$i"; done)
+for id in $ids; do R create --bundle "$b" "$id" & done; wait
+for id in $ids; do R start "$id" & done; wait
+n=0; for id in $ids; do [ "$(status_of "$id")" = running ] && n=$((n + 1)); done
+t_eq "6 concurrent creates and starts: all running" "6" "$n"
+for id in $ids; do R delete --force "$id" & done; wait
+t_eq "6 concurrent delete --force: none left" "" "$(R list -q | grep "oci-$$-c")"
+
+# ---- spec and features ----
+t_eq "features: the versions" "1.0.0 1.1.0" "$(R features | jq -r '[.ociVersionMin, .ociVersionMax] | join(" ")')"
+mkdir -p "$tmp/sp" && (cd "$tmp/sp" && "$rt" spec) && t_eq "spec: a config.json" "1.1.0 rootfs" \
+    "$(jq -r '[.ociVersion, .root.path] | join(" ")' "$tmp/sp/config.json")"
+
+# ---- nothing left ----
+snapshot >"$tmp/after"
+t_check "nothing left behind (mounts, cgroups, state, processes)" diff "$tmp/before" "$tmp/after"
+t_end
