@@ -227,6 +227,7 @@ struct vpc_att {                    /* one guest NIC on one subnet */
 	uint8_t mac[6];
 	char (*sgs)[NET_NAME_LEN + 1];
 	size_t nsgs;
+	char host[NET_NAME_LEN + 1];    /* net/sdn/: the host it is on ("": this one) */
 	int pid;                    /* the process that will detach it ... */
 	unsigned long long pid_start;   /* ... while it lives (else: stale) */
 };
