@@ -21,7 +21,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 # the libraries' dependencies (Debian -dev packages, see mk/deps.sh)
-PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables
+PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables sqlite3 libcurl
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

@@ -60,6 +60,7 @@ struct crun_run_opts {
 	size_t nnets;
 	const char *const *sgs;        /* security groups of those NICs (none: "default") */
 	size_t nsgs;
+	const char *host;              /* net/sdn/: the overlay host the NICs are on (NULL: here) */
 };
 
 struct crun_run_result {

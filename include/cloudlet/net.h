@@ -309,6 +309,7 @@ struct net_attach_req {
 	int guest_ns;               /* ct: the container's netns fd */
 	const char *guest_ifname;   /* ct: "eth0", ... */
 	int holder;                 /* the pid that will detach (0: the caller) */
+	const char *host;           /* net/sdn/: place it on this host (NULL: here) */
 };
 struct net_attachment {
 	char vpc[NET_NAME_LEN + 1];
@@ -321,6 +322,7 @@ struct net_attachment {
 	uint8_t mac[6];
 	unsigned mtu;
 	int tap_fd;                 /* vm: the tap, open in the VPC namespace; else -1 */
+	char host[NET_NAME_LEN + 1];    /* net/sdn/: its host ("": none) */
 };
 /* Lease an address, make the link (a tap the caller keeps, or a veth whose
  * guest end is addressed, routed and up in guest_ns), apply the security

@@ -135,4 +135,69 @@ int sdn_vpc_from_json(const char *json, struct sdn_vpc *v, struct cl_error *err)
 char *sdn_vpc_to_json(const struct sdn_vpc *v);
 void sdn_vpc_free(struct sdn_vpc *v);
 
+/* ---- the store (store.c, store_sqlite.c): keys with revisions ---- */
+
+/* Like etcd's v3 model: every write bumps one store-wide revision and
+ * stamps the key with it (mod_rev). URLs: "sqlite:PATH" (embedded, one
+ * machine) or "etcd:http://HOST:PORT". */
+struct sdn_store;
+struct sdn_kv {
+	char *key, *value;
+	int64_t mod_rev;
+};
+struct sdn_store_ops {
+	/* every key under prefix, sorted; *rev: the store's revision */
+	int (*get)(struct sdn_store *s, const char *prefix, struct sdn_kv **kvs, size_t *n,
+		   int64_t *rev, struct cl_error *err);
+	/* put (value) or delete (NULL) if the key's mod_rev is `expect`
+	 * (0: absent; -1: whatever it is); -EAGAIN when it is not */
+	int (*cas)(struct sdn_store *s, const char *key, const char *value, int64_t expect,
+		   int64_t *rev, struct cl_error *err);
+	void (*close)(struct sdn_store *s);
+};
+struct sdn_store {
+	const struct sdn_store_ops *ops;
+	char url[512];
+	char cluster[9];    /* 8 hex digits of the URL: in namespace names */
+};
+#define SDN_ENV "CLOUDLET_CONTROLLER"   /* the store's URL: "a controller is configured" */
+int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err);
+void sdn_store_close(struct sdn_store *s);
+void sdn_kvs_free(struct sdn_kv *kvs, size_t n);
+int sdn_store_sqlite_open(const char *path, struct sdn_store **out, struct cl_error *err);
+
+/* Read the whole desired state (hosts, VPCs), checking the schema version
+ * ("written by a newer cloudlet" is an error, never a guess). */
+int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err);
+
+/* ---- control (control.c): what the CLI's host/vpc/sg commands write ---- */
+
+/* A simulated host: namespace "clsh-CLUSTER-NAME" with underlay interface
+ * "ul0" on the bridge of the shared underlay namespace "clsu-CLUSTER",
+ * address 172.31.X.Y/16 (private, RFC 1918, inside those namespaces only). */
+int sdn_host_add(const char *url, const char *name, struct cl_error *err);
+int sdn_host_rm(const char *url, const char *name, struct cl_error *err);
+int sdn_host_list(const char *url, struct sdn_state *out, struct cl_error *err);
+int sdn_vpc_create(const char *url, const char *name, const char *cidr, struct cl_error *err);
+int sdn_vpc_rm(const char *url, const char *name, bool force, struct cl_error *err);
+int sdn_subnet_create(const char *url, const char *ref, const char *cidr, struct cl_error *err);
+int sdn_sg_create(const char *url, const char *ref, struct cl_error *err);
+int sdn_sg_rule_add(const char *url, const char *ref, const struct sg_rule *rule, struct cl_error *err);
+/* One VPC and the revision each host's agent has applied (-1: never). */
+int sdn_vpc_get(const char *url, const char *name, struct sdn_vpc *out, struct sdn_state *st,
+		int64_t **applied, struct cl_error *err);
+/* net_attach / net_detach for a guest placed on a host (rq->host). */
+int sdn_attach(const char *url, const struct net_attach_req *rq, struct net_attachment *a,
+	       struct cl_error *err);
+int sdn_detach(const char *url, struct net_attachment *a, struct cl_error *err);
+
+/* ---- the agent (agent.c) ---- */
+
+/* Reconcile host `host` with the store every interval_ms (and on every
+ * change) until *stop; logs one line per op, per resync and per store
+ * outage through log(). With the store down the data plane is left as it
+ * is. */
+int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, volatile int *stop,
+		  void (*log)(const char *line), struct cl_error *err);
+
 #endif
