@@ -95,6 +95,7 @@ struct sdn_host {
 struct sdn_vpc {
 	struct vpc v;               /* subnets, SGs, attachments (att.host: where) */
 	uint32_t *vnis;             /* one per subnet, same order */
+	uint32_t *last;             /* per subnet: the address leased last (IPAM round robin) */
 	int64_t mod_rev;            /* the store revision of its last change */
 };
 struct sdn_state {

@@ -75,8 +75,13 @@ static int att_add_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, 
 		if (!strcmp(t->subnet, x->subnet))
 			used[nu++] = t->ip;
 	}
-	int r = ipam_pick(&sn->cidr, used, nu, &a->ip);
+	/* round robin: an address just freed is not handed out again at once,
+	 * so no guest meets a stale ARP entry for it (another MAC) */
+	size_t k = (size_t)(sn - v->subnets);
+	int r = ipam_pick_from(&sn->cidr, used, nu, sv->last[k] + 1, &a->ip);
 	free(used);
+	if (r == 0)
+		sv->last[k] = a->ip;
 	if (r < 0)
 		return cl_err(err, -r, "subnet %s/%s is full", v->name, x->subnet);
 	struct vpc_att *g = realloc(v->atts, (v->natts + 1) * sizeof(*g));

@@ -318,13 +318,17 @@ static int subnet_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, s
 		return cl_err(err, ENOSPC, "no VNI left (%d..%d all in use)", SDN_VNI_FIRST, SDN_VNI_LAST);
 	struct net_subnet *g = realloc(v->subnets, (v->nsubnets + 1) * sizeof(*g));
 	uint32_t *gv = g ? realloc(sv->vnis, (v->nsubnets + 1) * sizeof(*gv)) : NULL;
+	uint32_t *gl = gv ? realloc(sv->last, (v->nsubnets + 1) * sizeof(*gl)) : NULL;
 	if (g)
 		v->subnets = g;
 	if (gv)
 		sv->vnis = gv;
-	if (!g || !gv || !(g[v->nsubnets].name = strdup(a->name)))
+	if (gl)
+		sv->last = gl;
+	if (!g || !gv || !gl || !(g[v->nsubnets].name = strdup(a->name)))
 		return cl_err(err, ENOMEM, "out of memory");
 	g[v->nsubnets].cidr = a->cidr;
+	gl[v->nsubnets] = 0;
 	gv[v->nsubnets++] = vni;
 	return 0;
 }

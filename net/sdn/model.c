@@ -1,7 +1,8 @@
 /* The desired state's values as the store keeps them (json-c):
  *   hosts/NAME: { "name": "h1", "underlay": "172.31.0.2" }
  *   vpcs/NAME:  { "vpc": <the VPC record of net/vpc_record.c, attachments
- *                 carrying "host">, "vnis": [ 4096, ... one per subnet ] }
+ *                 carrying "host">, "vnis": [ 4096, ... one per subnet ],
+ *                 "last": [ "10.0.1.7", ... the address leased last, per subnet ] }
  * and the names derived from them. See include/cloudlet/sdn.h. */
 #include <errno.h>
 #include <json-c/json.h>
@@ -79,7 +80,9 @@ void sdn_vpc_free(struct sdn_vpc *v)
 {
 	vpc_free(&v->v);
 	free(v->vnis);
+	free(v->last);
 	v->vnis = NULL;
+	v->last = NULL;
 }
 
 void sdn_state_free(struct sdn_state *s)
@@ -161,7 +164,8 @@ int sdn_vpc_from_json(const char *json, struct sdn_vpc *v, struct cl_error *err)
 			   json_object_array_length(vnis), v->v.nsubnets);
 		goto out;
 	}
-	if (v->v.nsubnets && !(v->vnis = calloc(v->v.nsubnets, sizeof(*v->vnis)))) {
+	if (v->v.nsubnets && (!(v->vnis = calloc(v->v.nsubnets, sizeof(*v->vnis))) ||
+			      !(v->last = calloc(v->v.nsubnets, sizeof(*v->last))))) {
 		r = cl_err(err, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -173,6 +177,12 @@ int sdn_vpc_from_json(const char *json, struct sdn_vpc *v, struct cl_error *err)
 		}
 		v->vnis[i] = (uint32_t)n;
 	}
+	struct json_object *last;
+	if (json_object_object_get_ex(o, "last", &last) && json_object_is_type(last, json_type_array))
+		for (size_t i = 0; i < v->v.nsubnets && i < json_object_array_length(last); i++)
+			if (ip4_parse(json_object_get_string(json_object_array_get_idx(last, i)) ?: "", &v->last[i],
+				      NULL) < 0)
+				v->last[i] = 0;
 out:
 	if (r < 0)
 		sdn_vpc_free(v);
@@ -183,11 +193,15 @@ out:
 char *sdn_vpc_to_json(const struct sdn_vpc *v)
 {
 	struct json_object *o = json_object_new_object(), *rec = vpc_to_jobj(&v->v),
-			   *vnis = json_object_new_array();
-	char *s = NULL;
-	if (o && rec && vnis) {
-		for (size_t i = 0; i < v->v.nsubnets; i++)
+			   *vnis = json_object_new_array(), *last = json_object_new_array();
+	char *s = NULL, ip[IP4_STR_MAX];
+	if (o && rec && vnis && last) {
+		for (size_t i = 0; i < v->v.nsubnets; i++) {
 			json_object_array_add(vnis, json_object_new_int64(v->vnis[i]));
+			json_object_array_add(last, json_object_new_string(ip4_format(v->last ? v->last[i] : 0, ip)));
+		}
+		json_object_object_add(o, "last", last);
+		last = NULL;
 		json_object_object_add(o, "vpc", rec);
 		json_object_object_add(o, "vnis", vnis);
 		rec = vnis = NULL;
@@ -195,6 +209,7 @@ char *sdn_vpc_to_json(const struct sdn_vpc *v)
 	}
 	json_object_put(rec);
 	json_object_put(vnis);
+	json_object_put(last);
 	json_object_put(o);
 	return s;
 }
