@@ -94,11 +94,16 @@ static int vpc_show_sdn(const struct cli_args *a, struct cl_error *err)
 	for (size_t i = 0; i < v->natts; i++) {
 		const struct vpc_att *t = &v->atts[i];
 		long long ap = -1;
+		bool known = false;
 		for (size_t h = 0; h < s.nhosts; h++)
-			if (!strcmp(s.hosts[h].name, t->host))
+			if (!strcmp(s.hosts[h].name, t->host)) {
 				ap = applied[h];
+				known = true;
+			}
 		char st[48];
-		if (ap >= sv.mod_rev)
+		if (!known)
+			snprintf(st, sizeof(st), "gone (host removed)");
+		else if (ap >= sv.mod_rev)
 			snprintf(st, sizeof(st), "yes (rev %lld)", ap);
 		else
 			snprintf(st, sizeof(st), "no (host at rev %lld)", ap);

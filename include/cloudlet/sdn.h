@@ -166,6 +166,7 @@ int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err
 void sdn_store_close(struct sdn_store *s);
 void sdn_kvs_free(struct sdn_kv *kvs, size_t n);
 int sdn_store_sqlite_open(const char *path, struct sdn_store **out, struct cl_error *err);
+int sdn_store_etcd_open(const char *endpoint, struct sdn_store **out, struct cl_error *err);
 
 /* Read the whole desired state (hosts, VPCs), checking the schema version
  * ("written by a newer cloudlet" is an error, never a guess). */

@@ -19,6 +19,8 @@ int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err
 			      SDN_ENV);
 	if (!strncmp(url, "sqlite:", 7))
 		r = sdn_store_sqlite_open(url + 7, out, err);
+	else if (!strncmp(url, "etcd:", 5))
+		r = sdn_store_etcd_open(url + 5, out, err);
 	else
 		return cl_err(err, EINVAL, "controller %s: unknown store (sqlite:PATH or etcd:http://HOST:PORT)", url);
 	if (r < 0)

@@ -8,7 +8,11 @@
 # deleted FDB entry and a deleted bridge come back; an agent restart leaves
 # the data plane alone; removing a host removes its entries everywhere;
 # teardown leaves no namespace, link or store key.
-# The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one).
+# The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
+# Debian's etcd-server started here on 127.0.0.1 with its data in the
+# test's directory, then stopped and restarted: traffic must keep flowing,
+# the CLI must refuse changes naming the endpoint, and a new attachment
+# must converge once it is back).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -25,6 +29,7 @@ cleanup() {
     for v in $("${C[@]}" vpc ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" vpc rm --force "$v" >/dev/null 2>&1; done
     for p in "${agents[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     for h in $("${C[@]}" host ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" host rm "$h" >/dev/null 2>&1; done
+    etcd_stop
     [ -n "${cluster-}" ] && for n in $(ip netns list | awk '{print $1}' | grep -- "-$cluster"); do ip netns del "$n"; done
     if [ "$t_nfail" != 0 ]; then    # the agents' logs, for whoever reads the failure
         mkdir -p /tmp/cloudlet-sdn-logs && cp "$st"/agent-*.log /tmp/cloudlet-sdn-logs/ 2>/dev/null &&
@@ -39,8 +44,26 @@ trap cleanup EXIT
 modprobe br_netfilter 2>/dev/null; modprobe vxlan 2>/dev/null
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || { t_skip "sdn" "no br_netfilter"; t_end; }
 
+# etcd on loopback, its data in the test's directory (a restart keeps it)
+etcd_pid=
+etcd_start() {
+    etcd --name cl --data-dir "$st/etcd" --listen-client-urls "http://127.0.0.1:$port" \
+        --advertise-client-urls "http://127.0.0.1:$port" --listen-peer-urls "http://127.0.0.1:$((port + 1))" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+        --initial-cluster "cl=http://127.0.0.1:$((port + 1))" >>"$st/etcd.log" 2>&1 &
+    etcd_pid=$!
+    for _ in $(seq 100); do "$cl" host ls >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+etcd_stop() { [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null; etcd_pid=; }
 case $store in
 sqlite) export CLOUDLET_CONTROLLER="sqlite:$st/controller.db" ;;
+etcd)
+    command -v etcd >/dev/null || { t_skip "sdn (etcd)" "no etcd (apt-get install etcd-server)"; t_end; }
+    port=$((20000 + $$ % 20000))
+    export CLOUDLET_CONTROLLER="etcd:http://127.0.0.1:$port"
+    etcd_start || { t_fail "etcd on 127.0.0.1:$port" "did not start: $(tail -3 "$st/etcd.log")"; t_end; }
+    ;;
 *) t_fail "sdn: store '$store'" "unknown (sqlite|etcd)"; t_end ;;
 esac
 
@@ -209,6 +232,29 @@ done
 t_eq "h3's guests' FDB entries leave h2" 1 "$gone"
 t_eq "and h3's namespaces are gone" "" "$(ip netns list | grep -- "-$cluster-h3" || true)"
 
+# ---- the controller down, then back (etcd) ----
+if [ "$store" = etcd ]; then
+    "${C[@]}" ct run -d --name talker2 --host h1 --net v1/a "$img" run sh -c \
+        "while true; do echo hello | nc -w 1 $s1b 7 | grep -q hello && echo ok; sleep 0.2; done" >/dev/null
+    oks2() { grep -c "^ok$" "$st/ct/talker2/log" 2>/dev/null; }
+    t_check "all hosts applied talker2" converged v1
+    etcd_stop
+    out=$("${C[@]}" vpc create v9 --cidr 10.90.0.0/16 2>&1); r=$?
+    [ $r = 1 ] && grep -q "changes cannot be made: controller etcd:http://127.0.0.1:$port: unreachable" <<<"$out" &&
+        t_pass "controller down: the CLI says changes cannot be made, naming the endpoint" ||
+        t_fail "controller down: the CLI says so" "exit $r: $out"
+    a=$(oks2); sleep 2; b=$(oks2)
+    [ "$b" -gt "$a" ] && t_pass "controller down: traffic keeps flowing ($a -> $b exchanges)" ||
+        t_fail "controller down: traffic keeps flowing" "$a -> $b"
+    grep -q "unreachable.*data plane left as it is" "$st/agent-h1.log" &&
+        t_pass "controller down: the agents say so and leave the data plane" ||
+        t_fail "controller down: the agents say so" "$(tail -2 "$st/agent-h1.log")"
+    t_check "controller back" etcd_start
+    t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
+    t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
+    "${C[@]}" ct rm -f talker2 >/dev/null 2>&1; "${C[@]}" ct rm -f s5 >/dev/null 2>&1
+fi
+
 # ---- teardown ----
 for c in s1 s1b x1 s1c s2 locked; do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
 t_check "vpc rm v1" "${C[@]}" vpc rm v1
@@ -223,4 +269,8 @@ t_eq "no namespace of the test remains" "" "$(ip netns list | grep -- "$cluster"
 t_eq "no link of the test remains here" "" "$(ip -o link | grep -E 'cl(vx|ul|br|vh)-' || true)"
 t_eq "no host or VPC key remains in the store" "0 0" \
     "$("${C[@]}" host ls | awk 'NR>1' | wc -l) $("${C[@]}" vpc ls | awk 'NR>1' | wc -l)"
+if [ "$store" = etcd ]; then
+    t_eq "etcd holds only the schema key" "/cloudlet/schema" \
+        "$(ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" get --prefix /cloudlet --keys-only | grep .)"
+fi
 t_end
