@@ -129,7 +129,8 @@ int sdn_reconcile(const struct sdn_items *desired, const struct sdn_items *actua
 			/* deletes deepest kind first (reverse of the sorted walk) */
 			for (size_t k = 0; k < dels.n; k++)
 				all[k] = dels.v[dels.n - 1 - k];
-			memcpy(all + dels.n, adds.v, adds.n * sizeof(*all));
+			if (adds.n)
+				memcpy(all + dels.n, adds.v, adds.n * sizeof(*all));
 			*ops = all;
 			*n = dels.n + adds.n;
 		}
