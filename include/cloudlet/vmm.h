@@ -76,6 +76,7 @@ struct vmm_config {
 	const char *name;               /* the VM's name on its VPC attachments (NULL: vm-PID) */
 	const char *const *sgs;         /* security groups of its VPC NICs (none: "default") */
 	unsigned nsgs;
+	const char *host;               /* net/sdn/: the overlay host of its VPC NICs (NULL: here) */
 	enum vmm_seccomp seccomp;
 };
 
