@@ -45,6 +45,8 @@ int vm_nets_attach(struct vm_files *vm, struct cl_error *err)
 		vm->nets[i].fd = vm->atts[i].tap_fd;
 		vm->nets[i].tap = vm->atts[i].ifname;
 		memcpy(vm->nets[i].mac, vm->atts[i].mac, 6);
+		if (vm->atts[i].mtu && vm->atts[i].mtu < NET_MTU)
+			vm->nets[i].mtu = vm->atts[i].mtu;
 		/* the kernel configures one interface from ip= */
 		if (ip_given)
 			continue;
