@@ -13,6 +13,7 @@
 
 #include "../internal.h"
 #include "cloudlet/sdn.h"
+#include "dataplane.h"
 
 #define AGENT_WAIT_MS 20000
 
@@ -40,10 +41,6 @@ static int att_del_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, 
 		}
 	return 0;
 }
-
-/* the VPC's record changes under compare-and-swap (control.c) */
-int sdn_vpc_update(const char *url, const char *name, int (*fn)(struct sdn_state *, struct sdn_vpc *,
-		   const void *, struct cl_error *), const void *arg, int64_t *rev, struct cl_error *err);
 
 static int att_add_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, struct cl_error *err)
 {

@@ -14,6 +14,7 @@
 
 #include "../internal.h"
 #include "cloudlet/sdn.h"
+#include "dataplane.h"
 
 #define UNDERLAY "172.31.0.0/16"    /* RFC 1918, inside the simulated hosts' namespaces only */
 #define UNDERLAY_BRIDGE "ul0"

@@ -1,5 +1,6 @@
-/* net/sdn/ internals: one host's kernel data plane, observed as items and
- * changed one op at a time (dataplane.c). Not a public API. */
+/* net/sdn/ internals (not a public API): one host's kernel data plane,
+ * observed as items and changed one op at a time (dataplane.c), and the
+ * VPC records' compare-and-swap update shared by control.c and attach.c. */
 #ifndef NET_SDN_DATAPLANE_H
 #define NET_SDN_DATAPLANE_H
 
@@ -21,5 +22,11 @@ void dp_close(struct sdn_dp *dp);
 /* What the host has now, as items (sorted). */
 int dp_observe(struct sdn_dp *dp, struct sdn_items *out, struct cl_error *err);
 int dp_apply(struct sdn_dp *dp, const struct sdn_op *op, struct cl_error *err);
+
+/* control.c: change VPC `name` by fn under compare-and-swap (retried);
+ * fn returns 1 to delete the key. *rev: the revision written. */
+int sdn_vpc_update(const char *url, const char *name,
+		   int (*fn)(struct sdn_state *s, struct sdn_vpc *v, const void *arg, struct cl_error *err),
+		   const void *arg, int64_t *rev, struct cl_error *err);
 
 #endif
