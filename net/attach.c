@@ -103,6 +103,8 @@ int net_attach(const struct net_attach_req *rq, struct net_attachment *a, struct
 	const char *ctl = getenv(SDN_ENV);
 	if (rq->host || (ctl && ctl[0]))
 		return sdn_attach(ctl, rq, a, err);
+	if (rq->rate_mbit)
+		return cl_err(err, EINVAL, "--rate: needs a controller (%s) and --host", SDN_ENV);
 	if (strcmp(rq->kind, "vm") && strcmp(rq->kind, "ct"))
 		return cl_err(err, EINVAL, "attachment kind '%s'", rq->kind);
 	if ((r = net_ref_parse(rq->ref, a->vpc, a->subnet, err)) < 0 ||

@@ -88,6 +88,12 @@ struct fdb_entry {
 int fdb_list(struct nl_sock *sk, int ifindex, struct fdb_entry **out, size_t *n, struct cl_error *err);
 int neigh_list(struct nl_sock *sk, int ifindex, struct fdb_entry **out, size_t *n, struct cl_error *err);
 
+/* ---- qos.c: a root tbf qdisc on a link (tc, libnl-route-3) ---- */
+int qos_set(struct nl_sock *sk, const char *dev, uint32_t mbit, struct cl_error *err);
+int qos_del(struct nl_sock *sk, const char *dev, struct cl_error *err);
+/* The rate of dev's root tbf, rounded to Mbit/s (0: none). */
+int qos_get(struct nl_sock *sk, int ifindex, uint32_t *mbit, struct cl_error *err);
+
 /* ---- nft.c: run an nftables script (libnftables) in namespace ns ---- */
 int nft_apply(int ns, const char *script, struct cl_error *err);
 /* `nft list ruleset` in namespace ns, malloc'd (drift detection). */

@@ -38,6 +38,7 @@ int vm_nets_attach(struct vm_files *vm, struct cl_error *err)
 		struct net_attach_req rq = {
 			.root = cfg->root, .ref = cfg->nets[i].vpc, .kind = "vm", .id = id,
 			.sgs = cfg->sgs, .nsgs = cfg->nsgs, .guest_ns = -1, .host = cfg->host,
+			.rate_mbit = cfg->rate_mbit,
 		};
 		if ((r = net_attach(&rq, &vm->atts[i], err)) < 0)
 			return r;

@@ -228,6 +228,7 @@ struct vpc_att {                    /* one guest NIC on one subnet */
 	char (*sgs)[NET_NAME_LEN + 1];
 	size_t nsgs;
 	char host[NET_NAME_LEN + 1];    /* net/sdn/: the host it is on ("": this one) */
+	uint32_t rate_mbit;         /* net/sdn/: traffic to the guest limited to this (0: none) */
 	int pid;                    /* the process that will detach it ... */
 	unsigned long long pid_start;   /* ... while it lives (else: stale) */
 };
@@ -310,6 +311,7 @@ struct net_attach_req {
 	const char *guest_ifname;   /* ct: "eth0", ... */
 	int holder;                 /* the pid that will detach (0: the caller) */
 	const char *host;           /* net/sdn/: place it on this host (NULL: here) */
+	uint32_t rate_mbit;         /* net/sdn/: limit traffic to the guest (tc tbf; 0: none) */
 };
 struct net_attachment {
 	char vpc[NET_NAME_LEN + 1];

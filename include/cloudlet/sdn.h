@@ -32,6 +32,7 @@ enum sdn_kind {
 	SDN_BRIDGE,     /* key: bridge; value: "GW/PREFIX mtu N" */
 	SDN_VXLAN,      /* key: device; value: "vni N local IP bridge BR mtu N" */
 	SDN_PORT,       /* key: a guest's port; value: its bridge */
+	SDN_QOS,        /* key: a guest's port; value: "tbf rate NNNmbit" (to the guest) */
 	SDN_FDB,        /* key: "VXLAN MAC"; value: the remote host's underlay IP */
 	SDN_NEIGH,      /* key: "VXLAN IP"; value: MAC (answers ARP locally) */
 	SDN_NFT,        /* key: "ruleset"; value: the whole nftables script */

@@ -78,6 +78,7 @@ struct vmm_config {
 	const char *const *sgs;         /* security groups of its VPC NICs (none: "default") */
 	unsigned nsgs;
 	const char *host;               /* net/sdn/: the overlay host of its VPC NICs (NULL: here) */
+	uint32_t rate_mbit;             /* net/sdn/: limit traffic to each VPC NIC (0: none) */
 	enum vmm_seccomp seccomp;
 };
 

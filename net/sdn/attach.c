@@ -101,6 +101,7 @@ static int att_add_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, 
 	for (size_t i = 0; i < nsgs; i++)
 		snprintf(t->sgs[t->nsgs++], NET_NAME_LEN + 1, "%s", sgs[i]);
 	t->pid = rq->holder ? rq->holder : getpid();
+	t->rate_mbit = rq->rate_mbit;
 	a->gateway = ipam_gateway(&sn->cidr);
 	a->prefix = sn->cidr.prefix;
 	return 0;

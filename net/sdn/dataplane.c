@@ -107,7 +107,12 @@ static int observe_ns(struct sdn_dp *dp, const char *ns, struct sdn_items *out, 
 			}
 			free(e);
 		} else if (!strncmp(l->name, "clvh-", 5) || !strncmp(l->name, "cltp-", 5)) {
-			r = sdn_items_add(out, SDN_PORT, ns, l->name, l->master);
+			uint32_t mbit;
+			if ((r = sdn_items_add(out, SDN_PORT, ns, l->name, l->master)) < 0 ||
+			    (r = qos_get(sk, l->ifindex, &mbit, err)) < 0 || !mbit)
+				continue;
+			snprintf(val, sizeof(val), "tbf rate %umbit", mbit);
+			r = sdn_items_add(out, SDN_QOS, ns, l->name, val);
 		}
 	}
 	if (r < 0)
@@ -219,6 +224,14 @@ static int apply_in(struct sdn_dp *dp, const struct sdn_op *op, int fd, struct n
 		if ((r = link_set_master(sk, it->key, it->value, err)) < 0)
 			return r;
 		return link_set_up(sk, it->key, 0, err);
+	case SDN_QOS:
+		if (del)
+			return qos_del(sk, it->key, err);
+		if (!link_index(sk, it->key))
+			return 0;   /* the guest's port is not plugged yet */
+		if (sscanf(it->value, "tbf rate %umbit", &x) != 1)
+			return cl_err(err, EINVAL, "qos %s: '%s'", it->key, it->value);
+		return qos_set(sk, it->key, x, err);
 	case SDN_FDB:
 		if (sscanf(it->key, "%63s %63s", a, b) != 2 || mac_of(b, mac, err) < 0)
 			return cl_err(err, EINVAL, "fdb '%s'", it->key);

@@ -53,6 +53,10 @@ static int vpc_items(const struct sdn_state *s, const struct sdn_vpc *sv, const 
 		net_ifname(NET_IF_BRIDGE, v->name, a->subnet, NULL, NULL, br);
 		if (h == self) {
 			r = sdn_items_add(out, SDN_PORT, ns, a->ifname, br);
+			if (r == 0 && a->rate_mbit) {
+				snprintf(val, sizeof(val), "tbf rate %umbit", a->rate_mbit);
+				r = sdn_items_add(out, SDN_QOS, ns, a->ifname, val);
+			}
 			continue;
 		}
 		/* EVPN's idea without BGP: the controller knows where each MAC

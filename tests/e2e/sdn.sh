@@ -180,6 +180,22 @@ t_check "sg rule add on the controller" "${C[@]}" vpc sg rule add v1/locked --in
 t_check "h3's agent applies it" applied v1 locked
 t_check "now TCP to the locked server passes" twice tcp7 h2 v1/a "$lk"
 
+# ---- --rate: a tbf qdisc on the guest's port, kept by the agent ----
+t_check "server slow on h2 with --rate 20" serve slow h2 v1/a --rate 20
+tbf() { ip netns exec "$h2v1" tc qdisc show | grep 'tbf' | grep -q 'rate 20Mbit'; }
+# the agent sets it once the launcher has plugged the port (its next pass)
+waitfor() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+t_check "its port gets a 20 Mbit/s tbf" waitfor tbf
+dev=$(ip netns exec "$h2v1" tc qdisc show | awk '/tbf/ {print $5; exit}')
+t_check "deleted by hand" ip netns exec "$h2v1" tc qdisc del dev "$dev" root
+back=0
+for _ in $(seq 50); do tbf && { back=1; break; }; sleep 0.1; done
+t_eq "a qdisc deleted by hand is restored" 1 "$back"
+"${C[@]}" ct rm -f slow >/dev/null 2>&1
+out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" ct run --rate 5 --net v1/a "$img" run true 2>&1); r=$?
+[ $r = 1 ] && grep -q "rate: needs a controller" <<<"$out" && t_pass "bad input: --rate without a controller" ||
+    t_fail "bad input: --rate without a controller" "exit $r: $out"
+
 # ---- drift repair ----
 vx=$(ip netns exec "$h2v1" bridge fdb show | awk '/dst 172.31.0.2/{print $1, $3; exit}')
 mac=${vx% *} dev=${vx#* }

@@ -111,8 +111,11 @@ Test(sdn_reconcile, add_builds_in_order_and_is_idempotent)
 	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
 	attach(v, "web", "h1", IP(10, 0, 1, 2));
 	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	v->v.atts[0].rate_mbit = 100;
 	desired(&s, "h1", &want);
 	cr_assert_eq(count(&want, SDN_NETNS), 1);
+	cr_assert_eq(count(&want, SDN_QOS), 1, "web's --rate: a qdisc on its port");
+	cr_assert_str_eq(find(&want, SDN_QOS, "clvh-")->value, "tbf rate 100mbit");
 	cr_assert_eq(count(&want, SDN_BRIDGE), 1);
 	cr_assert_eq(count(&want, SDN_VXLAN), 1);
 	cr_assert_eq(count(&want, SDN_PORT), 1);
