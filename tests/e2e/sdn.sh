@@ -271,6 +271,11 @@ if [ "$store" = etcd ]; then
     t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
     t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
     "${C[@]}" ct rm -f talker2 >/dev/null 2>&1; "${C[@]}" ct rm -f s5 >/dev/null 2>&1
+    # a store written by a newer cloudlet is refused, not guessed at
+    etcd_put() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$@" >/dev/null; }
+    etcd_put /cloudlet/schema 99
+    bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
+    etcd_put /cloudlet/schema 1
 fi
 
 # ---- teardown ----
