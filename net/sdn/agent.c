@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cloudlet/proc.h"
 #include "dataplane.h"
 
 static void logf_(void (*log)(const char *), const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -50,6 +51,20 @@ static int agent_pass(struct sdn_store *st, struct sdn_dp *dp, const char *host,
 		sdn_state_free(&s);
 		return cl_err(err, ENOENT, "host %s: no such host in the controller", host);
 	}
+	/* guests of this host whose launcher died (SIGKILL) without detaching:
+	 * the holder's pid is local to the host its agent runs on */
+	for (size_t i = 0; i < s.nvpcs; i++)
+		for (size_t k = 0; k < s.vpcs[i].v.natts; k++) {
+			const struct vpc_att *t = &s.vpcs[i].v.atts[k];
+			struct cl_error e = { 0 };
+			if (strcmp(t->host, host) || !t->pid || cl_pid_alive(t->pid, t->pid_start))
+				continue;
+			if (sdn_att_release(st->url, s.vpcs[i].v.name, t, &e) == 0)
+				logf_(log, "host %s: released %s %s on %s/%s (its holder, pid %d, is gone)", host,
+				      t->kind, t->id, s.vpcs[i].v.name, t->subnet, t->pid);
+			else
+				logf_(log, "host %s: release %s %s: %s", host, t->kind, t->id, e.msg);
+		}
 	if ((r = sdn_desired(&s, st->cluster, host, &want, err)) < 0 ||
 	    (r = dp_observe(dp, &have, err)) < 0)
 		goto out;

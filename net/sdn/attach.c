@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../internal.h"
+#include "cloudlet/proc.h"
 #include "cloudlet/sdn.h"
 #include "dataplane.h"
 
@@ -101,6 +102,7 @@ static int att_add_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, 
 	for (size_t i = 0; i < nsgs; i++)
 		snprintf(t->sgs[t->nsgs++], NET_NAME_LEN + 1, "%s", sgs[i]);
 	t->pid = rq->holder ? rq->holder : getpid();
+	t->pid_start = cl_pid_start(t->pid);
 	t->rate_mbit = rq->rate_mbit;
 	a->gateway = ipam_gateway(&sn->cidr);
 	a->prefix = sn->cidr.prefix;
@@ -234,4 +236,13 @@ int sdn_detach(const char *url, struct net_attachment *a, struct cl_error *err)
 		r = 0;   /* the VPC went with `vpc rm --force` */
 	a->host[0] = '\0';
 	return r;
+}
+
+int sdn_att_release(const char *url, const char *vpc, const struct vpc_att *t, struct cl_error *err)
+{
+	struct net_attachment a = { 0 };
+	snprintf(a.kind, sizeof(a.kind), "%s", t->kind);
+	snprintf(a.id, sizeof(a.id), "%s", t->id);
+	snprintf(a.subnet, sizeof(a.subnet), "%s", t->subnet);
+	return sdn_vpc_update(url, vpc, att_del_fn, &a, NULL, err);
 }

@@ -29,4 +29,8 @@ int sdn_vpc_update(const char *url, const char *name,
 		   int (*fn)(struct sdn_state *s, struct sdn_vpc *v, const void *arg, struct cl_error *err),
 		   const void *arg, int64_t *rev, struct cl_error *err);
 
+/* attach.c: drop attachment t of VPC vpc from the desired state (its
+ * holder died without detaching). */
+int sdn_att_release(const char *url, const char *vpc, const struct vpc_att *t, struct cl_error *err);
+
 #endif

@@ -196,6 +196,24 @@ out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" ct run --rate 5 --net v1/a "
 [ $r = 1 ] && grep -q "rate: needs a controller" <<<"$out" && t_pass "bad input: --rate without a controller" ||
     t_fail "bad input: --rate without a controller" "exit $r: $out"
 
+# ---- a launcher killed with SIGKILL: h2's agent releases its guest ----
+ids() { "${C[@]}" vpc show v1 | awk '$1 == "ct" {print $2}' | sort; }
+before=$(ids)
+"${C[@]}" ct run --host h2 --net v1/a "$img" run sleep 600 >/dev/null 2>&1 &
+kpid=$!
+victim=
+for _ in $(seq 100); do victim=$(comm -13 <(echo "$before") <(ids) | head -1); [ -n "$victim" ] && break; sleep 0.1; done
+vmac=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $6}')
+fdb_h1() { for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h1-"); do ip netns exec "$n" bridge fdb show; done | grep -c "^$vmac dev clvx-[0-9a-f]* dst"; }
+has_fdb() { [ "$(fdb_h1)" = 1 ]; }
+t_check "a guest on h2 ($victim) has an FDB entry on h1" waitfor has_fdb
+kill -KILL "$kpid"; wait "$kpid" 2>/dev/null
+gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(fdb_h1)" = 0 ]; }
+released=0
+for _ in $(seq 100); do gone && { released=1; break; }; sleep 0.1; done
+t_eq "its launcher SIGKILLed: released, its FDB entry leaves h1" 1 "$released"
+"${C[@]}" ct rm -f "$victim" >/dev/null 2>&1
+
 # ---- drift repair ----
 vx=$(ip netns exec "$h2v1" bridge fdb show | awk '/dst 172.31.0.2/{print $1, $3; exit}')
 mac=${vx% *} dev=${vx#* }
