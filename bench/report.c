@@ -32,7 +32,7 @@ static void cell(FILE *out, const double *v, size_t n, const char *fmt)
 	fprintf(out, " %-*s", CELL, buf);
 }
 
-void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+static int rows(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
 	int w = (int)strlen(k->contender);
 	for (size_t i = 0; i < n; i++)
@@ -53,15 +53,37 @@ void bench_table(FILE *out, const struct bench_kind *k, const struct bench_serie
 		if (s[i]->failed)
 			fprintf(out, "  %zu run(s) failed; first: %s\n", s[i]->failed, s[i]->error);
 	}
-	/* the first series (cloudlet) against each reference, medians */
-	for (size_t i = 1; i < n; i++) {
-		if (!s[0]->n || !s[i]->n)
-			continue;
-		fprintf(out, "%-*s", w + 5, "ratio");
-		for (size_t m = 0; m < k->nmetrics; m++)
-			fprintf(out, " %-*.2f", CELL, median(s[0]->v[m], s[0]->n) / median(s[i]->v[m], s[i]->n));
-		fprintf(out, " (%s / %s, medians)\n", s[0]->name, s[i]->name);
+	return w;
+}
+
+/* x / y of the medians, per metric */
+static void ratio(FILE *out, const struct bench_kind *k, int w, const struct bench_series *x,
+		  const struct bench_series *y)
+{
+	if (!x->n || !y->n)
+		return;
+	fprintf(out, "%-*s", w + 5, "ratio");
+	for (size_t m = 0; m < k->nmetrics; m++) {
+		double r = median(x->v[m], x->n) / median(y->v[m], y->n);
+		/* two decimals, or two significant digits below 0.1 (0.0042, not 0.00) */
+		fprintf(out, r >= 0.1 ? " %-*.2f" : " %-*.2g", CELL, r);
 	}
+	fprintf(out, " (%s / %s, medians)\n", x->name, y->name);
+}
+
+void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+{
+	int w = rows(out, k, s, n);
+	/* the first series (cloudlet) against each reference */
+	for (size_t i = 1; i < n; i++)
+		ratio(out, k, w, s[0], s[i]);
+}
+
+void bench_table_vs_first(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+{
+	int w = rows(out, k, s, n);
+	for (size_t i = 1; i < n; i++)
+		ratio(out, k, w, s[i], s[0]);
 }
 
 static json_object *stats(const double *v, size_t n)
