@@ -396,3 +396,51 @@ Test(sdn_model, names_vnis_and_records)
 	cr_assert_lt(sdn_vpc_from_json("{\"vpc\": {}, \"vnis\": []}", &w, &err), 0);
 	sdn_state_free(&s);
 }
+
+/* 20 hosts x 10 attachments (the issue's scale): a host's FDB entries are
+ * the guests of the VPCs present on it, less its own, and nothing for a
+ * VPC it has no guest of */
+Test(sdn_reconcile, fdb_per_host_follows_the_vpcs_present)
+{
+	struct sdn_state s = { 0 };
+	char name[16];
+	for (int h = 0; h < 20; h++) {
+		snprintf(name, sizeof(name), "h%d", h);
+		add_host(&s, name, IP(172, 31, 0, 2 + h));
+	}
+	/* VPC a: 10 guests on h0..h9; VPC b: 10 guests on h10..h19 */
+	struct sdn_vpc *va = add_vpc(&s, "a", 4096);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		char id[16];
+		snprintf(id, sizeof(id), "g%d", i);
+		attach(va, id, name, IP(10, 0, 1, 2 + i));
+	}
+	struct sdn_vpc *vb = add_vpc(&s, "b", 4097);
+	va = &s.vpcs[0];    /* add_vpc may have moved it */
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "h%d", 10 + i);
+		char id[16];
+		snprintf(id, sizeof(id), "g%d", i);
+		attach(vb, id, name, IP(10, 0, 1, 2 + i));
+	}
+	for (int h = 0; h < 20; h++) {
+		struct sdn_items want;
+		snprintf(name, sizeof(name), "h%d", h);
+		desired(&s, name, &want);
+		cr_assert_eq(count(&want, SDN_FDB), 9, "%s: the 9 other guests of its one VPC", name);
+		cr_assert_eq(count(&want, SDN_NETNS), 1);
+		sdn_items_free(&want);
+	}
+	/* one more guest of VPC a on h15: h15 now has both VPCs */
+	attach(va, "extra", "h15", IP(10, 0, 1, 20));
+	struct sdn_items want;
+	desired(&s, "h15", &want);
+	cr_assert_eq(count(&want, SDN_NETNS), 2);
+	cr_assert_eq(count(&want, SDN_FDB), 9 + 10, "b's 9 others and a's 10");
+	sdn_items_free(&want);
+	desired(&s, "h0", &want);
+	cr_assert_eq(count(&want, SDN_FDB), 10, "h0 learns of the extra guest");
+	sdn_items_free(&want);
+	sdn_state_free(&s);
+}
