@@ -21,7 +21,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 # the libraries' dependencies (Debian -dev packages, see mk/deps.sh)
-PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables libmicrohttpd libmosquitto libcurl
+PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables libmicrohttpd libmosquitto libcurl sqlite3
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -29,7 +29,7 @@ LIBDIRS := lib vmm crun net
 lib_SRCS := $(wildcard lib/*.c)
 vmm_SRCS := $(wildcard vmm/*.c vmm/*/*.c)
 crun_SRCS := $(wildcard crun/*.c crun/*/*.c)
-net_SRCS := $(wildcard net/*.c)
+net_SRCS := $(wildcard net/*.c net/sdn/*.c)
 bench_SRCS := $(wildcard bench/*.c)
 fn_SRCS := $(wildcard fn/*.c)
 cli_SRCS := $(wildcard cli/*.c)

@@ -33,6 +33,8 @@ static int ct_run(const struct cli_args *a, struct cl_error *err)
 	o.nnets = cli_opt(a, "net")->nlist;
 	o.sgs = cli_opt(a, "sg")->list;
 	o.nsgs = cli_opt(a, "sg")->nlist;
+	o.host = cli_str(a, "host", NULL);
+	o.rate_mbit = (uint32_t)cli_num(a, "rate", 0);
 	if ((v = cli_opt(a, "memory"))->set) {
 		if (!v->num)
 			return cl_err(err, EINVAL, "ct run: --memory %s: a limit must be at least %llu MiB",
@@ -144,6 +146,8 @@ static const struct cli_opt ct_run_opts[] = {
 	{ "seccomp", 0, CLI_STR, "PROFILE", "'default' (allowlist, EPERM otherwise) or 'unconfined'", false },
 	{ "net", 0, CLI_LIST, "VPC/SUBNET", "attach a NIC (eth0, eth1...) to a VPC subnet", false },
 	{ "sg", 0, CLI_LIST, "SG", "security group of the NICs (default: the VPC's 'default')", false },
+	{ "host", 0, CLI_STR, "HOST", "place the NICs on this overlay host (cloudlet host add)", false },
+	{ "rate", 0, CLI_UINT, "MBIT", "limit traffic to each NIC to MBIT Mbit/s (overlay hosts; tc tbf)", false },
 	{ 0 },
 };
 

@@ -1,11 +1,88 @@
-/* `cloudlet host`: hosts of the overlay (net/sdn/). */
+/* `cloudlet host`: hosts of the overlay and their agents (net/sdn/). The
+ * controller is the store named by $CLOUDLET_CONTROLLER. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "cloudlet/sdn.h"
+
+static const char *controller(void)
+{
+	return getenv(SDN_ENV);
+}
+
+static int host_add_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	return sdn_host_add(controller(), a->pos[0], err);
+}
+
+static int host_rm_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	return sdn_host_rm(controller(), a->pos[0], err);
+}
+
+static int host_ls_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	struct sdn_state s;
+	char ip[IP4_STR_MAX];
+	(void)a;
+	int r = sdn_host_list(controller(), &s, err);
+	if (r < 0)
+		return r;
+	printf("%-24s %s\n", "NAME", "UNDERLAY");
+	for (size_t i = 0; i < s.nhosts; i++)
+		printf("%-24s %s\n", s.hosts[i].name, ip4_format(s.hosts[i].underlay, ip));
+	sdn_state_free(&s);
+	return 0;
+}
+
+static volatile int agent_stop;
+
+static void agent_signal(int sig)
+{
+	(void)sig;
+	agent_stop = 1;
+}
+
+static void agent_log(const char *line)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime_r(&t, &tm));
+	fprintf(stderr, "%s %s\n", ts, line);
+}
+
+static int host_agent_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	struct sigaction sa = { .sa_handler = agent_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	return sdn_agent_run(controller(), a->pos[0], (unsigned)cli_num(a, "interval", 1000), &agent_stop,
+			     agent_log, err);
+}
 
 static const struct cli_opt host_none[] = { { 0 } };
+static const struct cli_opt host_agent_opts[] = {
+	{ "interval", 0, CLI_DURATION, "TIME", "reconcile (and repair drift) this often (default 1s)", false },
+	{ 0 },
+};
 
 const struct cli_cmd cli_host_cmds[] = {
-	{ "add", "NAME", "add a (simulated) host on the underlay", host_none, 1, 1, false, NULL, "#10", NULL },
-	{ "ls", "", "list hosts", host_none, 0, 0, false, NULL, "#10", NULL },
-	{ "rm", "NAME", "remove a host", host_none, 1, 1, false, NULL, "#10", NULL },
+	{ "add", "NAME", "add a (simulated) host on the underlay", host_none, 1, 1, false, host_add_cmd, NULL,
+	  "A simulated host is a network namespace (clsh-...) with an underlay interface\n"
+	  "ul0 on a bridge shared by all hosts (namespace clsu-...), addressed in\n"
+	  "172.31.0.0/16 inside those namespaces only. Run its agent with `host agent`." },
+	{ "ls", "", "list hosts", host_none, 0, 0, false, host_ls_cmd, NULL, NULL },
+	{ "rm", "NAME", "remove a host", host_none, 1, 1, false, host_rm_cmd, NULL,
+	  "Its guests' FDB and neighbour entries leave every other host." },
+	{ "agent", "NAME", "run the host's agent (foreground)", host_agent_opts, 1, 1, false, host_agent_cmd, NULL,
+	  "Makes the host's data plane (VPC namespaces, bridges, VXLAN devices,\n"
+	  "static FDB and neighbour entries, nftables) match the controller, and\n"
+	  "puts back what drifts. Stops on SIGTERM/SIGINT, leaving the data plane." },
 	{ 0 },
 };

@@ -58,6 +58,8 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 		.name = cli_str(a, "name", NULL),
 		.sgs = cli_opt(a, "sg")->list,
 		.nsgs = (unsigned)cli_opt(a, "sg")->nlist,
+		.host = cli_str(a, "host", NULL),
+		.rate_mbit = (uint32_t)cli_num(a, "rate", 0),
 	};
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	struct vmm_net nets[VMM_MAX_NETS];
@@ -107,6 +109,8 @@ static const struct cli_opt vm_run_opts[] = {
 	{ "disk", 0, CLI_LIST, "PATH[,ro]", "virtio-blk disk on a raw file: /dev/vda, vdb... in order", false },
 	{ "net", 0, CLI_LIST, "tap=NAME|VPC/SUBNET", "virtio-net on tap NAME (created, and removed at exit, if absent) or on a VPC subnet: eth0, eth1...", false },
 	{ "sg", 0, CLI_LIST, "SG", "security group of the VPC NICs (default: the VPC's 'default')", false },
+	{ "host", 0, CLI_STR, "HOST", "place the VPC NICs on this overlay host (cloudlet host add)", false },
+	{ "rate", 0, CLI_UINT, "MBIT", "limit traffic to each VPC NIC to MBIT Mbit/s (overlay hosts; tc tbf)", false },
 	{ "name", 0, CLI_STR, "NAME", "the VM's name on its VPC attachments (default: vm-PID)", false },
 	{ "mac", 0, CLI_LIST, "MAC", "the guest MAC of the matching --net (default: derived from the tap name)", false },
 	{ "no-rng", 0, CLI_FLAG, NULL, "no virtio-rng entropy device (present by default)", false },

@@ -7,6 +7,14 @@
 #include "cli.h"
 #include "cloudlet/crun.h"
 #include "cloudlet/net.h"
+#include "cloudlet/sdn.h"
+
+/* a controller configured: the commands write desired state (net/sdn/) */
+static const char *ctl(void)
+{
+	const char *u = getenv(SDN_ENV);
+	return u && u[0] ? u : NULL;
+}
 
 /* one state root for containers and networks alike */
 static const char *root_of(const struct cli_args *a)
@@ -16,11 +24,15 @@ static const char *root_of(const struct cli_args *a)
 
 static int vpc_create_cmd(const struct cli_args *a, struct cl_error *err)
 {
+	if (ctl())
+		return sdn_vpc_create(ctl(), a->pos[0], cli_str(a, "cidr", NULL), err);
 	return vpc_create(root_of(a), a->pos[0], cli_str(a, "cidr", NULL), err);
 }
 
 static int vpc_rm_cmd(const struct cli_args *a, struct cl_error *err)
 {
+	if (ctl())
+		return sdn_vpc_rm(ctl(), a->pos[0], cli_flag(a, "force"), err);
 	return vpc_rm(root_of(a), a->pos[0], cli_flag(a, "force"), err);
 }
 
@@ -28,6 +40,18 @@ static int vpc_ls_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	char **names, c[CIDR_STR_MAX];
 	size_t n;
+	if (ctl()) {
+		struct sdn_state s;
+		int r = sdn_host_list(ctl(), &s, err);
+		if (r < 0)
+			return r;
+		printf("%-20s %-18s %-8s %-12s %s\n", "NAME", "CIDR", "SUBNETS", "ATTACHMENTS", "REVISION");
+		for (size_t i = 0; i < s.nvpcs; i++)
+			printf("%-20s %-18s %-8zu %-12zu %lld\n", s.vpcs[i].v.name, cidr_format(&s.vpcs[i].v.cidr, c),
+			       s.vpcs[i].v.nsubnets, s.vpcs[i].v.natts, (long long)s.vpcs[i].mod_rev);
+		sdn_state_free(&s);
+		return 0;
+	}
 	int r = vpc_list(root_of(a), &names, &n, err);
 	if (r < 0)
 		return r;
@@ -48,8 +72,60 @@ static int vpc_ls_cmd(const struct cli_args *a, struct cl_error *err)
 	return 0;
 }
 
+/* the overlay's view: per attachment its host and whether that host's
+ * agent has applied the VPC's latest change (desired vs applied revision) */
+static int vpc_show_sdn(const struct cli_args *a, struct cl_error *err)
+{
+	struct sdn_vpc sv;
+	struct sdn_state s;
+	int64_t *applied = NULL;
+	char c[CIDR_STR_MAX], ip[IP4_STR_MAX], mac[MAC_STR_MAX], rule[192];
+	int r = sdn_vpc_get(ctl(), a->pos[0], &sv, &s, &applied, err);
+	if (r < 0)
+		return r;
+	const struct vpc *v = &sv.v;
+	printf("vpc %s  %s  controller %s  desired revision %lld\n", v->name, cidr_format(&v->cidr, c), ctl(),
+	       (long long)sv.mod_rev);
+	printf("\nSUBNET               CIDR               GATEWAY          VNI\n");
+	for (size_t i = 0; i < v->nsubnets; i++)
+		printf("%-20s %-18s %-16s %u\n", v->subnets[i].name, cidr_format(&v->subnets[i].cidr, c),
+		       ip4_format(ipam_gateway(&v->subnets[i].cidr), ip), sv.vnis[i]);
+	printf("\nKIND ID                   SUBNET       HOST         IP               MAC                APPLIED\n");
+	for (size_t i = 0; i < v->natts; i++) {
+		const struct vpc_att *t = &v->atts[i];
+		long long ap = -1;
+		bool known = false;
+		for (size_t h = 0; h < s.nhosts; h++)
+			if (!strcmp(s.hosts[h].name, t->host)) {
+				ap = applied[h];
+				known = true;
+			}
+		char st[48];
+		if (!known)
+			snprintf(st, sizeof(st), "gone (host removed)");
+		else if (ap >= sv.mod_rev)
+			snprintf(st, sizeof(st), "yes (rev %lld)", ap);
+		else
+			snprintf(st, sizeof(st), "no (host at rev %lld)", ap);
+		printf("%-4s %-20s %-12s %-12s %-16s %-18s %s\n", t->kind, t->id, t->subnet, t->host,
+		       ip4_format(t->ip, ip), net_mac_format(t->mac, mac), st);
+	}
+	printf("\nSECURITY GROUP       RULES\n");
+	for (size_t i = 0; i < v->nsgs; i++) {
+		printf("%-20s %s\n", v->sgs[i].name, v->sgs[i].nrules ? "" : "(none: all ingress denied)");
+		for (size_t j = 0; j < v->sgs[i].nrules; j++)
+			printf("%-20s %s\n", "", sg_rule_format(&v->sgs[i].rules[j], rule, sizeof(rule)));
+	}
+	free(applied);
+	sdn_vpc_free(&sv);
+	sdn_state_free(&s);
+	return 0;
+}
+
 static int vpc_show_cmd(const struct cli_args *a, struct cl_error *err)
 {
+	if (ctl())
+		return vpc_show_sdn(a, err);
 	struct vpc v;
 	char c[CIDR_STR_MAX], ip[IP4_STR_MAX], mac[MAC_STR_MAX], rule[192], br[NET_IFNAMSIZ];
 	int r = vpc_get(root_of(a), a->pos[0], &v, err);
@@ -84,11 +160,15 @@ static int vpc_show_cmd(const struct cli_args *a, struct cl_error *err)
 
 static int subnet_create_cmd(const struct cli_args *a, struct cl_error *err)
 {
+	if (ctl())
+		return sdn_subnet_create(ctl(), a->pos[0], cli_str(a, "cidr", NULL), err);
 	return vpc_subnet_create(root_of(a), a->pos[0], cli_str(a, "cidr", NULL), err);
 }
 
 static int sg_create_cmd(const struct cli_args *a, struct cl_error *err)
 {
+	if (ctl())
+		return sdn_sg_create(ctl(), a->pos[0], err);
 	return vpc_sg_create(root_of(a), a->pos[0], err);
 }
 
@@ -102,6 +182,8 @@ static int sg_rule_add_cmd(const struct cli_args *a, struct cl_error *err)
 			      cli_str(a, "port", NULL), cli_str(a, "from", NULL), &rule, err);
 	if (r < 0)
 		return cl_err_wrap(err, "sg rule add %s", a->pos[0]);
+	if (ctl())
+		return sdn_sg_rule_add(ctl(), a->pos[0], &rule, err);
 	return vpc_sg_rule_add(root_of(a), a->pos[0], &rule, err);
 }
 

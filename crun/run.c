@@ -219,6 +219,7 @@ static int nets_attach(struct ct *c, pid_t init, struct cl_error *err)
 		struct net_attach_req rq = {
 			.root = c->root, .ref = c->o->nets[i], .kind = "ct", .id = c->name,
 			.sgs = c->o->sgs, .nsgs = c->o->nsgs, .guest_ns = ns, .guest_ifname = ifname,
+			.host = c->o->host, .rate_mbit = c->o->rate_mbit,
 		};
 		r = net_attach(&rq, &c->nets[i], err);
 	}

@@ -13,6 +13,9 @@ pkgs=(
     # the MQTT trigger (libmosquitto; the mosquitto broker and its
     # command-line clients for the tests)
     libmicrohttpd-dev libcurl4-openssl-dev libmosquitto-dev mosquitto mosquitto-clients
+    # net/sdn/: the controller's stores (embedded SQLite; etcd's v3 JSON API
+    # over libcurl, and etcd itself, started by the tests on loopback)
+    libsqlite3-dev etcd-server etcd-client
     # tests
     libcriterion-dev iproute2 acpica-tools
     # tests: the libFuzzer target (clang with its fuzzer runtime)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cloudlet/proc.h"
+#include "cloudlet/sdn.h"
 #include "internal.h"
 
 static struct vpc_att *att_find(struct vpc *v, const char *kind, const char *id, const char *subnet)
@@ -38,22 +39,22 @@ static int guest_setup(int ns, const char *ifname, const struct net_attachment *
 }
 
 /* the port: a tap made inside the VPC's namespace, or a veth pair */
-static int port_make(struct vpc_tx *tx, const struct net_attach_req *rq, struct net_attachment *a,
-		     const char *bridge, struct cl_error *err)
+int att_port_make(int ns, struct nl_sock *sk, const struct net_attach_req *rq, struct net_attachment *a,
+		  const char *bridge, struct cl_error *err)
 {
 	int r, saved;
 	if (!strcmp(rq->kind, "vm")) {
-		if ((r = netns_enter(tx->ns, &saved, err)) < 0)
+		if ((r = netns_enter(ns, &saved, err)) < 0)
 			return r;
 		r = net_tap_open(a->ifname, &a->tap_fd, NULL, err);
 		netns_leave(saved);
 	} else {
-		r = link_veth_add(tx->sk, a->ifname, rq->guest_ifname, rq->guest_ns, a->mac, a->mtu, err);
+		r = link_veth_add(sk, a->ifname, rq->guest_ifname, rq->guest_ns, a->mac, a->mtu, err);
 	}
 	if (r < 0)
 		return r;
-	if ((r = link_set_master(tx->sk, a->ifname, bridge, err)) < 0 ||
-	    (r = link_set_up(tx->sk, a->ifname, a->mtu, err)) < 0)
+	if ((r = link_set_master(sk, a->ifname, bridge, err)) < 0 ||
+	    (r = link_set_up(sk, a->ifname, a->mtu, err)) < 0)
 		return r;
 	if (strcmp(rq->kind, "vm") && (r = guest_setup(rq->guest_ns, rq->guest_ifname, a, err)) < 0)
 		return cl_err_wrap(err, "container interface %s", rq->guest_ifname);
@@ -100,6 +101,11 @@ int net_attach(const struct net_attach_req *rq, struct net_attachment *a, struct
 
 	memset(a, 0, sizeof(*a));
 	a->tap_fd = -1;
+	const char *ctl = getenv(SDN_ENV);
+	if (rq->host || (ctl && ctl[0]))
+		return sdn_attach(ctl, rq, a, err);
+	if (rq->rate_mbit)
+		return cl_err(err, EINVAL, "--rate: needs a controller (%s) and --host", SDN_ENV);
 	if (strcmp(rq->kind, "vm") && strcmp(rq->kind, "ct"))
 		return cl_err(err, EINVAL, "attachment kind '%s'", rq->kind);
 	if ((r = net_ref_parse(rq->ref, a->vpc, a->subnet, err)) < 0 ||
@@ -136,7 +142,7 @@ int net_attach(const struct net_attach_req *rq, struct net_attachment *a, struct
 	net_ifname(strcmp(rq->kind, "vm") ? NET_IF_VETH_HOST : NET_IF_TAP, a->vpc, a->subnet,
 		   rq->kind, rq->id, a->ifname);
 	net_ifname(NET_IF_BRIDGE, a->vpc, a->subnet, NULL, NULL, bridge);
-	if ((r = port_make(&tx, rq, a, bridge, err)) < 0 ||
+	if ((r = att_port_make(tx.ns, tx.sk, rq, a, bridge, err)) < 0 ||
 	    (r = att_record(&tx.v, rq, a, sgs, nsgs, err)) < 0)
 		goto fail;
 	recorded = true;
@@ -164,6 +170,8 @@ int net_detach(const char *root, struct net_attachment *a, struct cl_error *err)
 	if (a->tap_fd >= 0)
 		close(a->tap_fd);
 	a->tap_fd = -1;
+	if (a->host[0])
+		return sdn_detach(getenv(SDN_ENV), a, err);
 	if (!a->vpc[0])
 		return 0;
 	int r = vpc_tx_begin(&tx, root, a->vpc, err);

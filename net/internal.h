@@ -57,8 +57,49 @@ int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix
 int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
 	      struct cl_error *err);
 
+/* A VXLAN device (RFC 7348) `name` made through sk (its UDP socket lives
+ * in sk's namespace, on `local`) directly in namespace target_ns: static
+ * FDB only (no learning), ARP answered from its neighbour table (proxy). */
+int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t local, int target_ns,
+		   unsigned mtu, struct cl_error *err);
+/* Links of sk's namespace whose name starts with prefix: name, kind
+ * ("bridge", "vxlan", "veth", "tun"...), master's name, mtu, and for a
+ * VXLAN its VNI and local address. */
+struct link_info {
+	char name[NET_IFNAMSIZ], kind[16], master[NET_IFNAMSIZ];
+	int ifindex;
+	unsigned mtu;
+	uint32_t vni, local, addr;      /* addr: the first IPv4 address */
+	uint8_t prefix;
+};
+int link_list(struct nl_sock *sk, struct link_info **out, size_t *n, struct cl_error *err);
+
+/* ---- fdb.c: static FDB and neighbour entries (rtnetlink, libnl-route-3) ---- */
+
+/* "bridge fdb replace MAC dev DEV dst DST self permanent" */
+int fdb_set(struct nl_sock *sk, const char *dev, const uint8_t mac[6], uint32_t dst, struct cl_error *err);
+int fdb_del(struct nl_sock *sk, const char *dev, const uint8_t mac[6], struct cl_error *err);
+/* "ip neigh replace IP lladdr MAC dev DEV nud permanent" */
+int neigh_set(struct nl_sock *sk, const char *dev, uint32_t ip, const uint8_t mac[6], struct cl_error *err);
+int neigh_del(struct nl_sock *sk, const char *dev, uint32_t ip, struct cl_error *err);
+/* Permanent entries on dev: FDB (mac, dst) and IPv4 neighbours (ip, mac). */
+struct fdb_entry {
+	uint8_t mac[6];
+	uint32_t ip;        /* FDB: the remote VTEP; neighbour: the guest */
+};
+int fdb_list(struct nl_sock *sk, int ifindex, struct fdb_entry **out, size_t *n, struct cl_error *err);
+int neigh_list(struct nl_sock *sk, int ifindex, struct fdb_entry **out, size_t *n, struct cl_error *err);
+
+/* ---- qos.c: a root tbf qdisc on a link (tc, libnl-route-3) ---- */
+int qos_set(struct nl_sock *sk, const char *dev, uint32_t mbit, struct cl_error *err);
+int qos_del(struct nl_sock *sk, const char *dev, struct cl_error *err);
+/* The rate of dev's root tbf, rounded to Mbit/s (0: none). */
+int qos_get(struct nl_sock *sk, int ifindex, uint32_t *mbit, struct cl_error *err);
+
 /* ---- nft.c: run an nftables script (libnftables) in namespace ns ---- */
 int nft_apply(int ns, const char *script, struct cl_error *err);
+/* `nft list ruleset` in namespace ns, malloc'd (drift detection). */
+int nft_list(int ns, char **out, struct cl_error *err);
 
 #define NAT_VPC_IF "nat0"    /* the VPC end of a NAT gateway's transit link */
 
@@ -83,6 +124,12 @@ struct json_object *vpc_to_jobj(const struct vpc *v);
 int vpc_record_read(const char *path, const char *name, struct vpc *v, struct cl_error *err);
 /* nat.c: remove a NAT gateway's host side (veth, host nftables table). */
 int nat_teardown(struct vpc_tx *tx, struct cl_error *err);
+/* attach.c: a guest's port (tap or veth, guest end set up) on `bridge` in
+ * namespace ns; shared with net/sdn/attach.c. */
+struct net_attach_req;
+struct net_attachment;
+int att_port_make(int ns, struct nl_sock *sk, const struct net_attach_req *rq, struct net_attachment *a,
+		  const char *bridge, struct cl_error *err);
 /* Tear down one attachment's kernel side and lease (not the record). */
 void att_teardown(struct vpc_tx *tx, const struct vpc_att *a);
 

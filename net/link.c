@@ -11,6 +11,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
+#include <stdlib.h>
 #include <netlink/route/route.h>
 #include <string.h>
 
@@ -274,4 +276,95 @@ int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix
 	nl_cache_foreach(cache, addr_match, &f);
 	nl_cache_free(cache);
 	return f.found ? 1 : 0;
+}
+
+int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t local, int target_ns,
+		   unsigned mtu, struct cl_error *err)
+{
+	struct rtnl_link *l = rtnl_link_vxlan_alloc();
+	struct nl_addr *a = ip4_addr(local, 32);
+	int r = -NLE_NOMEM;
+	if (!l || !a)
+		goto out;
+	rtnl_link_set_name(l, name);
+	rtnl_link_vxlan_set_id(l, vni);
+	rtnl_link_vxlan_set_local(l, a);
+	rtnl_link_vxlan_set_port(l, 4789);      /* IANA's VXLAN port, RFC 7348 section 5 */
+	rtnl_link_vxlan_set_learning(l, 0);
+	rtnl_link_vxlan_set_proxy(l, 1);
+	if (mtu)
+		rtnl_link_set_mtu(l, mtu);
+	/* made in target_ns while its socket stays with sk (the underlay) */
+	if (target_ns >= 0)
+		rtnl_link_set_ns_fd(l, target_ns);
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	nl_addr_put(a);
+	if (l)
+		rtnl_link_put(l);
+	return r < 0 ? nl_fail(err, r, "vxlan", name) : 0;
+}
+
+int link_list(struct nl_sock *sk, struct link_info **out, size_t *n, struct cl_error *err)
+{
+	struct nl_cache *links = NULL, *addrs = NULL;
+	int r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
+	*out = NULL;
+	*n = 0;
+	if (r < 0 || (r = rtnl_addr_alloc_cache(sk, &addrs)) < 0) {
+		r = nl_fail(err, r, "list", "links");
+		goto out;
+	}
+	for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		struct link_info *g = realloc(*out, (*n + 1) * sizeof(*g));
+		if (!g) {
+			r = cl_err(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		*out = g;
+		struct link_info *li = &g[(*n)++];
+		memset(li, 0, sizeof(*li));
+		snprintf(li->name, sizeof(li->name), "%s", rtnl_link_get_name(l));
+		const char *kind = rtnl_link_get_type(l);
+		snprintf(li->kind, sizeof(li->kind), "%s", kind ? kind : "");
+		li->ifindex = rtnl_link_get_ifindex(l);
+		li->mtu = rtnl_link_get_mtu(l);
+		int m = rtnl_link_get_master(l);
+		if (m > 0)
+			rtnl_link_i2name(links, m, li->master, sizeof(li->master));
+		struct nl_addr *la = NULL;
+		if (rtnl_link_is_vxlan(l) && rtnl_link_vxlan_get_id(l, &li->vni) == 0 &&
+		    rtnl_link_vxlan_get_local(l, &la) == 0 && la) {
+			uint32_t be;
+			memcpy(&be, nl_addr_get_binary_addr(la), 4);
+			li->local = ntohl(be);
+			nl_addr_put(la);
+		}
+	}
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *loc = rtnl_addr_get_local(a);
+		if (rtnl_addr_get_family(a) != AF_INET || !loc)
+			continue;
+		for (size_t i = 0; i < *n; i++)
+			if ((*out)[i].ifindex == rtnl_addr_get_ifindex(a) && !(*out)[i].addr) {
+				uint32_t be;
+				memcpy(&be, nl_addr_get_binary_addr(loc), 4);
+				(*out)[i].addr = ntohl(be);
+				(*out)[i].prefix = (uint8_t)rtnl_addr_get_prefixlen(a);
+			}
+	}
+	r = 0;
+out:
+	if (links)
+		nl_cache_free(links);
+	if (addrs)
+		nl_cache_free(addrs);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
 }

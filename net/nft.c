@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-int nft_apply(int ns, const char *script, struct cl_error *err)
+static int nft_run(int ns, const char *script, char **out, struct cl_error *err)
 {
 	int saved = -1, r;
 	/* the context's netlink socket is made in the current namespace */
@@ -27,8 +27,20 @@ int nft_apply(int ns, const char *script, struct cl_error *err)
 		const char *e = nft_ctx_get_error_buffer(ctx);
 		size_t n = e ? strcspn(e, "\n") : 0;
 		r = cl_err(err, EINVAL, "nftables: %.*s", (int)(n > 300 ? 300 : n), n ? e : "failed");
+	} else if (out && !(*out = strdup(nft_ctx_get_output_buffer(ctx)))) {
+		r = cl_err(err, ENOMEM, "out of memory");
 	}
 	nft_ctx_free(ctx);
 	netns_leave(saved);
 	return r;
+}
+
+int nft_apply(int ns, const char *script, struct cl_error *err)
+{
+	return nft_run(ns, script, NULL, err);
+}
+
+int nft_list(int ns, char **out, struct cl_error *err)
+{
+	return nft_run(ns, "list ruleset", out, err);
 }

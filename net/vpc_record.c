@@ -178,6 +178,11 @@ static int rd_atts(struct rd *rd, struct json_object *a, struct vpc *v)
 				return bad(rd, "attachment in unknown security group %s", g ? g : "?");
 			snprintf(t->sgs[t->nsgs++], NET_NAME_LEN + 1, "%s", g);
 		}
+		if (json_object_object_get_ex(o, "rate_mbit", &f))
+			t->rate_mbit = (uint32_t)json_object_get_int64(f);
+		if (json_object_object_get_ex(o, "host", &f) &&
+		    (r = copy_name(rd, "host", json_object_get_string(f), t->host)) < 0)
+			break;
 		if (json_object_object_get_ex(o, "pid", &f))
 			t->pid = json_object_get_int(f);
 		if (json_object_object_get_ex(o, "pid_start", &f))
@@ -337,6 +342,10 @@ struct json_object *vpc_to_jobj(const struct vpc *v)
 		for (size_t j = 0; j < t->nsgs; j++)
 			json_object_array_add(g, json_object_new_string(t->sgs[j]));
 		json_object_object_add(a, "sgs", g);
+		if (t->host[0])
+			put_str(a, "host", t->host);
+		if (t->rate_mbit)
+			json_object_object_add(a, "rate_mbit", json_object_new_int64(t->rate_mbit));
 		json_object_object_add(a, "pid", json_object_new_int(t->pid));
 		json_object_object_add(a, "pid_start", json_object_new_int64((int64_t)t->pid_start));
 		json_object_array_add(atts, a);

@@ -37,7 +37,8 @@ int vm_nets_attach(struct vm_files *vm, struct cl_error *err)
 		snprintf(eth, sizeof(eth), "eth%u", i & 7);
 		struct net_attach_req rq = {
 			.root = cfg->root, .ref = cfg->nets[i].vpc, .kind = "vm", .id = id,
-			.sgs = cfg->sgs, .nsgs = cfg->nsgs, .guest_ns = -1,
+			.sgs = cfg->sgs, .nsgs = cfg->nsgs, .guest_ns = -1, .host = cfg->host,
+			.rate_mbit = cfg->rate_mbit,
 		};
 		if ((r = net_attach(&rq, &vm->atts[i], err)) < 0)
 			return r;
@@ -45,6 +46,8 @@ int vm_nets_attach(struct vm_files *vm, struct cl_error *err)
 		vm->nets[i].fd = vm->atts[i].tap_fd;
 		vm->nets[i].tap = vm->atts[i].ifname;
 		memcpy(vm->nets[i].mac, vm->atts[i].mac, 6);
+		if (vm->atts[i].mtu && vm->atts[i].mtu < NET_MTU)
+			vm->nets[i].mtu = vm->atts[i].mtu;
 		/* the kernel configures one interface from ip= */
 		if (ip_given)
 			continue;

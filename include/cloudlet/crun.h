@@ -61,6 +61,8 @@ struct crun_run_opts {
 	size_t nnets;
 	const char *const *sgs;        /* security groups of those NICs (none: "default") */
 	size_t nsgs;
+	const char *host;              /* net/sdn/: the overlay host the NICs are on (NULL: here) */
+	uint32_t rate_mbit;            /* net/sdn/: limit traffic to each NIC (0: none) */
 };
 
 struct crun_run_result {

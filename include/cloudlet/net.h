@@ -227,6 +227,8 @@ struct vpc_att {                    /* one guest NIC on one subnet */
 	uint8_t mac[6];
 	char (*sgs)[NET_NAME_LEN + 1];
 	size_t nsgs;
+	char host[NET_NAME_LEN + 1];    /* net/sdn/: the host it is on ("": this one) */
+	uint32_t rate_mbit;         /* net/sdn/: traffic to the guest limited to this (0: none) */
 	int pid;                    /* the process that will detach it ... */
 	unsigned long long pid_start;   /* ... while it lives (else: stale) */
 };
@@ -314,6 +316,8 @@ struct net_attach_req {
 	const char *guest_ifname;   /* ct: "eth0", ... */
 	int holder;                 /* the pid that will detach (0: the caller;
 	                               -1: none, kept until net_detach: CNI) */
+	const char *host;           /* net/sdn/: place it on this host (NULL: here) */
+	uint32_t rate_mbit;         /* net/sdn/: limit traffic to the guest (tc tbf; 0: none) */
 };
 struct net_attachment {
 	char vpc[NET_NAME_LEN + 1];
@@ -326,6 +330,7 @@ struct net_attachment {
 	uint8_t mac[6];
 	unsigned mtu;
 	int tap_fd;                 /* vm: the tap, open in the VPC namespace; else -1 */
+	char host[NET_NAME_LEN + 1];    /* net/sdn/: its host ("": none) */
 };
 /* Lease an address, make the link (a tap the caller keeps, or a veth whose
  * guest end is addressed, routed and up in guest_ns), apply the security

@@ -43,6 +43,7 @@ struct vmm_net {                    /* --net tap=NAME | VPC/SUBNET: virtio-net o
 	const char *tap;            /* created (and removed at exit) if absent */
 	const char *vpc;            /* else "VPC/SUBNET": a tap of the VPC (net_attach) */
 	uint8_t mac[6];             /* the guest's MAC */
+	unsigned mtu;               /* offered to the guest (VIRTIO_NET_F_MTU); 0: none */
 	bool has_fd;                /* the tap is open already (a VPC attachment's): */
 	int fd;                     /* used through a dup, never closed by the VMM */
 };
@@ -76,6 +77,8 @@ struct vmm_config {
 	const char *name;               /* the VM's name on its VPC attachments (NULL: vm-PID) */
 	const char *const *sgs;         /* security groups of its VPC NICs (none: "default") */
 	unsigned nsgs;
+	const char *host;               /* net/sdn/: the overlay host of its VPC NICs (NULL: here) */
+	uint32_t rate_mbit;             /* net/sdn/: limit traffic to each VPC NIC (0: none) */
 	enum vmm_seccomp seccomp;
 };
 

@@ -38,7 +38,8 @@ struct virtio_net {
 	char ifname[IFNAMSIZ];
 	bool tap_offload;          /* TUNSETOFFLOAD works: guest offloads can be offered */
 	atomic_bool tap_readable;  /* the tap may hold frames: an edge came, no EAGAIN since */
-	uint8_t config[8];         /* §5.1.4: mac[6], status (F_STATUS not offered) */
+	uint8_t config[12];        /* §5.1.4: mac[6], status (F_STATUS not offered),
+	                              max_virtqueue_pairs (F_MQ not offered), mtu (F_MTU) */
 	uint64_t tx_dropped, rx_dropped;
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SEGS + 1];
@@ -342,7 +343,15 @@ int virtio_net_open(struct vdev **out, const struct vmm_net *net, unsigned index
 	if (n->tap_offload)
 		features |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
 			    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
-	vdev_init(&n->d, &net_ops, features, n->config, sizeof(n->config));
+	size_t cfg_len = 8;
+	if (net->mtu) {
+		/* an overlay's guest: the underlay's MTU less the encapsulation */
+		features |= VIRTIO_BIT(VIRTIO_NET_F_MTU);
+		n->config[10] = (uint8_t)(net->mtu & 0xff);     /* le16 */
+		n->config[11] = (uint8_t)(net->mtu >> 8);
+		cfg_len = sizeof(n->config);
+	}
+	vdev_init(&n->d, &net_ops, features, n->config, cfg_len);
 	n->d.free = net_free;
 	n->d.host_fd = n->tap;
 	n->d.src = (struct vdev_src){ n->tap, EPOLLIN | EPOLLET, net_tap_event };

@@ -108,6 +108,7 @@ void virtio_blk_stat(const struct vdev *d, struct stat *st);
 /* ---- virtio_net.c (§5.1) ---- */
 #define VIRTIO_NET_F_CSUM       0
 #define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU        3   /* §5.1.3: config.mtu is the device's maximum MTU */
 #define VIRTIO_NET_F_MAC        5
 #define VIRTIO_NET_F_GUEST_TSO4 7
 #define VIRTIO_NET_F_GUEST_TSO6 8

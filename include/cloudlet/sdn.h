@@ -1,0 +1,206 @@
+/* net/sdn/: VPCs across hosts. The control plane (a store holding the
+ * desired state: hosts, VPCs with their subnets, security groups and
+ * attachments, each attachment placed on a host) is separate from the data
+ * plane (per-host agents that make the host's kernel match it: a namespace
+ * per VPC, a bridge per subnet, a VXLAN device per subnet on the underlay,
+ * static FDB and neighbour entries for every remote guest, the nftables
+ * security groups).
+ *
+ * Three layers, top to bottom:
+ *   desired.c   state + host -> the items that host must have   (pure)
+ *   reconcile.c desired items + actual items -> ops               (pure)
+ *   agent.c     observe the kernel -> actual items; apply ops     (netlink, nft)
+ * and the store (store.c: one interface; store_sqlite.c embedded,
+ * store_etcd.c etcd's v3 JSON API over libcurl) under all of it. */
+#ifndef CLOUDLET_SDN_H
+#define CLOUDLET_SDN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloudlet/error.h"
+#include "cloudlet/net.h"
+
+/* ---- items and ops (reconcile.c, pure) ---- */
+
+/* What the data plane of a host is made of, in the order things are built
+ * (a bridge needs its namespace, a port its bridge, an FDB entry its VXLAN
+ * device) and, reversed, torn down. */
+enum sdn_kind {
+	SDN_NETNS,      /* key: namespace name; value: "" */
+	SDN_BRIDGE,     /* key: bridge; value: "GW/PREFIX mtu N" */
+	SDN_VXLAN,      /* key: device; value: "vni N local IP bridge BR mtu N" */
+	SDN_PORT,       /* key: a guest's port; value: its bridge */
+	SDN_QOS,        /* key: a guest's port; value: "tbf rate NNNmbit" (to the guest) */
+	SDN_FDB,        /* key: "VXLAN MAC"; value: the remote host's underlay IP */
+	SDN_NEIGH,      /* key: "VXLAN IP"; value: MAC (answers ARP locally) */
+	SDN_NFT,        /* key: "ruleset"; value: the whole nftables script */
+	SDN_KIND_MAX,
+};
+const char *sdn_kind_name(enum sdn_kind k);
+
+#define SDN_KEY_MAX 64
+struct sdn_item {
+	enum sdn_kind kind;
+	char ns[NET_NAME_LEN + 32];     /* the namespace it lives in */
+	char key[SDN_KEY_MAX];
+	char *value;                    /* malloc'd */
+};
+struct sdn_items {
+	struct sdn_item *v;
+	size_t n;
+};
+int sdn_items_add(struct sdn_items *s, enum sdn_kind kind, const char *ns, const char *key,
+		  const char *value);
+void sdn_items_free(struct sdn_items *s);
+/* Sort by (kind, ns, key) so that lookups and diffs are linear. */
+void sdn_items_sort(struct sdn_items *s);
+
+enum sdn_op_type {
+	SDN_OP_ADD,     /* make it (item: the desired one) */
+	SDN_OP_CHANGE,  /* it exists with another value (item: the desired one) */
+	SDN_OP_DEL,     /* remove it (item: the actual one) */
+};
+struct sdn_op {
+	enum sdn_op_type type;
+	const struct sdn_item *item;    /* points into desired or actual */
+	const char *old;                /* CHANGE: the actual value */
+};
+/* The ops that turn `actual` into `desired` (both sorted), in an order that
+ * can be applied one by one: deletes first, deepest kind first (entries
+ * before devices before namespaces), then adds and changes, outermost kind
+ * first. An item whose namespace is deleted is not deleted on its own (it
+ * goes with the namespace). Equal sets: no ops. *ops malloc'd. */
+int sdn_reconcile(const struct sdn_items *desired, const struct sdn_items *actual,
+		  struct sdn_op **ops, size_t *n);
+/* What applying ops to `actual` yields (the model of a perfect kernel),
+ * for tests and for the agent's dry run. Makes a new sorted set. */
+int sdn_items_apply(const struct sdn_items *actual, const struct sdn_op *ops, size_t n,
+		    struct sdn_items *out);
+
+/* ---- the desired state (model.c: JSON; desired.c: pure) ---- */
+
+#define SDN_HOST_NAME_MAX 24    /* goes into namespace names; see sdn_host_check */
+#define SDN_SCHEMA 1            /* the store's layout version */
+#define SDN_VNI_FIRST 4096
+#define SDN_VNI_LAST 16777215   /* 24 bits (RFC 7348 section 5) */
+#define SDN_UNDERLAY_MTU 1500
+#define SDN_VXLAN_OVERHEAD 50   /* outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 */
+#define SDN_GUEST_MTU (SDN_UNDERLAY_MTU - SDN_VXLAN_OVERHEAD)
+
+struct sdn_host {
+	char name[NET_NAME_LEN + 1];
+	uint32_t underlay;          /* its address on the underlay */
+};
+struct sdn_vpc {
+	struct vpc v;               /* subnets, SGs, attachments (att.host: where) */
+	uint32_t *vnis;             /* one per subnet, same order */
+	uint32_t *last;             /* per subnet: the address leased last (IPAM round robin) */
+	int64_t mod_rev;            /* the store revision of its last change */
+};
+struct sdn_state {
+	struct sdn_host *hosts;
+	size_t nhosts;
+	struct sdn_vpc *vpcs;
+	size_t nvpcs;
+	int64_t rev;                /* the store revision read */
+};
+void sdn_state_free(struct sdn_state *s);
+const struct sdn_host *sdn_host_find(const struct sdn_state *s, const char *name);
+
+/* Host names: net_name_check and at most SDN_HOST_NAME_MAX characters,
+ * which keeps "clsv-CLUSTER-HOST-VPCHASH" a short, readable namespace name. */
+int sdn_host_check(const char *name, struct cl_error *err);
+/* The lowest VNI in [first, last] not in used[0..n): -ENOSPC when none. */
+int sdn_vni_pick(const uint32_t *used, size_t n, uint32_t first, uint32_t last, uint32_t *out);
+
+/* Names: the namespace of a host, of VPC `vpc` on host `host`, the VXLAN
+ * device of a subnet; `cluster` is 8 hex digits naming the store, so two
+ * stores (two test runs) never share a name. */
+void sdn_host_netns(const char *cluster, const char *host, char out[NET_NAME_LEN + 32]);
+void sdn_vpc_netns(const char *cluster, const char *host, const char *vpc,
+		   char out[NET_NAME_LEN + 32]);
+char *sdn_vxlan_name(const char *vpc, const char *subnet, char out[NET_IFNAMSIZ]);
+
+/* The items host `host` must have: for every VPC with an attachment there,
+ * its namespace, a bridge and a VXLAN device per subnet, its local guests'
+ * ports on their bridges, an FDB and a neighbour entry per guest of that
+ * VPC on another host, and the VPC's nftables ruleset. */
+int sdn_desired(const struct sdn_state *s, const char *cluster, const char *host,
+		struct sdn_items *out, struct cl_error *err);
+
+/* JSON of the store's values (model.c). */
+int sdn_host_from_json(const char *json, struct sdn_host *h, struct cl_error *err);
+char *sdn_host_to_json(const struct sdn_host *h);
+int sdn_vpc_from_json(const char *json, struct sdn_vpc *v, struct cl_error *err);
+char *sdn_vpc_to_json(const struct sdn_vpc *v);
+void sdn_vpc_free(struct sdn_vpc *v);
+
+/* ---- the store (store.c, store_sqlite.c): keys with revisions ---- */
+
+/* Like etcd's v3 model: every write bumps one store-wide revision and
+ * stamps the key with it (mod_rev). URLs: "sqlite:PATH" (embedded, one
+ * machine) or "etcd:http://HOST:PORT". */
+struct sdn_store;
+struct sdn_kv {
+	char *key, *value;
+	int64_t mod_rev;
+};
+struct sdn_store_ops {
+	/* every key under prefix, sorted; *rev: the store's revision */
+	int (*get)(struct sdn_store *s, const char *prefix, struct sdn_kv **kvs, size_t *n,
+		   int64_t *rev, struct cl_error *err);
+	/* put (value) or delete (NULL) if the key's mod_rev is `expect`
+	 * (0: absent; -1: whatever it is); -EAGAIN when it is not */
+	int (*cas)(struct sdn_store *s, const char *key, const char *value, int64_t expect,
+		   int64_t *rev, struct cl_error *err);
+	void (*close)(struct sdn_store *s);
+};
+struct sdn_store {
+	const struct sdn_store_ops *ops;
+	char url[512];
+	char cluster[9];    /* 8 hex digits of the URL: in namespace names */
+};
+#define SDN_ENV "CLOUDLET_CONTROLLER"   /* the store's URL: "a controller is configured" */
+int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err);
+void sdn_store_close(struct sdn_store *s);
+void sdn_kvs_free(struct sdn_kv *kvs, size_t n);
+int sdn_store_sqlite_open(const char *path, struct sdn_store **out, struct cl_error *err);
+int sdn_store_etcd_open(const char *endpoint, struct sdn_store **out, struct cl_error *err);
+
+/* Read the whole desired state (hosts, VPCs), checking the schema version
+ * ("written by a newer cloudlet" is an error, never a guess). */
+int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err);
+
+/* ---- control (control.c): what the CLI's host/vpc/sg commands write ---- */
+
+/* A simulated host: namespace "clsh-CLUSTER-NAME" with underlay interface
+ * "ul0" on the bridge of the shared underlay namespace "clsu-CLUSTER",
+ * address 172.31.X.Y/16 (private, RFC 1918, inside those namespaces only). */
+int sdn_host_add(const char *url, const char *name, struct cl_error *err);
+int sdn_host_rm(const char *url, const char *name, struct cl_error *err);
+int sdn_host_list(const char *url, struct sdn_state *out, struct cl_error *err);
+int sdn_vpc_create(const char *url, const char *name, const char *cidr, struct cl_error *err);
+int sdn_vpc_rm(const char *url, const char *name, bool force, struct cl_error *err);
+int sdn_subnet_create(const char *url, const char *ref, const char *cidr, struct cl_error *err);
+int sdn_sg_create(const char *url, const char *ref, struct cl_error *err);
+int sdn_sg_rule_add(const char *url, const char *ref, const struct sg_rule *rule, struct cl_error *err);
+/* One VPC and the revision each host's agent has applied (-1: never). */
+int sdn_vpc_get(const char *url, const char *name, struct sdn_vpc *out, struct sdn_state *st,
+		int64_t **applied, struct cl_error *err);
+/* net_attach / net_detach for a guest placed on a host (rq->host). */
+int sdn_attach(const char *url, const struct net_attach_req *rq, struct net_attachment *a,
+	       struct cl_error *err);
+int sdn_detach(const char *url, struct net_attachment *a, struct cl_error *err);
+
+/* ---- the agent (agent.c) ---- */
+
+/* Reconcile host `host` with the store every interval_ms (and on every
+ * change) until *stop; logs one line per op, per resync and per store
+ * outage through log(). With the store down the data plane is left as it
+ * is. */
+int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, volatile int *stop,
+		  void (*log)(const char *line), struct cl_error *err);
+
+#endif

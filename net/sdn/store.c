@@ -1,0 +1,107 @@
+/* The store behind one small interface (include/cloudlet/sdn.h): chosen by
+ * URL, and the typed reads every user shares. Keys:
+ *   /cloudlet/schema        SDN_SCHEMA, written once
+ *   /cloudlet/hosts/NAME    a host (model.c)
+ *   /cloudlet/vpcs/NAME     a VPC with its attachments (model.c)
+ *   /cloudlet/applied/HOST  the desired revision HOST's agent has applied */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudlet/sdn.h"
+
+int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err)
+{
+	int r;
+	if (!url || !url[0])
+		return cl_err(err, EINVAL, "no controller configured (set %s=sqlite:PATH or etcd:http://HOST:PORT)",
+			      SDN_ENV);
+	if (!strncmp(url, "sqlite:", 7))
+		r = sdn_store_sqlite_open(url + 7, out, err);
+	else if (!strncmp(url, "etcd:", 5))
+		r = sdn_store_etcd_open(url + 5, out, err);
+	else
+		return cl_err(err, EINVAL, "controller %s: unknown store (sqlite:PATH or etcd:http://HOST:PORT)", url);
+	if (r < 0)
+		return r;
+	const char *parts[] = { "cluster", url };
+	snprintf((*out)->url, sizeof((*out)->url), "%s", url);
+	snprintf((*out)->cluster, sizeof((*out)->cluster), "%08llx",
+		 (unsigned long long)(net_hash(parts, 2) >> 32));
+	return 0;
+}
+
+void sdn_store_close(struct sdn_store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+void sdn_kvs_free(struct sdn_kv *kvs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kvs[i].key);
+		free(kvs[i].value);
+	}
+	free(kvs);
+}
+
+static int schema_check(struct sdn_store *s, const struct sdn_kv *kv, struct cl_error *err)
+{
+	long v = strtol(kv->value, NULL, 10);
+	if (v > SDN_SCHEMA)
+		return cl_err(err, EPROTO, "controller %s: store written by a newer cloudlet (schema %ld, this one "
+			      "knows %d): upgrade cloudlet", s->url, v, SDN_SCHEMA);
+	if (v < 1)
+		return cl_err(err, EBADMSG, "controller %s: schema '%s'", s->url, kv->value);
+	return 0;
+}
+
+int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err)
+{
+	struct sdn_kv *kvs;
+	size_t n;
+	int r = s->ops->get(s, "/cloudlet/", &kvs, &n, &out->rev, err);
+	memset(out, 0, sizeof(*out));
+	if (r < 0)
+		return r;
+	int64_t rev = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *k = kvs[i].key;
+		if (kvs[i].mod_rev > rev && strncmp(k, "/cloudlet/applied/", 18))
+			rev = kvs[i].mod_rev;
+		if (!strcmp(k, "/cloudlet/schema")) {
+			r = schema_check(s, &kvs[i], err);
+		} else if (!strncmp(k, "/cloudlet/hosts/", 16)) {
+			struct sdn_host *g = realloc(out->hosts, (out->nhosts + 1) * sizeof(*g));
+			if (!g) {
+				r = cl_err(err, ENOMEM, "out of memory");
+				break;
+			}
+			out->hosts = g;
+			if ((r = sdn_host_from_json(kvs[i].value, &g[out->nhosts], err)) == 0)
+				out->nhosts++;
+			else
+				cl_err_wrap(err, "%s", k);
+		} else if (!strncmp(k, "/cloudlet/vpcs/", 15)) {
+			struct sdn_vpc *g = realloc(out->vpcs, (out->nvpcs + 1) * sizeof(*g));
+			if (!g) {
+				r = cl_err(err, ENOMEM, "out of memory");
+				break;
+			}
+			out->vpcs = g;
+			if ((r = sdn_vpc_from_json(kvs[i].value, &g[out->nvpcs], err)) == 0)
+				g[out->nvpcs++].mod_rev = kvs[i].mod_rev;
+			else
+				cl_err_wrap(err, "%s", k);
+		}
+	}
+	/* the desired revision: the newest change to hosts or VPCs (the
+	 * agents' own status writes do not count) */
+	out->rev = rev;
+	sdn_kvs_free(kvs, n);
+	if (r < 0)
+		sdn_state_free(out);
+	return r;
+}

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# End-to-end tests of the overlay (net/sdn/), natively as root: three
+# simulated hosts (namespaces on a shared underlay bridge, 172.31.0.0/16
+# inside them only), an agent per host, containers placed with --host.
+# Checks: a container on h1 and one on h2 in one subnet ping and complete
+# TCP over VXLAN; two VPCs with the same CIDR on the same hosts stay
+# isolated; a security group change takes effect on the right host; a
+# deleted FDB entry and a deleted bridge come back; an agent restart leaves
+# the data plane alone; removing a host removes its entries everywhere;
+# teardown leaves no namespace, link or store key.
+# The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
+# Debian's etcd-server started here on 127.0.0.1 with its data in the
+# test's directory, then stopped and restarted: traffic must keep flowing,
+# the CLI must refuse changes naming the endpoint, and a new attachment
+# must converge once it is back).
+# no pipefail: `... | grep -q` ends its producer early (SIGPIPE), which must not
+# count as a failure
+set -u
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+source tests/lib.sh
+
+store=${1:-sqlite}
+cl=${CLOUDLET:-$root/build/cloudlet}
+img=$root/build/images/oci
+st=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-sdn-test.XXXXXX")
+C=("$cl" --root "$st")
+agents=()
+cleanup() {
+    for c in $("${C[@]}" ct ps 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
+    for v in $("${C[@]}" vpc ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" vpc rm --force "$v" >/dev/null 2>&1; done
+    for p in "${agents[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for h in $("${C[@]}" host ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" host rm "$h" >/dev/null 2>&1; done
+    etcd_stop
+    [ -n "${cluster-}" ] && for n in $(ip netns list | awk '{print $1}' | grep -- "-$cluster"); do ip netns del "$n"; done
+    if [ "$t_nfail" != 0 ]; then    # the agents' logs, for whoever reads the failure
+        mkdir -p /tmp/cloudlet-sdn-logs && cp "$st"/agent-*.log /tmp/cloudlet-sdn-logs/ 2>/dev/null &&
+            echo "agent logs: /tmp/cloudlet-sdn-logs" >&2
+    fi
+    rm -rf "$st"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { t_skip "sdn" "needs root"; t_end; }
+[ -e "$img/index.json" ] || { t_fail "sdn: $img" "missing (run: make images)"; t_end; }
+modprobe br_netfilter 2>/dev/null; modprobe vxlan 2>/dev/null
+[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || { t_skip "sdn" "no br_netfilter"; t_end; }
+
+# etcd on loopback, its data in the test's directory (a restart keeps it)
+etcd_pid=
+etcd_start() {
+    etcd --name cl --data-dir "$st/etcd" --listen-client-urls "http://127.0.0.1:$port" \
+        --advertise-client-urls "http://127.0.0.1:$port" --listen-peer-urls "http://127.0.0.1:$((port + 1))" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+        --initial-cluster "cl=http://127.0.0.1:$((port + 1))" >>"$st/etcd.log" 2>&1 &
+    etcd_pid=$!
+    for _ in $(seq 100); do "$cl" host ls >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+etcd_stop() { [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null; etcd_pid=; }
+case $store in
+sqlite) export CLOUDLET_CONTROLLER="sqlite:$st/controller.db" ;;
+etcd)
+    command -v etcd >/dev/null || { t_skip "sdn (etcd)" "no etcd (apt-get install etcd-server)"; t_end; }
+    port=$((20000 + $$ % 20000))
+    export CLOUDLET_CONTROLLER="etcd:http://127.0.0.1:$port"
+    etcd_start || { t_fail "etcd on 127.0.0.1:$port" "did not start: $(tail -3 "$st/etcd.log")"; t_end; }
+    ;;
+*) t_fail "sdn: store '$store'" "unknown (sqlite|etcd)"; t_end ;;
+esac
+
+# ---- hosts ----
+bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTERN
+    local n=$1 pat=$2; shift 2
+    local out; out=$("${C[@]}" "$@" 2>&1); local r=$?
+    if [ $r = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -Eq "$pat" <<<"$out"; then
+        t_pass "bad input: $n"
+    else
+        t_fail "bad input: $n" "exit $r: $out"
+    fi
+}
+for h in h1 h2 h3; do t_check "host add $h" "${C[@]}" host add $h; done
+t_eq "host ls lists three hosts" 3 "$("${C[@]}" host ls | awk 'NR>1' | wc -l)"
+cluster=$(ip netns list | awk '{print $1}' | grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
+t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
+    ip netns exec "clsh-$cluster-h1" busybox ping -c1 -W2 172.31.0.3
+bad "host name too long" "name too long" host add a-host-name-much-too-long-x
+bad "host exists" "host h1 exists" host add h1
+bad "unknown host" "no such host" host rm nosuch
+out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" host ls 2>&1); r=$?
+[ $r = 1 ] && grep -q "no controller configured (set CLOUDLET_CONTROLLER" <<<"$out" &&
+    t_pass "bad input: no controller" || t_fail "bad input: no controller" "exit $r: $out"
+
+# ---- VPCs: two with the same CIDR ----
+t_check "vpc create v1" "${C[@]}" vpc create v1 --cidr 10.30.0.0/16
+t_check "v1 subnet a" "${C[@]}" vpc subnet create v1/a --cidr 10.30.1.0/24
+t_check "vpc create v2, same CIDR" "${C[@]}" vpc create v2 --cidr 10.30.0.0/16
+t_check "v2 subnet a, same CIDR" "${C[@]}" vpc subnet create v2/a --cidr 10.30.1.0/24
+t_check "sg create v1/locked" "${C[@]}" vpc sg create v1/locked
+vnis=$("${C[@]}" vpc show v1 | awk '$1=="a"{print $4}')/$("${C[@]}" vpc show v2 | awk '$1=="a"{print $4}')
+[[ $vnis =~ ^[0-9]+/[0-9]+$ ]] && [ "${vnis%/*}" != "${vnis#*/}" ] &&
+    t_pass "the two subnets have distinct VNIs ($vnis)" || t_fail "distinct VNIs" "$vnis"
+t_eq "no namespace on a host before a guest is there" "" "$(ip netns list | grep "clsv-$cluster" || true)"
+
+agent() { # HOST: start its agent, logging to $st/agent-HOST.log
+    "$cl" --root "$st" host agent "$1" --interval 500ms >>"$st/agent-$1.log" 2>&1 &
+    agents+=($!)
+    eval "agent_$1=$!"
+}
+for h in h1 h2 h3; do agent $h; done
+
+serve() { # NAME HOST NET [ARGS]: a detached echo server on HOST; waits until it serves
+    local n=$1 h=$2 net=$3; shift 3
+    "${C[@]}" ct run -d --name "$n" --host "$h" --net "$net" "$@" "$img" serve >/dev/null || return 1
+    for _ in $(seq 100); do grep -q cloudlet-serving "$st/ct/$n/log" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+ctrun() { local h=$1 net=$2; shift 2; "${C[@]}" ct run --host "$h" --net "$net" "$img" run "$@" 2>&1; }
+reach() { # HOST NET IP: a container there pings IP and completes a TCP echo on port 7
+    local out; out=$(ctrun "$1" "$2" sh -c "ping -c2 -W3 $3 >/dev/null && echo hello | nc -w 5 $3 7")
+    grep -qx hello <<<"$out" || { echo "$out" | sed 's/^/    /' >&2; return 1; }
+}
+tcp7() { local o; o=$(ctrun "$1" "$2" sh -c "echo hello | nc -w 3 $3 7"); grep -qx hello <<<"$o"; }
+twice() { "$@" || "$@"; }
+ip_of() { "${C[@]}" vpc show "$1" | awk -v id="$2" '$1 ~ /^(ct|vm)$/ && $2 == id {print $5; exit}'; }
+converged() { # VPC: until every attachment's (live) host has applied the VPC's last change
+    for _ in $(seq 100); do
+        "${C[@]}" vpc show "$1" | awk '$1 ~ /^(ct|vm)$/ && $7 == "no" {n++} END {exit n > 0}' && return 0
+        sleep 0.1
+    done
+    return 1
+}
+applied() { # VPC ID: until the agent of the guest's host has applied the VPC's last change
+    for _ in $(seq 100); do
+        "${C[@]}" vpc show "$1" | awk -v id="$2" '$2 == id {print $7}' | grep -qx yes && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+bad "ct run on an unknown host" "no such host" ct run --host nosuch --net v1/a "$img" run true
+bad "ct run with a controller and no --host" "say where with --host" ct run --net v1/a "$img" run true
+
+# ---- one subnet across hosts ----
+t_check "server s1 on h1 (v1/a)" serve s1 h1 v1/a
+t_check "server s1b on h2 (v1/a)" serve s1b h2 v1/a
+t_check "a sleeper on h1 (v1/a)" "${C[@]}" ct run -d --name x1 --host h1 --net v1/a "$img" run sleep 3600
+t_check "server s1c on h3 (v1/a)" serve s1c h3 v1/a
+t_check "server s2 on h1 (v2/a, same CIDR)" serve s2 h1 v2/a
+s1=$(ip_of v1 s1) s1c=$(ip_of v1 s1c)
+t_eq "s1 and s2 have the same address in their VPCs" "$s1" "$(ip_of v2 s2)"
+t_check "vpc show: s1 applied on its host" applied v1 s1
+t_check "container on h2 -> container on h1, one subnet: ping + TCP over VXLAN" twice reach h2 v1/a "$s1"
+t_check "container on h3 -> container on h2" twice reach h3 v1/a "$(ip_of v1 s1b)"
+mtu=$(ctrun h2 v1/a sh -c 'cat /sys/class/net/eth0/mtu' | grep -x '[0-9]*')
+t_eq "guest MTU is the underlay's less 50" 1450 "$mtu"
+
+# ---- isolation: v2's guest on h2 ----
+t_check "v2: container on h2 -> s2 on h1 (its own VPC)" twice reach h2 v2/a "$s1"
+if ctrun h2 v2/a sh -c "ping -c2 -W2 $s1c" | grep -q ' 0% packet loss'; then
+    t_fail "v2 cannot reach v1's $s1c (on h3)" "it answered"
+else
+    t_pass "v2 cannot reach v1's $s1c (on h3)"
+fi
+t_check "all hosts applied v1" converged v1
+# h2's v1 namespace: the one with an entry towards h3 (only v1 has a guest there)
+h2v1=$(for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h2-"); do
+    ip netns exec "$n" bridge fdb show 2>/dev/null | grep -q "dst 172.31.0.4" && echo "$n"; done | head -1)
+fdbs=$(ip netns exec "$h2v1" bridge fdb show | grep -c 'dst 172.31')
+t_eq "h2's v1 namespace: one static FDB entry per remote v1 guest (s1, x1, s1c)" 3 "$fdbs"
+t_eq "no flood entry (00:00:00:00:00:00): broadcast stays on the host" 0 \
+    "$(ip netns exec "$h2v1" bridge fdb show | grep -c '^00:00:00:00:00:00')"
+
+# ---- security group change on the controller, effective on h3 ----
+t_check "server locked on h3 in sg locked" serve locked h3 v1/a --sg locked
+lk=$(ip_of v1 locked)
+if tcp7 h2 v1/a "$lk"; then t_fail "sg locked: no ingress rule, TCP refused" "it answered"
+else t_pass "sg locked: no ingress rule, TCP refused"; fi
+t_check "sg rule add on the controller" "${C[@]}" vpc sg rule add v1/locked --ingress --proto tcp --port 7
+t_check "h3's agent applies it" applied v1 locked
+t_check "now TCP to the locked server passes" twice tcp7 h2 v1/a "$lk"
+
+# ---- --rate: a tbf qdisc on the guest's port, kept by the agent ----
+t_check "server slow on h2 with --rate 20" serve slow h2 v1/a --rate 20
+tbf() { ip netns exec "$h2v1" tc qdisc show | grep 'tbf' | grep -q 'rate 20Mbit'; }
+# the agent sets it once the launcher has plugged the port (its next pass)
+waitfor() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+t_check "its port gets a 20 Mbit/s tbf" waitfor tbf
+dev=$(ip netns exec "$h2v1" tc qdisc show | awk '/tbf/ {print $5; exit}')
+t_check "deleted by hand" ip netns exec "$h2v1" tc qdisc del dev "$dev" root
+back=0
+for _ in $(seq 50); do tbf && { back=1; break; }; sleep 0.1; done
+t_eq "a qdisc deleted by hand is restored" 1 "$back"
+"${C[@]}" ct rm -f slow >/dev/null 2>&1
+out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" ct run --rate 5 --net v1/a "$img" run true 2>&1); r=$?
+[ $r = 1 ] && grep -q "rate: needs a controller" <<<"$out" && t_pass "bad input: --rate without a controller" ||
+    t_fail "bad input: --rate without a controller" "exit $r: $out"
+
+# ---- a launcher killed with SIGKILL: h2's agent releases its guest ----
+ids() { "${C[@]}" vpc show v1 | awk '$1 == "ct" {print $2}' | sort; }
+before=$(ids)
+"${C[@]}" ct run --host h2 --net v1/a "$img" run sleep 600 >/dev/null 2>&1 &
+kpid=$!
+victim=
+for _ in $(seq 100); do victim=$(comm -13 <(echo "$before") <(ids) | head -1); [ -n "$victim" ] && break; sleep 0.1; done
+vmac=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $6}')
+fdb_h1() { for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h1-"); do ip netns exec "$n" bridge fdb show; done | grep -c "^$vmac dev clvx-[0-9a-f]* dst"; }
+has_fdb() { [ "$(fdb_h1)" = 1 ]; }
+t_check "a guest on h2 ($victim) has an FDB entry on h1" waitfor has_fdb
+kill -KILL "$kpid"; wait "$kpid" 2>/dev/null
+gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(fdb_h1)" = 0 ]; }
+released=0
+for _ in $(seq 100); do gone && { released=1; break; }; sleep 0.1; done
+t_eq "its launcher SIGKILLed: released, its FDB entry leaves h1" 1 "$released"
+"${C[@]}" ct rm -f "$victim" >/dev/null 2>&1
+
+# ---- drift repair ----
+vx=$(ip netns exec "$h2v1" bridge fdb show | awk '/dst 172.31.0.2/{print $1, $3; exit}')
+mac=${vx% *} dev=${vx#* }
+ip netns exec "$h2v1" bridge fdb del "$mac" dev "$dev" self
+back=0
+for _ in $(seq 50); do ip netns exec "$h2v1" bridge fdb show dev "$dev" | grep -q "^$mac dst" && { back=1; break; }; sleep 0.1; done
+t_eq "an FDB entry deleted by hand is restored" 1 "$back"
+br=$(ip -n "$h2v1" -o link show type bridge | awk -F': ' '{print $2}' | head -1)
+ip -n "$h2v1" link del "$br"
+back=0
+for _ in $(seq 50); do ip -n "$h2v1" link show "$br" >/dev/null 2>&1 && { back=1; break; }; sleep 0.1; done
+t_eq "a bridge deleted by hand is restored" 1 "$back"
+t_check "and its guests reach across hosts again" twice reach h1 v1/a "$(ip_of v1 s1b)"
+ip netns exec "$h2v1" nft flush table inet cloudlet
+back=0
+for _ in $(seq 50); do ip netns exec "$h2v1" nft list table inet cloudlet | grep -q 'jump in_' && { back=1; break; }; sleep 0.1; done
+t_eq "nft rules flushed by hand are restored" 1 "$back"
+
+# ---- agent restart: a resync, not a flush ----
+# a client on h1 talking to s1b on h2 all along (its entries are installed)
+s1b=$(ip_of v1 s1b)
+"${C[@]}" ct run -d --name talker --host h1 --net v1/a "$img" run sh -c \
+    "while true; do echo hello | nc -w 1 $s1b 7 | grep -q hello && echo ok; sleep 0.2; done" >/dev/null
+oks() { grep -c "^ok$" "$st/ct/talker/log" 2>/dev/null; }
+t_check "all hosts applied the talker" converged v1
+sleep 1
+kill "$agent_h2"; wait "$agent_h2" 2>/dev/null
+a=$(oks); sleep 2; b=$(oks)
+[ "$b" -gt "$a" ] && t_pass "with h2's agent stopped, traffic keeps flowing ($a -> $b exchanges)" ||
+    t_fail "with h2's agent stopped, traffic keeps flowing" "$a -> $b"
+lines=$(wc -l <"$st/agent-h2.log")
+agent h2
+sleep 2
+t_eq "the restarted agent deletes and re-adds nothing" "" \
+    "$(tail -n +$((lines + 1)) "$st/agent-h2.log" | grep -E ': (del|add) ' || true)"
+a=$(oks); sleep 1; b=$(oks)
+[ "$b" -gt "$a" ] && t_pass "and the traffic flows on" || t_fail "and the traffic flows on" "$a -> $b"
+if [ -n "${DEBUG-}" ]; then
+    "${C[@]}" vpc show v1 >&2
+    for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h[12]-"); do
+        echo "== $n" >&2; ip netns exec "$n" bridge fdb show | grep -v 33:33 >&2; ip -n "$n" neigh >&2; ip -n "$n" -br link >&2
+    done
+fi
+"${C[@]}" ct rm -f talker >/dev/null 2>&1
+
+# ---- host removal ----
+t_check "host rm h3" "${C[@]}" host rm h3
+gone=0
+for _ in $(seq 50); do
+    ip netns exec "$h2v1" bridge fdb show | grep -q 'dst 172.31.0.4' || { gone=1; break; }; sleep 0.1
+done
+t_eq "h3's guests' FDB entries leave h2" 1 "$gone"
+t_eq "and h3's namespaces are gone" "" "$(ip netns list | grep -- "-$cluster-h3" || true)"
+
+# ---- the controller down, then back (etcd) ----
+if [ "$store" = etcd ]; then
+    "${C[@]}" ct run -d --name talker2 --host h1 --net v1/a "$img" run sh -c \
+        "while true; do echo hello | nc -w 1 $s1b 7 | grep -q hello && echo ok; sleep 0.2; done" >/dev/null
+    oks2() { grep -c "^ok$" "$st/ct/talker2/log" 2>/dev/null; }
+    t_check "all hosts applied talker2" converged v1
+    etcd_stop
+    out=$("${C[@]}" vpc create v9 --cidr 10.90.0.0/16 2>&1); r=$?
+    [ $r = 1 ] && grep -q "changes cannot be made: controller etcd:http://127.0.0.1:$port: unreachable" <<<"$out" &&
+        t_pass "controller down: the CLI says changes cannot be made, naming the endpoint" ||
+        t_fail "controller down: the CLI says so" "exit $r: $out"
+    a=$(oks2); sleep 2; b=$(oks2)
+    [ "$b" -gt "$a" ] && t_pass "controller down: traffic keeps flowing ($a -> $b exchanges)" ||
+        t_fail "controller down: traffic keeps flowing" "$a -> $b"
+    grep -q "unreachable.*data plane left as it is" "$st/agent-h1.log" &&
+        t_pass "controller down: the agents say so and leave the data plane" ||
+        t_fail "controller down: the agents say so" "$(tail -2 "$st/agent-h1.log")"
+    t_check "controller back" etcd_start
+    t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
+    t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
+    "${C[@]}" ct rm -f talker2 >/dev/null 2>&1; "${C[@]}" ct rm -f s5 >/dev/null 2>&1
+    # a store written by a newer cloudlet is refused, not guessed at
+    etcd_put() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$@" >/dev/null; }
+    etcd_put /cloudlet/schema 99
+    bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
+    etcd_put /cloudlet/schema 1
+fi
+
+# ---- teardown ----
+for c in s1 s1b x1 s1c s2 locked; do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
+t_check "vpc rm v1" "${C[@]}" vpc rm v1
+t_check "vpc rm v2" "${C[@]}" vpc rm v2
+empty=0
+for _ in $(seq 50); do [ -z "$(ip netns list | grep "clsv-$cluster" || true)" ] && { empty=1; break; }; sleep 0.1; done
+t_eq "agents remove the VPC namespaces" 1 "$empty"
+for p in "${agents[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+agents=()
+for h in h1 h2; do t_check "host rm $h" "${C[@]}" host rm $h; done
+t_eq "no namespace of the test remains" "" "$(ip netns list | grep -- "$cluster" || true)"
+t_eq "no link of the test remains here" "" "$(ip -o link | grep -E 'cl(vx|ul|br|vh)-' || true)"
+t_eq "no host or VPC key remains in the store" "0 0" \
+    "$("${C[@]}" host ls | awk 'NR>1' | wc -l) $("${C[@]}" vpc ls | awk 'NR>1' | wc -l)"
+if [ "$store" = etcd ]; then
+    t_eq "etcd holds only the schema key" "/cloudlet/schema" \
+        "$(ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" get --prefix /cloudlet --keys-only | grep .)"
+fi
+t_end

@@ -1,0 +1,446 @@
+/* net/sdn/: the agent's pure decision — desired state -> items per host,
+ * items + actual -> ops: add, remove, move between hosts, drift repair,
+ * idempotence (applying the ops, then reconciling again, yields nothing). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudlet/sdn.h"
+#include "net_fixtures.h"
+
+#define CLUSTER "0badcafe"
+
+static void add_host(struct sdn_state *s, const char *name, uint32_t ip)
+{
+	s->hosts = realloc(s->hosts, (s->nhosts + 1) * sizeof(*s->hosts));
+	memset(&s->hosts[s->nhosts], 0, sizeof(*s->hosts));
+	snprintf(s->hosts[s->nhosts].name, sizeof(s->hosts->name), "%s", name);
+	s->hosts[s->nhosts++].underlay = ip;
+}
+
+/* a VPC with subnet "a" (10.0.1.0/24, VNI vni) and the default group */
+static struct sdn_vpc *add_vpc(struct sdn_state *s, const char *name, uint32_t vni)
+{
+	struct cl_error err = { 0 };
+	char json[1024];
+	snprintf(json, sizeof(json),
+		 "{\"vpc\": {\"version\": 1, \"name\": \"%s\", \"cidr\": \"10.0.0.0/16\", \"netns\": \"overlay\","
+		 " \"subnets\": [ {\"name\": \"a\", \"cidr\": \"10.0.1.0/24\"} ],"
+		 " \"sgs\": [ {\"name\": \"default\", \"rules\": [ {\"dir\": \"ingress\", \"proto\": \"all\","
+		 " \"ports\": \"\", \"from\": \"sg:default\"} ]} ], \"attachments\": [], \"nat\": null},"
+		 " \"vnis\": [%u]}", name, vni);
+	s->vpcs = realloc(s->vpcs, (s->nvpcs + 1) * sizeof(*s->vpcs));
+	cr_assert_eq(sdn_vpc_from_json(json, &s->vpcs[s->nvpcs], &err), 0, "%s", err.msg);
+	return &s->vpcs[s->nvpcs++];
+}
+
+static struct vpc_att *attach(struct sdn_vpc *sv, const char *id, const char *host, uint32_t ip)
+{
+	struct vpc *v = &sv->v;
+	v->atts = realloc(v->atts, (v->natts + 1) * sizeof(*v->atts));
+	struct vpc_att *a = &v->atts[v->natts++];
+	memset(a, 0, sizeof(*a));
+	strcpy(a->kind, "ct");
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	strcpy(a->subnet, "a");
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	net_ifname(NET_IF_VETH_HOST, v->name, "a", "ct", id, a->ifname);
+	a->ip = ip;
+	net_mac(v->name, "a", "ct", id, 0, a->mac);
+	a->sgs = calloc(1, sizeof(*a->sgs));
+	strcpy(a->sgs[0], "default");
+	a->nsgs = 1;
+	return a;
+}
+
+static void desired(const struct sdn_state *s, const char *host, struct sdn_items *out)
+{
+	struct cl_error err = { 0 };
+	cr_assert_eq(sdn_desired(s, CLUSTER, host, out, &err), 0, "%s", err.msg);
+}
+
+static size_t count(const struct sdn_items *it, enum sdn_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < it->n; i++)
+		n += it->v[i].kind == k;
+	return n;
+}
+
+static const struct sdn_item *find(const struct sdn_items *it, enum sdn_kind k, const char *key_part)
+{
+	for (size_t i = 0; i < it->n; i++)
+		if (it->v[i].kind == k && strstr(it->v[i].key, key_part))
+			return &it->v[i];
+	return NULL;
+}
+
+/* reconcile actual toward want, apply the ops in the model, check that a
+ * second pass has nothing to do; returns the number of ops of the first */
+static size_t converge(const struct sdn_items *want, struct sdn_items *actual)
+{
+	struct sdn_op *ops, *again;
+	size_t n, m;
+	struct sdn_items next;
+	cr_assert_eq(sdn_reconcile(want, actual, &ops, &n), 0);
+	cr_assert_eq(sdn_items_apply(actual, ops, n, &next), 0);
+	sdn_items_free(actual);
+	*actual = next;
+	cr_assert_eq(sdn_reconcile(want, actual, &again, &m), 0);
+	cr_assert_eq(m, 0, "idempotence: %zu ops left after applying", m);
+	free(ops);
+	free(again);
+	return n;
+}
+
+static char *mac_of(const struct vpc_att *a, char buf[MAC_STR_MAX])
+{
+	return net_mac_format(a->mac, buf);
+}
+
+Test(sdn_reconcile, add_builds_in_order_and_is_idempotent)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want, actual = { 0 };
+	struct sdn_op *ops;
+	size_t n;
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	v->v.atts[0].rate_mbit = 100;
+	desired(&s, "h1", &want);
+	cr_assert_eq(count(&want, SDN_NETNS), 1);
+	cr_assert_eq(count(&want, SDN_QOS), 1, "web's --rate: a qdisc on its port");
+	cr_assert_str_eq(find(&want, SDN_QOS, "clvh-")->value, "tbf rate 100mbit");
+	cr_assert_eq(count(&want, SDN_BRIDGE), 1);
+	cr_assert_eq(count(&want, SDN_VXLAN), 1);
+	cr_assert_eq(count(&want, SDN_PORT), 1);
+	cr_assert_eq(count(&want, SDN_FDB), 1, "one remote guest, one FDB entry");
+	cr_assert_eq(count(&want, SDN_NEIGH), 1);
+	cr_assert_eq(count(&want, SDN_NFT), 1);
+	const struct sdn_item *f = find(&want, SDN_FDB, "clvx-");
+	cr_assert_str_eq(f->value, "172.31.0.2", "the FDB entry points at h2's underlay address");
+	cr_assert(strstr(find(&want, SDN_VXLAN, "clvx-")->value, "vni 4096 local 172.31.0.1"));
+	cr_assert(strstr(find(&want, SDN_BRIDGE, "clbr-")->value, "10.0.1.1/24 mtu 1450"));
+	cr_assert(strstr(find(&want, SDN_NFT, "ruleset")->value, "10.0.1.3"),
+		  "the remote guest is a member of the default group here too");
+
+	cr_assert_eq(sdn_reconcile(&want, &actual, &ops, &n), 0);
+	cr_assert_eq(n, want.n, "from nothing: one add per item");
+	for (size_t i = 1; i < n; i++)
+		cr_assert_leq(ops[i - 1].item->kind, ops[i].item->kind, "outermost kind first");
+	free(ops);
+	converge(&want, &actual);
+	cr_assert_eq(actual.n, want.n);
+	sdn_items_free(&want);
+	sdn_items_free(&actual);
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, host_without_guests_has_nothing)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want;
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h3", IP(172, 31, 0, 3));
+	attach(add_vpc(&s, "v", 4096), "web", "h1", IP(10, 0, 1, 2));
+	desired(&s, "h3", &want);
+	cr_assert_eq(want.n, 0, "no VPC with a guest on h3: no namespace, no FDB");
+	struct cl_error err = { 0 };
+	cr_assert_eq(sdn_desired(&s, CLUSTER, "nope", &want, &err), -ENOENT);
+	cr_assert(strstr(err.msg, "host nope"));
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, remove_deletes_entries_then_namespace)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want, actual = { 0 };
+	struct sdn_op *ops;
+	size_t n;
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	attach(v, "cache", "h2", IP(10, 0, 1, 4));
+	desired(&s, "h1", &want);
+	converge(&want, &actual);
+	cr_assert_eq(count(&actual, SDN_FDB), 2);
+	sdn_items_free(&want);
+
+	/* db detaches: its FDB and neighbour entries go, nothing else */
+	free(v->v.atts[1].sgs);
+	v->v.atts[1] = v->v.atts[2];
+	v->v.natts = 2;
+	desired(&s, "h1", &want);
+	cr_assert_eq(sdn_reconcile(&want, &actual, &ops, &n), 0);
+	size_t dels = 0, changes = 0;
+	for (size_t i = 0; i < n; i++) {
+		dels += ops[i].type == SDN_OP_DEL;
+		changes += ops[i].type == SDN_OP_CHANGE;
+		if (ops[i].type == SDN_OP_DEL)
+			cr_assert(ops[i].item->kind == SDN_FDB || ops[i].item->kind == SDN_NEIGH);
+	}
+	cr_assert_eq(dels, 2);
+	cr_assert_eq(changes, 1, "the ruleset loses db's address");
+	cr_assert_eq(ops[0].item->kind, SDN_NEIGH, "deepest kind deleted first");
+	free(ops);
+	converge(&want, &actual);
+	sdn_items_free(&want);
+
+	/* web (h1's last guest) detaches: the namespace goes, and with it
+	 * everything inside, so that is one op */
+	free(v->v.atts[0].sgs);
+	v->v.atts[0] = v->v.atts[1];
+	v->v.natts = 1;
+	desired(&s, "h1", &want);
+	cr_assert_eq(want.n, 0);
+	cr_assert_eq(sdn_reconcile(&want, &actual, &ops, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(ops[0].type, SDN_OP_DEL);
+	cr_assert_eq(ops[0].item->kind, SDN_NETNS);
+	free(ops);
+	converge(&want, &actual);
+	cr_assert_eq(actual.n, 0);
+	sdn_items_free(&want);
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, move_between_hosts_repoints_fdb_everywhere)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items w1, w2, w3, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+	struct sdn_op *ops;
+	size_t n;
+	char mac[MAC_STR_MAX];
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	add_host(&s, "h3", IP(172, 31, 0, 3));
+	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
+	attach(v, "a1", "h1", IP(10, 0, 1, 2));
+	attach(v, "a3", "h3", IP(10, 0, 1, 3));
+	struct vpc_att *m = attach(v, "mover", "h2", IP(10, 0, 1, 4));
+	mac_of(m, mac);
+	desired(&s, "h1", &w1);
+	desired(&s, "h2", &w2);
+	desired(&s, "h3", &w3);
+	converge(&w1, &a1);
+	converge(&w2, &a2);
+	converge(&w3, &a3);
+	cr_assert_eq(count(&a2, SDN_PORT), 1);
+	sdn_items_free(&w1);
+	sdn_items_free(&w2);
+	sdn_items_free(&w3);
+
+	strcpy(m->host, "h3");   /* the guest moves from h2 to h3 */
+	desired(&s, "h1", &w1);
+	desired(&s, "h2", &w2);
+	desired(&s, "h3", &w3);
+	/* h1: the FDB entry now points at h3 (a change, not a delete) */
+	cr_assert_eq(sdn_reconcile(&w1, &a1, &ops, &n), 0);
+	bool repointed = false;
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].item->kind == SDN_FDB && strstr(ops[i].item->key, mac)) {
+			cr_assert_eq(ops[i].type, SDN_OP_CHANGE);
+			cr_assert_str_eq(ops[i].old, "172.31.0.2");
+			cr_assert_str_eq(ops[i].item->value, "172.31.0.3");
+			repointed = true;
+		}
+	cr_assert(repointed);
+	free(ops);
+	converge(&w1, &a1);
+	/* h2: no guest left, the VPC's namespace goes */
+	cr_assert_eq(w2.n, 0);
+	converge(&w2, &a2);
+	cr_assert_eq(a2.n, 0);
+	/* h3: the mover is local now: a port, and no FDB/neighbour entry for it */
+	converge(&w3, &a3);
+	cr_assert_eq(count(&a3, SDN_PORT), 2);
+	for (size_t i = 0; i < a3.n; i++)
+		if (a3.v[i].kind == SDN_FDB || a3.v[i].kind == SDN_NEIGH)
+			cr_assert_null(strstr(a3.v[i].key, mac));
+	cr_assert_eq(count(&a3, SDN_FDB), 1, "only a1 is remote from h3");
+	sdn_items_free(&w1);
+	sdn_items_free(&w2);
+	sdn_items_free(&w3);
+	sdn_items_free(&a1);
+	sdn_items_free(&a2);
+	sdn_items_free(&a3);
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, removed_host_leaves_no_entries_elsewhere)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want, actual = { 0 };
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	desired(&s, "h1", &want);
+	converge(&want, &actual);
+	sdn_items_free(&want);
+	s.nhosts = 1;   /* h2 removed */
+	desired(&s, "h1", &want);
+	cr_assert_eq(count(&want, SDN_FDB) + count(&want, SDN_NEIGH), 0);
+	cr_assert_null(strstr(find(&want, SDN_NFT, "ruleset")->value, "10.0.1.3"));
+	converge(&want, &actual);
+	cr_assert_eq(count(&actual, SDN_FDB), 0);
+	sdn_items_free(&want);
+	sdn_items_free(&actual);
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, drift_is_repaired)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want, actual = { 0 }, drifted = { 0 };
+	struct sdn_op *ops;
+	size_t n;
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	desired(&s, "h1", &want);
+	converge(&want, &actual);
+	/* by hand: an FDB entry deleted, the ruleset edited, a stray entry */
+	for (size_t i = 0; i < actual.n; i++) {
+		const struct sdn_item *a = &actual.v[i];
+		if (a->kind == SDN_FDB)
+			continue;
+		sdn_items_add(&drifted, a->kind, a->ns, a->key, a->kind == SDN_NFT ? "" : a->value);
+	}
+	sdn_items_add(&drifted, SDN_FDB, want.v[0].ns, "clvx-0000000000 02:00:00:00:00:99", "172.31.0.9");
+	sdn_items_sort(&drifted);
+	cr_assert_eq(sdn_reconcile(&want, &drifted, &ops, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(ops[0].type, SDN_OP_DEL);
+	cr_assert_str_eq(ops[0].item->value, "172.31.0.9");
+	cr_assert_eq(ops[1].type, SDN_OP_ADD);
+	cr_assert_eq(ops[1].item->kind, SDN_FDB);
+	cr_assert_eq(ops[2].type, SDN_OP_CHANGE);
+	cr_assert_eq(ops[2].item->kind, SDN_NFT);
+	free(ops);
+	converge(&want, &drifted);
+	sdn_items_free(&want);
+	sdn_items_free(&actual);
+	sdn_items_free(&drifted);
+	sdn_state_free(&s);
+}
+
+Test(sdn_reconcile, same_cidr_vpcs_get_separate_namespaces_and_vnis)
+{
+	struct sdn_state s = { 0 };
+	struct sdn_items want;
+	add_host(&s, "h1", IP(172, 31, 0, 1));
+	add_host(&s, "h2", IP(172, 31, 0, 2));
+	attach(add_vpc(&s, "red", 4096), "r1", "h1", IP(10, 0, 1, 2));
+	attach(&s.vpcs[0], "r2", "h2", IP(10, 0, 1, 3));
+	attach(add_vpc(&s, "blue", 4097), "b1", "h1", IP(10, 0, 1, 2));
+	attach(&s.vpcs[1], "b2", "h2", IP(10, 0, 1, 3));
+	desired(&s, "h1", &want);
+	cr_assert_eq(count(&want, SDN_NETNS), 2);
+	cr_assert_eq(count(&want, SDN_FDB), 2);
+	const struct sdn_item *x = NULL, *y = NULL;
+	for (size_t i = 0; i < want.n; i++)
+		if (want.v[i].kind == SDN_VXLAN)
+			*(x ? &y : &x) = &want.v[i];
+	cr_assert(x && y);
+	cr_assert_str_neq(x->ns, y->ns);
+	cr_assert_str_neq(x->key, y->key);
+	cr_assert(strstr(x->value, "vni 4096") || strstr(y->value, "vni 4096"));
+	cr_assert(strstr(x->value, "vni 4097") || strstr(y->value, "vni 4097"));
+	sdn_items_free(&want);
+	sdn_state_free(&s);
+}
+
+Test(sdn_model, names_vnis_and_records)
+{
+	struct cl_error err = { 0 };
+	uint32_t used[] = { 4096, 4097, 4099 }, vni;
+	cr_assert_eq(sdn_vni_pick(used, 3, 4096, 4200, &vni), 0);
+	cr_assert_eq(vni, 4098);
+	cr_assert_eq(sdn_vni_pick(used, 2, 4096, 4097, &vni), -ENOSPC, "VNI exhaustion");
+	cr_assert_eq(sdn_host_check("h1", &err), 0);
+	cr_assert_eq(sdn_host_check("a-host-name-much-too-long-for-links", &err), -ENAMETOOLONG);
+	cr_assert(strstr(err.msg, "too long"));
+	cr_assert_lt(sdn_host_check("../x", &err), 0);
+	char ns[NET_NAME_LEN + 32], vx[NET_IFNAMSIZ];
+	sdn_vpc_netns(CLUSTER, "h1", "v", ns);
+	cr_assert_eq(strncmp(ns, "clsv-" CLUSTER "-h1-", 17), 0, "%s", ns);
+	cr_assert_eq(strlen(sdn_vxlan_name("v", "a", vx)), 15);
+	struct sdn_host h = { .name = "h7", .underlay = IP(172, 31, 0, 7) }, back;
+	char *j = sdn_host_to_json(&h);
+	cr_assert_eq(sdn_host_from_json(j, &back, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(back.name, "h7");
+	cr_assert_eq(back.underlay, h.underlay);
+	free(j);
+	cr_assert_lt(sdn_host_from_json("{\"name\": \"h\"}", &back, &err), 0);
+	/* a VPC record round trip keeps the VNIs and the attachments' hosts */
+	struct sdn_state s = { 0 };
+	struct sdn_vpc *v = add_vpc(&s, "v", 5000), w;
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	j = sdn_vpc_to_json(v);
+	cr_assert_eq(sdn_vpc_from_json(j, &w, &err), 0, "%s", err.msg);
+	cr_assert_eq(w.vnis[0], 5000);
+	cr_assert_str_eq(w.v.atts[0].host, "h1");
+	free(j);
+	sdn_vpc_free(&w);
+	cr_assert_lt(sdn_vpc_from_json("{\"vpc\": {}, \"vnis\": []}", &w, &err), 0);
+	sdn_state_free(&s);
+}
+
+/* 20 hosts x 10 attachments (the issue's scale): a host's FDB entries are
+ * the guests of the VPCs present on it, less its own, and nothing for a
+ * VPC it has no guest of */
+Test(sdn_reconcile, fdb_per_host_follows_the_vpcs_present)
+{
+	struct sdn_state s = { 0 };
+	char name[16];
+	for (int h = 0; h < 20; h++) {
+		snprintf(name, sizeof(name), "h%d", h);
+		add_host(&s, name, IP(172, 31, 0, 2 + h));
+	}
+	/* VPC a: 10 guests on h0..h9; VPC b: 10 guests on h10..h19 */
+	struct sdn_vpc *va = add_vpc(&s, "a", 4096);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		char id[16];
+		snprintf(id, sizeof(id), "g%d", i);
+		attach(va, id, name, IP(10, 0, 1, 2 + i));
+	}
+	struct sdn_vpc *vb = add_vpc(&s, "b", 4097);
+	va = &s.vpcs[0];    /* add_vpc may have moved it */
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "h%d", 10 + i);
+		char id[16];
+		snprintf(id, sizeof(id), "g%d", i);
+		attach(vb, id, name, IP(10, 0, 1, 2 + i));
+	}
+	for (int h = 0; h < 20; h++) {
+		struct sdn_items want;
+		snprintf(name, sizeof(name), "h%d", h);
+		desired(&s, name, &want);
+		cr_assert_eq(count(&want, SDN_FDB), 9, "%s: the 9 other guests of its one VPC", name);
+		cr_assert_eq(count(&want, SDN_NETNS), 1);
+		sdn_items_free(&want);
+	}
+	/* one more guest of VPC a on h15: h15 now has both VPCs */
+	attach(va, "extra", "h15", IP(10, 0, 1, 20));
+	struct sdn_items want;
+	desired(&s, "h15", &want);
+	cr_assert_eq(count(&want, SDN_NETNS), 2);
+	cr_assert_eq(count(&want, SDN_FDB), 9 + 10, "b's 9 others and a's 10");
+	sdn_items_free(&want);
+	desired(&s, "h0", &want);
+	cr_assert_eq(count(&want, SDN_FDB), 10, "h0 learns of the extra guest");
+	sdn_items_free(&want);
+	sdn_state_free(&s);
+}
