@@ -96,7 +96,7 @@ int bench_cgroup_memory_file(const char *proc_cgroup, const struct cl_cg_layout 
 			/* "ID:CONTROLLERS:PATH" (cgroups(7)) */
 			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 			if (c2) {
-				*c2 = '\0';
+				*c1 = *c2 = '\0';
 				const char *ctrls = c1 + 1, *path = c2 + 1;
 				bool v2 = !strcmp(line, "0") && !*ctrls;
 				bool mem = false;

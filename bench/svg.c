@@ -8,6 +8,7 @@
  * which is what tests and people's tools find. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,12 +36,22 @@ static void esc(FILE *o, const char *s)
 		}
 }
 
-/* "vm qemu-microvm" -> "vm-qemu-microvm" */
+/* "vm qemu-microvm" -> "vm-qemu-microvm", "vm <-> ct" -> "vm-ct": lower
+ * case letters and digits, a run of anything else one '-' */
 static void slug(FILE *o, const char *s)
 {
-	for (; *s; s++)
-		fputc((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ? *s :
-		      (*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : '-', o);
+	bool dash = false;
+	for (; *s; s++) {
+		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (dash)
+				fputc('-', o);
+			fputc(c, o);
+			dash = false;
+		} else {
+			dash = true;
+		}
+	}
 }
 
 static const char *color(const char *name)
