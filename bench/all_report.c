@@ -39,6 +39,14 @@ static void surface_value(char *buf, size_t size, long v)
 		snprintf(buf, size, "%ld", v);
 }
 
+static void density_words(char *buf, size_t size, unsigned long n, const char *what)
+{
+	if (n)
+		snprintf(buf, size, "%lu %s", n, what);
+	else
+		snprintf(buf, size, "%s not measured", what);
+}
+
 void bench_all_table(FILE *out, const struct bench_all *r)
 {
 	const struct bench_series *s[8];
@@ -71,20 +79,25 @@ void bench_all_table(FILE *out, const struct bench_all *r)
 	double vm = bench_all_cost(r, BENCH_VM), ct = bench_all_cost(r, BENCH_CT);
 	fprintf(out, "host cost = the instance's cgroup (VM: guest RAM touched, VMM, KVM kernel memory) + its "
 		     "launcher's PSS: VM %.1f MiB, container %.1f MiB\n", vm, ct);
-	fprintf(out, "density in %.0f MiB: %lu microVMs, %lu containers (extrapolated from the per-instance cost "
-		     "above, measured one instance at a time)\n", (double)r->budget / (1024 * 1024),
-		bench_all_density(r, BENCH_VM), bench_all_density(r, BENCH_CT));
+	char dv[32], dc[32];
+	density_words(dv, sizeof(dv), bench_all_density(r, BENCH_VM), "microVMs");
+	density_words(dc, sizeof(dc), bench_all_density(r, BENCH_CT), "containers");
+	fprintf(out, "density in %.0f MiB: %s, %s (extrapolated from the per-instance cost above, measured one "
+		     "instance at a time)\n", (double)r->budget / (1024 * 1024), dv, dc);
 
-	fprintf(out, "\n3. network: TCP RTT and throughput between two instances across one subnet bridge\n");
+	fprintf(out, "\n3. network: TCP throughput and RTT between two instances on one VPC, and a bare veth pair\n");
 	if (!r->net.measured) {
 		fprintf(out, "%s\n", r->net.note);
 	} else {
-		const struct bench_series *p[BENCH_NET_NPAIRS];
-		for (int i = 0; i < BENCH_NET_NPAIRS; i++)
+		const struct bench_series *p[BENCH_ALLNET_PAIRS];
+		for (size_t i = 0; i < r->net.npairs; i++)
 			p[i] = &r->net.pair[i];
-		bench_table_rows(out, &bench_net_kind, p, BENCH_NET_NPAIRS, NAME_W);
-		for (int i = 0; i < BENCH_NET_VETH; i++)
-			bench_table_ratio(out, &bench_net_kind, p[i], p[BENCH_NET_VETH], NAME_W);
+		bench_table_rows(out, &bench_all_net_kind, p, r->net.npairs, NAME_W);
+		/* each pair against the reference, the veth pair (pair[0]) */
+		for (size_t i = 1; i < r->net.npairs; i++)
+			bench_table_ratio(out, &bench_all_net_kind, p[i], p[0], NAME_W);
+		if (r->net.note[0])
+			fprintf(out, "note: %s\n", r->net.note);
 	}
 
 	fprintf(out, "\n4. isolation surface: what each kind exposes to the host kernel\n");
@@ -172,10 +185,10 @@ int bench_all_json(const char *path, const struct bench_all *r, struct cl_error 
 
 	json_object *net;
 	if (r->net.measured) {
-		const struct bench_series *p[BENCH_NET_NPAIRS];
-		for (int i = 0; i < BENCH_NET_NPAIRS; i++)
+		const struct bench_series *p[BENCH_ALLNET_PAIRS];
+		for (size_t i = 0; i < r->net.npairs; i++)
 			p[i] = &r->net.pair[i];
-		net = section(&bench_net_kind, p, BENCH_NET_NPAIRS);
+		net = section(&bench_all_net_kind, p, r->net.npairs);
 	} else {
 		net = json_object_new_object();
 		json_object_object_add(net, "note", str(r->net.note));

@@ -214,15 +214,15 @@ int bench_all_svg(FILE *o, const struct bench_all *r)
 	const unsigned mm[] = { BENCH_IDLE_COST, BENCH_IDLE_COST };
 	bars(o, x2, "memory", mem, mm, 2, "%.1f MiB");
 
-	panel(o, x3, "TCP throughput across one subnet", "Mbit/s, median; whiskers: min-max");
+	panel(o, x3, "TCP throughput between instances", "Mbit/s a->b, median; whiskers: min-max");
 	if (r->net.measured) {
-		const struct bench_series *p[BENCH_NET_NPAIRS];
-		unsigned pm[BENCH_NET_NPAIRS];
-		for (int i = 0; i < BENCH_NET_NPAIRS; i++) {
+		const struct bench_series *p[BENCH_ALLNET_PAIRS];
+		unsigned pm[BENCH_ALLNET_PAIRS];
+		for (size_t i = 0; i < r->net.npairs; i++) {
 			p[i] = &r->net.pair[i];
-			pm[i] = BENCH_NET_MBIT;
+			pm[i] = BENCH_ALLNET_TX;
 		}
-		bars(o, x3, "network", p, pm, BENCH_NET_NPAIRS, "%.0f");
+		bars(o, x3, "network", p, pm, r->net.npairs, "%.0f");
 	} else {
 		fprintf(o, "<text id=\"network-pending\" x=\"%d\" y=\"%d\" class=\"note\">", x3 + 10, TOP + PH / 2);
 		esc(o, r->net.note[0] ? r->net.note : "not measured");

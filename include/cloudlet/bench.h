@@ -150,7 +150,7 @@ int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_co
  * the same sum for both kinds: the instance's cgroup's usage plus the PSS
  * of its launcher, the one process outside that cgroup (idle.c). */
 enum { BENCH_IDLE_COST, BENCH_IDLE_CGROUP, BENCH_IDLE_PSS, BENCH_IDLE_GUEST, BENCH_IDLE_TEARDOWN };
-extern const struct bench_kind bench_startup_kind, bench_idle_kind, bench_net_kind;
+extern const struct bench_kind bench_startup_kind, bench_idle_kind, bench_all_net_kind;
 enum bench_kind_id { BENCH_VM, BENCH_CT, BENCH_NKINDS };
 
 /* Measured on the last live idle instance of a kind ("the instance": the
@@ -164,14 +164,18 @@ struct bench_facts {
 	int devices;                 /* VM: emulated devices (vm run --stats devices=) */
 };
 
-/* Item 3, RTT and TCP throughput between two instances across one subnet
- * bridge, and a bare veth pair as the reference. */
-enum { BENCH_NET_RTT, BENCH_NET_MBIT };
-enum { BENCH_NET_VM_VM, BENCH_NET_CT_CT, BENCH_NET_VM_CT, BENCH_NET_VETH, BENCH_NET_NPAIRS };
+/* Item 3: TCP throughput both ways and RTT between two instances on one
+ * VPC, and over a bare veth pair as the reference, in the shape of the VPC
+ * network benchmark's series (bench/vpc_net.c, `bench vpc-net`): metrics
+ * in this order, pair[0] the veth pair, then ct-ct, vm-vm, vm-ct across one
+ * bridge, then the same through the VPC router. */
+enum { BENCH_ALLNET_TX, BENCH_ALLNET_RX, BENCH_ALLNET_RTT };
+#define BENCH_ALLNET_PAIRS 7
 struct bench_net {
 	bool measured;               /* false: the section says why in note */
 	char note[160];
-	struct bench_series pair[BENCH_NET_NPAIRS];
+	struct bench_series pair[BENCH_ALLNET_PAIRS];
+	size_t npairs;
 };
 
 /* One row of the isolation table: what each kind exposes to the host
@@ -228,7 +232,8 @@ bool bench_all_failed(const struct bench_all *r);
 void bench_all_table(FILE *out, const struct bench_all *r);
 int bench_all_json(const char *path, const struct bench_all *r, struct cl_error *err);
 /* The chart: start-up distribution per kind (log scale), memory per
- * instance, throughput per pair; each series a <g id="series-..."> */
+ * instance, guest-to-guest throughput per pair; each series a
+ * <g id="series-..."> */
 int bench_all_svg(FILE *out, const struct bench_all *r);
 
 /* Pure /proc parsers (bench/procfs.c), exposed for tests. kB as the kernel
