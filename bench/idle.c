@@ -88,8 +88,11 @@ void bench_idle_one(struct bench_series *s, char *const argv[], bool vm, unsigne
 	}
 	child_wait(&c, bench_now_ms() + timeout_s * 1000.0, on_line, &up, &up.up);
 	const char *why = NULL;
+	char status[64];
 	if (!up.up) {
-		why = c.reaped ? (c.errbuf[0] ? c.errbuf : "exited before serving") : "not serving within the timeout";
+		snprintf(status, sizeof(status), "exited with status %d before serving",
+			 WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 128 + WTERMSIG(c.status));
+		why = c.reaped ? (c.errbuf[0] ? c.errbuf : status) : "not serving within the timeout";
 	} else {
 		usleep(SETTLE_US);
 		why = measure(c.pid, vm, v, f);

@@ -238,8 +238,9 @@ static int bench_all_cmd(const struct cli_args *a, struct cl_error *err)
 		r = cl_err_sys(err, errno, "mkdtemp %s", work);
 	else {
 		r = bench_all_run(&o, &res, err);
-		char cmd[PATH_MAX + 16];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+		char cmd[PATH_MAX + 32];
+		/* by its path: the caller's PATH may be a test's, without rm */
+		snprintf(cmd, sizeof(cmd), "/bin/rm -rf '%s'", work);
 		if (system(cmd) != 0) { /* best effort: our own scratch dir */ }
 	}
 	if (r == 0) {
