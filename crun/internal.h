@@ -13,8 +13,13 @@
 #include "cloudlet/proc.h"
 
 /* cgroups: cloudlet/cgroup.h (lib/), one ops table per version. Containers
- * are PARENT/NAME with this parent, devices confined to crun_cg_devices_allow. */
+ * are PARENT/NAME, devices confined to crun_cg_devices_allow. PARENT is
+ * "cloudlet" for the default state root and "cloudlet-<8 hex>" of any other
+ * root's real path: names are unique per root, so two roots (two users'
+ * tests, a CI run beside a developer) may both run a container "web". */
 #define CT_CG_PARENT "cloudlet"
+#define CT_CG_PARENT_MAX (sizeof(CT_CG_PARENT) + 9)
+void ct_cg_parent(const char *root, char out[CT_CG_PARENT_MAX]);
 
 /* ---- the container being started (run.c builds it, the rest reads it) ---- */
 

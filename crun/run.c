@@ -37,6 +37,20 @@ const char *crun_default_root(void)
 	return buf;
 }
 
+void ct_cg_parent(const char *root, char out[CT_CG_PARENT_MAX])
+{
+	char real[PATH_MAX], dflt[PATH_MAX];
+	const char *r = realpath(root, real) ? real : root;
+	const char *d = realpath(CRUN_DEFAULT_ROOT, dflt) ? dflt : CRUN_DEFAULT_ROOT;
+	if (strcmp(r, d) == 0) {
+		snprintf(out, CT_CG_PARENT_MAX, "%s", CT_CG_PARENT);
+		return;
+	}
+	const char *parts[] = { "cgroup", r };
+	snprintf(out, CT_CG_PARENT_MAX, "%s-%08llx", CT_CG_PARENT,
+		 (unsigned long long)(net_hash(parts, 2) >> 32));
+}
+
 /* ---- the image ---- */
 
 /* An OCI image layout (image_open: layers unpacked once into ROOT/images,
@@ -659,8 +673,10 @@ int crun_run(const struct crun_run_opts *o, struct crun_run_result *res, struct 
 		static const char *const why[CL_CG_NCTRL] = {
 			[CL_CG_MEMORY] = "--memory", [CL_CG_CPU] = "--cpus", [CL_CG_PIDS] = "--pids",
 		};
+		char parent[CT_CG_PARENT_MAX];
+		ct_cg_parent(c.root, parent);
 		const struct cl_cg_spec spec = {
-			.parent = CT_CG_PARENT,
+			.parent = parent,
 			.name = c.name,
 			.limits = &o->limits,
 			/* a user namespace cannot make device nodes: nothing to confine */

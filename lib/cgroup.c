@@ -150,6 +150,20 @@ int cl_cg_settings(int version, const struct cl_cg_limits *l,
 	return n > max ? -E2BIG : (int)n;
 }
 
+void cl_cg_locate(const struct cl_cg_layout *l, int version, const char *parent, const char *name,
+		  struct cl_cgroup *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->version = version;
+	for (int c = 0; c < CL_CG_NCTRL; c++) {
+		const char *mnt = version == 2 ? (c == 0 ? l->unified : "") : l->v1[c];
+		if (!mnt[0])
+			continue;
+		snprintf(cg->parent[c], sizeof(cg->parent[c]), "%s/%s", mnt, parent);
+		snprintf(cg->path[c], sizeof(cg->path[c]), "%s/%s/%s", mnt, parent, name);
+	}
+}
+
 /* ---- chosen once ---- */
 
 const struct cl_cgroup_ops *cl_cgroup_ops_for(int version)

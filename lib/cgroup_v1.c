@@ -44,21 +44,19 @@ static int v1_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 	char why[64];
 	int r = 0;
 
-	memset(cg, 0, sizeof(*cg));
-	cg->version = 1;
+	cl_cg_locate(l, 1, s->parent, s->name, cg);
 	for (int c = 0; c < CL_CG_NCTRL; c++) {
-		if (c == CL_CG_DEVICES && !devices)
+		if (c == CL_CG_DEVICES && !devices) {
+			cg->path[c][0] = cg->parent[c][0] = '\0';
 			continue;
+		}
 		if (!l->v1[c][0]) {
 			if (need & (1u << c))
 				return cl_err(err, ENOENT, "cgroup v1: the %s controller is not mounted (needed for %s)",
 					      cl_cg_ctrl_names[c], cl_cg_why(s, c, why, sizeof(why)));
 			if (c == CL_CG_DEVICES)
 				return cl_err(err, ENOENT, "cgroup v1: the devices controller is not mounted (needed to confine device nodes)");
-			continue;
 		}
-		snprintf(cg->parent[c], sizeof(cg->parent[c]), "%s/%s", l->v1[c], s->parent);
-		snprintf(cg->path[c], sizeof(cg->path[c]), "%s/%s/%s", l->v1[c], s->parent, s->name);
 	}
 	for (int c = 0; c < CL_CG_NCTRL; c++) {
 		if (!first_of(cg, c))

@@ -74,8 +74,7 @@ static int v2_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 		if ((need & (1u << c)) && !(avail & (1u << c)))
 			return cl_err(err, ENOENT, "cgroup v2: the %s controller is not available in %s (needed for %s)",
 				      cl_cg_ctrl_names[c], l->unified, cl_cg_why(s, c, why, sizeof(why)));
-	snprintf(cg->parent[0], sizeof(cg->parent[0]), "%s/%s", l->unified, s->parent);
-	snprintf(cg->path[0], sizeof(cg->path[0]), "%s/%s/%s", l->unified, s->parent, s->name);
+	cl_cg_locate(l, 2, s->parent, s->name, cg);
 	if ((r = enable(l->unified, avail, need, s, err)) < 0)
 		goto fail_nodir;
 	for (int tries = 0;; tries++) {

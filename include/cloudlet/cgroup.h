@@ -87,6 +87,13 @@ struct cl_cgroup_ops {
 };
 extern const struct cl_cgroup_ops cl_cgroup_v1_ops, cl_cgroup_v2_ops;
 
+/* Where PARENT/NAME is (or would be) in each hierarchy of this version, with
+ * no syscall: what create makes and what destroy removes, so a cgroup whose
+ * maker died (crash recovery) can be destroyed by name. v1 fills every
+ * controller that is mounted; *cg is zeroed first. */
+void cl_cg_locate(const struct cl_cg_layout *l, int version, const char *parent, const char *name,
+		  struct cl_cgroup *cg);
+
 /* The ops for this machine (reads /proc/self/mountinfo once). */
 int cl_cgroup_ops_get(const struct cl_cgroup_ops **ops, struct cl_cg_layout *l,
 		      struct cl_error *err);

@@ -37,7 +37,8 @@ has() { grep -q -- "$1" <<<"$out"; }
 # what a container could leave behind on the host
 snapshot() {
     echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
-    echo "# cgroups"; find /sys/fs/cgroup -type d \( -name cloudlet -o -path '*/cloudlet/*' \) 2>/dev/null | sort
+    # containers of this state root are under cloudlet-<hash of the root>/
+    echo "# cgroups"; find /sys/fs/cgroup -type d -path '*/cloudlet*' ! -path '*/cloudlet-vm*' 2>/dev/null | sort
     echo "# netns"; ls /run/netns 2>/dev/null; readlink /proc/[0-9]*/ns/net 2>/dev/null | sort -u
     echo "# state"; ls -A "$state/ct" 2>/dev/null | grep -vx .lock
     echo "# processes"; pgrep -x cloudlet-init
@@ -113,13 +114,19 @@ run "$img" run sh -c "$forks"
 t_eq "the same loop without --pids" "0" "$rc"
 
 if ct run -d --name cpu-t --cpus 0.5 --memory 48M --pids 64 "$img" run sleep 30 </dev/null >/dev/null 2>"$tmp/err"; then
-    if [ -d /sys/fs/cgroup/cpu/cloudlet/cpu-t ]; then   # v1
-        got="$(cat /sys/fs/cgroup/cpu/cloudlet/cpu-t/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cloudlet/cpu-t/cpu.cfs_period_us)"
-        got="$got $(cat /sys/fs/cgroup/memory/cloudlet/cpu-t/memory.limit_in_bytes) $(cat /sys/fs/cgroup/pids/cloudlet/cpu-t/pids.max)"
+    # the container's cgroup, as its init sees it (v1: a line per hierarchy)
+    pid=$(ct ps | awk '$1 == "cpu-t" { print $3 }')
+    cgof() { awk -F: -v c="$1" '(c == "" && $2 == "") || (c != "" && $2 ~ "(^|,)" c "(,|$)") { print $3; exit }' /proc/"$pid"/cgroup; }
+    mnt() { awk -v c="$1" '($9 == "cgroup" && $NF ~ "(^|,)" c "(,|$)") || ($9 == "cgroup2" && c == "") { print $5; exit }' /proc/self/mountinfo; }
+    if [ -n "$(cgof cpu)" ]; then   # v1
+        cpu=$(mnt cpu)$(cgof cpu) mem=$(mnt memory)$(cgof memory) pids=$(mnt pids)$(cgof pids)
+        got="$(cat "$cpu/cpu.cfs_quota_us") $(cat "$cpu/cpu.cfs_period_us")"
+        got="$got $(cat "$mem/memory.limit_in_bytes") $(cat "$pids/pids.max")"
     else
-        cg=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)/cloudlet/cpu-t
-        got="$(cat "$cg/cpu.max" | tr ' ' ' ') $(cat "$cg/memory.max") $(cat "$cg/pids.max")"
+        cg=$(mnt "")$(cgof "")
+        got="$(cat "$cg/cpu.max") $(cat "$cg/memory.max") $(cat "$cg/pids.max")"
     fi
+    t_check "the cgroup is named for this state root (${cg:-$cpu})" grep -Eq '/cloudlet-[0-9a-f]{8}/cpu-t$' <<<"${cg:-$cpu}"
     t_check "--cpus 0.5 --memory 48M --pids 64 in the cgroup ($got)" grep -Eq '^50000 100000 50331648 64$' <<<"$got"
     ct stop --time 1s cpu-t >/dev/null 2>&1
     ct rm cpu-t >/dev/null 2>&1

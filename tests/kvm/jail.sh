@@ -169,6 +169,31 @@ else
     t_skip "forbidden syscall" "no $cltest (tests/kvm/run --build)"
 fi
 
+# ---- a launcher killed with SIGKILL: its VMM dies with it; the next jailed
+# launch removes the jail directory and cgroup it could not ----------------
+"$cl" vm run --timeout 120s --jail-base "$base" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+    -c "$kargs -- run sleep 60" </dev/null >"$tmp/sigkill.out" 2>"$tmp/sigkill.err" &
+launcher=$!
+pids+=("$launcher")
+deadline=$((SECONDS + 120))
+until has sigkill 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$launcher" 2>/dev/null; do sleep 0.5; done
+vmm=$(pgrep -P "$launcher" | head -1)
+stale=$(ls -d "$base"/vm-* 2>/dev/null | head -1)
+kill -KILL "$launcher"; wait "$launcher" 2>/dev/null
+# dead: gone, or a zombie its new parent has not reaped yet
+alive() { local s; s=$(awk '{ print $3 }' /proc/"$1"/stat 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
+for _ in $(seq 50); do [ -n "$vmm" ] && alive "$vmm" || break; sleep 0.1; done
+if [ -n "$vmm" ] && ! alive "$vmm" && [ -n "$stale" ] && [ -d "$stale" ] &&
+    [ -n "$(ls -d "$(cgroot)"/cloudlet-vm/"$(basename "$stale")" 2>/dev/null)" ]; then
+    t_pass "launcher SIGKILLed: its VMM died with it; its jail dir and cgroup remain for now"
+else
+    t_fail "launcher SIGKILLed" "vmm '$vmm', jail dir '$stale'"; show sigkill
+fi
+"$cl" vm run --timeout 120s --jail-base "$base" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+    -c "$kargs -- exit" </dev/null >"$tmp/after.out" 2>"$tmp/after.err"
+t_eq "the next jailed launch runs (exit 0)" 0 $?
+nothing_left "the next jailed launch after a SIGKILL (the dead launcher's jail removed)"
+
 # ---- --no-jail: own process, seccomp still on -----------------------------
 "$cl" vm run --timeout 120s --no-jail -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
     -c "$kargs -- run sleep 20" </dev/null >"$tmp/nojail.out" 2>"$tmp/nojail.err" &

@@ -51,6 +51,26 @@ Test(cgroup, layout_unified)
 	cr_assert_eq(cl_cg_version(&l), -ENOENT);
 }
 
+Test(cgroup, locate_by_name)
+{
+	struct cl_cg_layout l;
+	struct cl_cgroup cg;
+	cr_assert_eq(cl_cg_layout_parse(hybrid, &l, &err), 0);
+	cl_cg_locate(&l, 1, "cloudlet-vm", "vm-abc123", &cg);
+	cr_assert_eq(cg.version, 1);
+	cr_assert_str_eq(cg.path[CL_CG_MEMORY], "/sys/fs/cgroup/memory/cloudlet-vm/vm-abc123");
+	cr_assert_str_eq(cg.path[CL_CG_CPU], "/sys/fs/cgroup/cpu,cpuacct/cloudlet-vm/vm-abc123");
+	cr_assert_str_eq(cg.parent[CL_CG_PIDS], "/sys/fs/cgroup/pids/cloudlet-vm");
+	cr_assert_str_eq(cg.path[CL_CG_DEVICES], "/sys/fs/cgroup/devices/cloudlet-vm/vm-abc123",
+			 "every mounted controller: what any create may have made");
+	cr_assert_eq(cl_cg_layout_parse(unified, &l, &err), 0);
+	cl_cg_locate(&l, 2, "cloudlet", "web", &cg);
+	cr_assert_eq(cg.version, 2);
+	cr_assert_str_eq(cg.path[0], "/sys/fs/cgroup/cloudlet/web");
+	cr_assert_str_eq(cg.parent[0], "/sys/fs/cgroup/cloudlet");
+	cr_assert_str_eq(cg.path[CL_CG_PIDS], "", "v2: one directory");
+}
+
 Test(cgroup, layout_escapes_and_junk)
 {
 	struct cl_cg_layout l;

@@ -54,13 +54,16 @@ struct jail {
 	const char *base;
 	char id[32];                      /* vm-XXXXXX */
 	char dir[PATH_MAX];               /* base/id, the VMM's root; "" until made */
+	int lock;                         /* dir's fd, flock'd while the launcher lives; -1 */
 	const struct cl_cgroup_ops *cg_ops;   /* NULL until made */
 	struct cl_cgroup cg;
 };
 
 /* launcher: checks with no side effect (ids, base) */
 int jail_check(struct jail *j, struct cl_error *err);
-/* launcher: the per-VM directory (empty, root's, 0700) */
+/* launcher: the per-VM directory (empty, root's, 0700), flock'd for the
+ * launcher's life; first removes the directories and cgroups of launchers
+ * that died without cleaning up (SIGKILL), whose locks are free */
 int jail_dir_make(struct jail *j, struct cl_error *err);
 /* launcher: the cgroup, with the limits above */
 int jail_cgroup_make(struct jail *j, const struct vmm_config *cfg, struct cl_error *err);

@@ -213,7 +213,7 @@ static int collect(struct launch *l, pid_t pid, int st, struct vmm_result *res,
 int vmm_launch(const struct vmm_config *cfg, const struct vmm_jail *jail,
 	       struct vmm_result *res, struct cl_error *err)
 {
-	struct launch l = { .cfg = cfg, .jail = { .opts = jail }, .report = { -1, -1 }, .kmsg = -1 };
+	struct launch l = { .cfg = cfg, .jail = { .opts = jail, .lock = -1 }, .report = { -1, -1 }, .kmsg = -1 };
 	struct console_tty tty = { .fd = -1 };
 	sigset_t sigs, saved;
 	pid_t pid = -1;

@@ -5,10 +5,13 @@
  * because firecracker opens them later; this VMM holds fds instead, so
  * there is nothing to bind-mount, and its seccomp filters forbid open*
  * anyway). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -40,17 +43,72 @@ int jail_check(struct jail *j, struct cl_error *err)
 	return jail_base_check(j->base, &st, geteuid(), err);
 }
 
+/* A jail whose directory lock is free belongs to a launcher that died
+ * (its VMM died with it, PR_SET_PDEATHSIG): remove its cgroup, then it.
+ * Called with the base locked, so no launch is between mkdtemp and flock. */
+static void jail_gc(int basefd)
+{
+	const struct cl_cgroup_ops *ops;
+	struct cl_cg_layout layout;
+	int fd = dup(basefd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	bool have_ops = cl_cgroup_ops_get(&ops, &layout, NULL) == 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strncmp(e->d_name, "vm-", 3) != 0 || strlen(e->d_name) != 9)
+			continue;
+		int dfd = openat(basefd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		if (flock(dfd, LOCK_EX | LOCK_NB) == 0) {
+			if (have_ops) {
+				struct cl_cgroup cg;
+				cl_cg_locate(&layout, ops->version, VMM_JAIL_CG_PARENT, e->d_name, &cg);
+				ops->destroy(&cg, NULL);
+			}
+			unlinkat(basefd, e->d_name, AT_REMOVEDIR);
+		}
+		close(dfd);
+	}
+	closedir(d);
+}
+
 int jail_dir_make(struct jail *j, struct cl_error *err)
 {
 	char path[PATH_MAX];
+	int r = 0;
 	if (snprintf(path, sizeof(path), "%s/vm-XXXXXX", j->base) >= (int)sizeof(path))
 		return cl_err(err, ENAMETOOLONG, "--jail-base %s: path too long", j->base);
+	int basefd = open(j->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (basefd < 0 || flock(basefd, LOCK_EX) < 0) {
+		r = cl_err_sys(err, errno, "jail base %s", j->base);
+		goto out;
+	}
+	jail_gc(basefd);
 	/* mkdtemp: 0700, a name nobody else had */
-	if (!mkdtemp(path))
-		return cl_err_sys(err, errno, "jail directory in %s", j->base);
+	if (!mkdtemp(path)) {
+		r = cl_err_sys(err, errno, "jail directory in %s", j->base);
+		goto out;
+	}
+	j->lock = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->lock < 0 || flock(j->lock, LOCK_EX) < 0) {
+		r = cl_err_sys(err, errno, "lock %s", path);
+		if (j->lock >= 0)
+			close(j->lock);
+		j->lock = -1;
+		rmdir(path);
+		goto out;
+	}
 	snprintf(j->dir, sizeof(j->dir), "%s", path);
 	snprintf(j->id, sizeof(j->id), "%s", strrchr(path, '/') + 1);
-	return 0;
+out:
+	if (basefd >= 0)
+		close(basefd);   /* and its lock */
+	return r;
 }
 
 void jail_remove(struct jail *j)
@@ -63,6 +121,9 @@ void jail_remove(struct jail *j)
 	if (j->dir[0])
 		rmdir(j->dir);
 	j->dir[0] = '\0';
+	if (j->lock >= 0)
+		close(j->lock);
+	j->lock = -1;
 }
 
 int jail_pivot(const char *dir, struct cl_error *err)
