@@ -104,17 +104,12 @@ static void bench_all_network(const struct bench_all_opts *o, struct bench_net *
 	snprintf(n->note, sizeof(n->note), "not measured (pending: the VPC network benchmark, bench/vpc_net.c)");
 }
 
-/* A runner's series under the name the report uses; the first failure's
- * reason starts with the series' name, so it follows. */
-static void rename_series(struct bench_series *s, const char *name)
+static size_t count_ok(const struct bench_series *s, size_t n)
 {
-	size_t k = strlen(s->name);
-	if (s->error[0] && !strncmp(s->error, s->name, k) && s->error[k] == ':') {
-		char rest[sizeof(s->error)];
-		snprintf(rest, sizeof(rest), "%s", s->error + k);
-		snprintf(s->error, sizeof(s->error), "%s%s", name, rest);
-	}
-	s->name = name;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i].n;
+	return k;
 }
 
 static int check(const struct bench_all_opts *o, struct cl_error *err)
@@ -163,29 +158,24 @@ int bench_all_run(const struct bench_all_opts *o, struct bench_all *r, struct cl
 	if (!o->crun)
 		note(r, "%s", "crun absent or disabled: skipped");
 
-	/* 1. start-up, each kind with its references */
-	say(o, "all: 1/4 start-up, %u run(s) per VMM and per runtime", o->vm.runs);
-	if ((rc = bench_vm_boot(&o->vm, &r->vm[0], &r->vm[1], err)) < 0)
-		return cl_err_wrap(err, "bench all: start-up");
-	rename_series(&r->vm[0], "vm cloudlet");
-	rename_series(&r->vm[1], "vm qemu-microvm");
+	/* 1 and 2, a round at a time: the VMs' start-up, the containers',
+	 * then an idle instance of each, so every kind sees the same machine */
+	bench_series_init(&r->vm[0], "vm cloudlet");
+	bench_series_init(&r->vm[1], "vm qemu-microvm");
 	r->nvm = o->vm.qemu ? 2 : 1;
 	struct bench_ct_start_opts ct = {
 		.cloudlet = o->vm.cloudlet, .image = o->image, .rootfs = o->rootfs, .runc = o->runc,
 		.crun = o->crun, .workdir = o->workdir, .runs = o->vm.runs, .timeout_s = o->vm.timeout_s,
-		.progress = o->vm.progress, .ctx = o->vm.ctx,
 	};
-	if ((rc = bench_ct_start(&ct, r->ct, &r->nct, err)) < 0)
+	if ((rc = bench_ct_start_prepare(&ct, r->ct, &r->nct, err)) < 0)
 		return cl_err_wrap(err, "bench all: start-up");
 	static const char *const ct_names[] = { "ct cloudlet", "ct runc", "ct crun" };
 	for (size_t i = 0; i < r->nct; i++) {
 		for (size_t k = 0; k < 3; k++)
 			if (!strcmp(r->ct[i].name, ct_names[k] + 3))
-				rename_series(&r->ct[i], ct_names[k]);
+				r->ct[i].name = ct_names[k];
 		r->ct[i].na = 1u << BENCH_BOOT_EXITS;
 	}
-
-	/* 2. idle instances, alternating kinds */
 	bench_series_init(&r->idle[BENCH_VM], "vm cloudlet");
 	bench_series_init(&r->idle[BENCH_CT], "ct cloudlet");
 	r->idle[BENCH_CT].na = 1u << BENCH_IDLE_GUEST;
@@ -195,6 +185,8 @@ int bench_all_run(const struct bench_all_opts *o, struct bench_all *r, struct cl
 	if (snprintf(state, sizeof(state), "%s/state", o->workdir) >= (int)sizeof(state))
 		return cl_err(err, ENAMETOOLONG, "%s: path too long", o->workdir);
 	for (unsigned i = 0; i < o->vm.runs; i++) {
+		bench_vm_boot_round(&o->vm, &r->vm[0], &r->vm[1], i);
+		bench_ct_start_round(&ct, r->ct, i);
 		struct argv a = { 0 };
 		argv_cloudlet(&a, &o->vm, "console=ttyS0 reboot=a panic=-1 pci=off quiet -- serve");
 		argv_add(&a, "--stats");
@@ -207,15 +199,17 @@ int bench_all_run(const struct bench_all_opts *o, struct bench_all *r, struct cl
 		argv_add(&c, "cloudlet-bench-idle-%d-%u", (int)getpid(), i);
 		argv_words(&c, o->image, "serve", NULL);
 		bench_idle_one(&r->idle[BENCH_CT], c.v, false, o->vm.timeout_s, &r->facts[BENCH_CT]);
-		say(o, "all: 2/4 idle instances, run %u/%u done", i + 1, o->vm.runs);
+		say(o, "all: round %u/%u done: start-up vm %zu/%zu ok, ct %zu/%zu ok; idle vm %zu, ct %zu ok",
+		    i + 1, o->vm.runs, r->vm[0].n + r->vm[1].n, (size_t)(i + 1) * r->nvm, count_ok(r->ct, r->nct),
+		    (size_t)(i + 1) * r->nct, r->idle[BENCH_VM].n, r->idle[BENCH_CT].n);
 	}
 
 	/* 3. network */
-	say(o, "all: 3/4 network");
+	say(o, "all: network");
 	bench_all_network(o, &r->net);
 	/* 4. the isolation surface is computed from the tables and the facts
 	 * when the report is printed */
-	say(o, "all: 4/4 isolation surface (from the tables and the idle instances)");
+	say(o, "all: isolation surface (from the tables and the idle instances)");
 	return 0;
 }
 

@@ -75,6 +75,10 @@ struct bench_vm_opts {
  * Metrics: BENCH_BOOT_*. */
 int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 		  struct bench_series *qemu, struct cl_error *err);
+/* Its round i alone, into series the caller initialized (bench all
+ * interleaves rounds of several benchmarks). */
+void bench_vm_boot_round(const struct bench_vm_opts *o, struct bench_series *cl, struct bench_series *qemu,
+			 unsigned i);
 
 /* The same boot as vm-boot's, jailed (the default as root) and with
  * --no-jail, alternately (root only). Metrics: BENCH_BOOT_*. */
@@ -96,6 +100,11 @@ struct bench_ct_start_opts {
  * s[] receives up to 3 series (cloudlet, runc, crun). */
 int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 		   size_t *nseries, struct cl_error *err);
+/* Its parts: the checks, the series and the references' bundle; then
+ * round i (one run per runtime). */
+int bench_ct_start_prepare(const struct bench_ct_start_opts *o, struct bench_series *s, size_t *nseries,
+			   struct cl_error *err);
+void bench_ct_start_round(const struct bench_ct_start_opts *o, struct bench_series *s, unsigned i);
 
 struct bench_vm_io_opts {
 	struct bench_vm_opts vm;

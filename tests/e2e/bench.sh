@@ -56,7 +56,7 @@ r=$?
 # runs go on, and the exit at the end is 1; absent references are notes.
 # Its full run is tests/kvm/bench-all.sh (it needs KVM).
 "$cl" bench all --runs 1 --kernel /etc/hostname --no-reference --json "$tmp/all.json" \
-    >"$tmp/all.out" 2>"$tmp/all.err"
+    --plot "$tmp/all.svg" >"$tmp/all.out" 2>"$tmp/all.err"
 r=$?
 if [ "$r" = 1 ] && grep -qE '^  1 run\(s\) failed; first: vm cloudlet: .*/etc/hostname: not a bzImage' "$tmp/all.out" &&
    grep -qE '^ct cloudlet +1 +[0-9.]+ \(' "$tmp/all.out" && grep -q '^4\. isolation surface' "$tmp/all.out"; then
@@ -71,6 +71,25 @@ jq -e '.failed == true and (.startup.series[0].error | test("^vm cloudlet: "))
        and .memory.series[1].runs == 1 and .memory.series[1].cost_mib.samples[0] > 0' "$tmp/all.json" >/dev/null \
     && t_pass "bench all: JSON records the failure and the container's samples" \
     || t_fail "bench all: JSON" "$(head -c 400 "$tmp/all.json")"
+# the chart: well-formed XML (Python's parser), an <svg> root, a titled
+# group per series that has samples (none for the failed VM)
+if ! command -v python3 >/dev/null; then
+    t_skip "bench all: SVG" "python3 not installed"
+elif python3 - "$tmp/all.svg" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.tag == ns + "svg", root.tag
+ids = {g.get("id") for g in root.iter(ns + "g") if g.get("class") == "series"}
+assert ids == {"series-startup-ct-cloudlet", "series-memory-ct-cloudlet"}, sorted(ids)
+assert all(g.find(ns + "title") is not None for g in root.iter(ns + "g"))
+assert any(t.get("id") == "network-pending" for t in root.iter(ns + "text"))
+EOF
+then
+    t_pass "bench all: the SVG is valid XML with the series that have samples"
+else
+    t_fail "bench all: SVG" "$(head -c 300 "$tmp/all.svg")"
+fi
 left=""
 ls -d /run/cloudlet-bench-all.* >/dev/null 2>&1 && left+=" scratch dir"
 # its containers' cgroups are cloudlet/cloudlet-bench-* (others' tests may run meanwhile)

@@ -4,8 +4,8 @@
 # emulated) KVM host. No assertion on timing: only that every column is
 # present and sane (positive, finite, the units' relations: ready before
 # exit, guest RAM touched within the guest's memory, cost >= cgroup), the
-# JSON has every raw sample and the environment, the SVG parses as XML
-# with the expected series, a reference that is absent (crun, hidden from
+# JSON has every raw sample and the environment, the SVG has the expected
+# series, a reference that is absent (crun, hidden from
 # PATH) is a note and not an error, and nothing is left behind.
 # Needs root and a working /dev/kvm: run through tests/kvmhost/run.
 set -uo pipefail
@@ -39,7 +39,7 @@ PATH="$tmp/bin:/usr/sbin:/sbin" TMPDIR=/dev/shm "$cl" bench all --runs 1 --json 
     --plot "$tmp/all.svg" >"$tmp/out" 2>"$tmp/err"
 r=$?
 [ "$r" = 0 ] && t_pass "bench all --runs 1 exits 0" || { t_fail "bench all" "exit $r"; cat "$tmp/out"; tail -20 "$tmp/err"; }
-grep -q '^all: 2/4 idle instances, run 1/1 done' "$tmp/err" && t_pass "progress on stderr" \
+grep -qE '^all: round 1/1 done: start-up vm [0-9]+/[0-9]+ ok' "$tmp/err" && t_pass "progress on stderr" \
     || t_fail "progress" "$(head -5 "$tmp/err")"
 
 # the table: every section, every row with one run and figures in each cell
@@ -103,25 +103,18 @@ else
     t_fail "isolation facts" "$(jq -c .isolation "$tmp/all.json")"
 fi
 
-# the SVG: well-formed XML (Python's parser), an <svg>, the expected series
+# the SVG: the expected series (tests/e2e/bench.sh parses a chart as XML
+# natively; Python starts slowly from 9p in the emulated host)
 want="series-startup-vm-cloudlet series-startup-ct-cloudlet series-startup-ct-runc series-memory-vm-cloudlet series-memory-ct-cloudlet"
 [ -z "$(command -v qemu-system-x86_64)" ] || want+=" series-startup-vm-qemu-microvm"
-if python3 - "$tmp/all.svg" $want <<'EOF'
-import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-ns = "{http://www.w3.org/2000/svg}"
-assert root.tag == ns + "svg", root.tag
-ids = {g.get("id") for g in root.iter(ns + "g") if g.get("class") == "series"}
-missing = [w for w in sys.argv[2:] if w not in ids]
-assert not missing, "missing series: %s (have %s)" % (missing, sorted(ids))
-assert "series-startup-ct-crun" not in ids, "crun was absent"
-for g in root.iter(ns + "g"):
-    assert g.find(ns + "title") is not None, g.get("id")
-EOF
-then
-    t_pass "SVG: valid XML, an svg root, one titled group per expected series"
+have=" $(grep -o 'id="series-[^"]*" class="series"' "$tmp/all.svg" | cut -d'"' -f2 | sort | tr '\n' ' ')"
+missing=""
+for w in $want; do [[ $have == *" $w "* ]] || missing+=" $w"; done
+if head -2 "$tmp/all.svg" | grep -q '^<svg xmlns="http://www.w3.org/2000/svg"' && [ -z "$missing" ] &&
+   [[ $have != *series-startup-ct-crun* ]] && [ "$(tail -1 "$tmp/all.svg")" = "</svg>" ]; then
+    t_pass "SVG: an svg document with one group per expected series"
 else
-    t_fail "SVG" "$(head -c 300 "$tmp/all.svg")"
+    t_fail "SVG" "missing:$missing; have:$have"
 fi
 
 # nothing left: scratch dirs, cgroups, processes
