@@ -14,13 +14,13 @@
 
 #include "cloudlet/bench.h"
 
-#define W 960
+#define W 1040
 #define H 420
-#define PW 280          /* a panel's plot width */
+#define PW 270          /* a panel's plot width */
 #define PH 250          /* and height */
 #define TOP 70
 #define LEFT0 60        /* the first panel's plot area starts here */
-#define GAP 40
+#define STRIDE 340      /* from one panel's plot area to the next */
 
 /* XML character data: the five predefined entities (XML 1.0, 4.6) */
 static void esc(FILE *o, const char *s)
@@ -86,6 +86,12 @@ static void label(FILE *o, double x, const char *name)
 	fprintf(o, "</text>\n");
 }
 
+/* where a series has no sample: say so above its label */
+static void no_sample(FILE *o, double x)
+{
+	fprintf(o, "<text x=\"%.1f\" y=\"%d\" class=\"v\">no sample</text>\n", x, TOP + PH - 6);
+}
+
 static void open_series(FILE *o, const char *section, const char *name, const char *fmt, double v)
 {
 	fprintf(o, "<g id=\"series-%s-", section);
@@ -140,6 +146,7 @@ static void startup(FILE *o, const struct bench_all *r, int x0)
 	for (size_t i = 0; i < n; i++) {
 		double x = x0 + step * ((double)i + 0.5), a, b;
 		if (!s[i]->n) {
+			no_sample(o, x);
 			label(o, x, s[i]->name);
 			continue;
 		}
@@ -158,6 +165,13 @@ static void startup(FILE *o, const struct bench_all *r, int x0)
 #undef Y
 }
 
+/* a round step for about n intervals up to top: 1, 2 or 5 times a power of ten */
+static double nice_step(double top, int n)
+{
+	double raw = top / n, p = pow(10, floor(log10(raw))), m = raw / p;
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
 /* bars with min-max whiskers, from zero */
 static void bars(FILE *o, int x0, const char *section, const struct bench_series *const *s, const unsigned *metric,
 		 size_t n, const char *unit_fmt)
@@ -171,15 +185,18 @@ static void bars(FILE *o, int x0, const char *section, const struct bench_series
 		}
 	if (top <= 0)
 		return;
-	double scale = PH / (top * 1.1), step = (double)PW / (double)n;
-	for (int t = 0; t <= 4; t++) {
-		double v = top * 1.1 * t / 4, y = TOP + PH - v * scale;
+	double tick = nice_step(top, 4), axis = ceil(top * 1.05 / tick) * tick;
+	double scale = PH / axis, step = (double)PW / (double)n;
+	for (double v = 0; v <= axis + tick / 2; v += tick) {
+		double y = TOP + PH - v * scale;
 		fprintf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>\n"
-			   "<text x=\"%d\" y=\"%.1f\" class=\"t\">%.0f</text>\n",
+			   "<text x=\"%d\" y=\"%.1f\" class=\"t\">%g</text>\n",
 			x0, y, x0 + PW, y, x0 - 4, y + 4, v);
 	}
 	for (size_t i = 0; i < n; i++) {
 		double x = x0 + step * ((double)i + 0.5);
+		if (!s[i]->n)
+			no_sample(o, x);
 		if (s[i]->n) {
 			double m = med(s[i], metric[i], &lo, &hi);
 			open_series(o, section, s[i]->name, unit_fmt, m);
@@ -206,7 +223,7 @@ int bench_all_svg(FILE *o, const struct bench_all *r)
 		   ".median{fill:#000}.sample{fill-opacity:0.8;stroke:#333;stroke-width:0.5}"
 		   ".whisker{stroke:#333}.note{font-size:12px;fill:#555}</style>\n"
 		   "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", W, H, W, H);
-	int x1 = LEFT0, x2 = LEFT0 + PW + GAP + 20, x3 = LEFT0 + 2 * (PW + GAP + 20);
+	int x1 = LEFT0, x2 = LEFT0 + STRIDE, x3 = LEFT0 + 2 * STRIDE;
 	startup(o, r, x1);
 
 	panel(o, x2, "memory per idle instance", "MiB the host pays: cgroup + launcher PSS");
@@ -224,8 +241,20 @@ int bench_all_svg(FILE *o, const struct bench_all *r)
 		}
 		bars(o, x3, "network", p, pm, r->net.npairs, "%.0f");
 	} else {
-		fprintf(o, "<text id=\"network-pending\" x=\"%d\" y=\"%d\" class=\"note\">", x3 + 10, TOP + PH / 2);
-		esc(o, r->net.note[0] ? r->net.note : "not measured");
+		/* "not measured (why)": the reason on a line of its own */
+		const char *note = r->net.note[0] ? r->net.note : "not measured";
+		const char *why = strstr(note, " (");
+		char head[160];
+		snprintf(head, sizeof(head), "%.*s", why ? (int)(why - note) : (int)strlen(note), note);
+		fprintf(o, "<text id=\"network-pending\" x=\"%d\" y=\"%d\" class=\"note\"><tspan>", x3 + 10,
+			TOP + PH / 2);
+		esc(o, head);
+		fprintf(o, "</tspan>");
+		if (why) {
+			fprintf(o, "<tspan x=\"%d\" dy=\"16\">", x3 + 10);
+			esc(o, why + 1);
+			fprintf(o, "</tspan>");
+		}
 		fprintf(o, "</text>\n");
 	}
 
