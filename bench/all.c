@@ -101,7 +101,8 @@ static void bench_all_network(const struct bench_all_opts *o, struct bench_net *
 	(void)o;
 	n->measured = false;
 	n->npairs = 0;
-	snprintf(n->note, sizeof(n->note), "not measured (pending: the VPC network benchmark, bench/vpc_net.c)");
+	snprintf(n->note, sizeof(n->note),
+		 "not measured (pending: the pairs of bench vpc-net, bench/vpc_net.c, are not wired in yet)");
 }
 
 static size_t count_ok(const struct bench_series *s, size_t n)

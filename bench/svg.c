@@ -21,6 +21,7 @@
 #define TOP 70
 #define LEFT0 60        /* the first panel's plot area starts here */
 #define STRIDE 340      /* from one panel's plot area to the next */
+#define NOTE_COLS 40    /* a note's line in a panel, 12px text */
 
 /* XML character data: the five predefined entities (XML 1.0, 4.6) */
 static void esc(FILE *o, const char *s)
@@ -241,19 +242,26 @@ int bench_all_svg(FILE *o, const struct bench_all *r)
 		}
 		bars(o, x3, "network", p, pm, r->net.npairs, "%.0f");
 	} else {
-		/* "not measured (why)": the reason on a line of its own */
+		/* the note on lines of at most NOTE_COLS characters, cut at spaces */
 		const char *note = r->net.note[0] ? r->net.note : "not measured";
-		const char *why = strstr(note, " (");
-		char head[160];
-		snprintf(head, sizeof(head), "%.*s", why ? (int)(why - note) : (int)strlen(note), note);
-		fprintf(o, "<text id=\"network-pending\" x=\"%d\" y=\"%d\" class=\"note\"><tspan>", x3 + 10,
-			TOP + PH / 2);
-		esc(o, head);
-		fprintf(o, "</tspan>");
-		if (why) {
-			fprintf(o, "<tspan x=\"%d\" dy=\"16\">", x3 + 10);
-			esc(o, why + 1);
+		fprintf(o, "<text id=\"network-pending\" x=\"%d\" y=\"%d\" class=\"note\">", x3 + 10, TOP + PH / 2);
+		for (int line = 0; *note; line++) {
+			size_t len = strlen(note), cut = len;
+			if (len > NOTE_COLS) {
+				cut = NOTE_COLS;
+				while (cut > 0 && note[cut] != ' ')
+					cut--;
+				if (!cut)
+					cut = NOTE_COLS;
+			}
+			char part[NOTE_COLS + 1];
+			snprintf(part, sizeof(part), "%.*s", (int)cut, note);
+			fprintf(o, "<tspan x=\"%d\" dy=\"%d\">", x3 + 10, line ? 16 : 0);
+			esc(o, part);
 			fprintf(o, "</tspan>");
+			note += cut;
+			while (*note == ' ')
+				note++;
 		}
 		fprintf(o, "</text>\n");
 	}

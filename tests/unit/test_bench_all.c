@@ -302,6 +302,30 @@ Test(bench_all, svg)
 	free(text);
 }
 
+Test(bench_all, svg_note_wraps)
+{
+	struct bench_all *r = canned();
+	snprintf(r->net.note, sizeof(r->net.note), "not measured (pending: a reason long enough to need three "
+		 "lines in the panel, with a_word_longer_than_forty_characters_in_it_here)");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_eq(bench_all_svg(f, r), 0);
+	fclose(f);
+	const char *p = strstr(text, "id=\"network-pending\"");
+	cr_assert(p);
+	size_t lines = 0, chars = 0;
+	for (const char *t = p; (t = strstr(t, "<tspan")) && t < strstr(p, "</text>"); t++) {
+		const char *a = strchr(t, '>') + 1, *b = strstr(a, "</tspan>");
+		cr_assert_leq(b - a, 40, "a line of at most 40 characters: %.*s", (int)(b - a), a);
+		lines++;
+		chars += (size_t)(b - a);
+	}
+	cr_assert_geq(lines, 3);
+	cr_assert_geq(chars + lines, strlen(r->net.note) - 2, "nothing lost but the spaces cut at");
+	free(text);
+}
+
 Test(bench_all, svg_network_series)
 {
 	struct bench_all *r = canned();
