@@ -43,7 +43,9 @@ static void note(struct bench_all *r, const char *fmt, const char *arg)
 		snprintf(r->notes[r->nnotes++], sizeof(r->notes[0]), fmt, arg);
 }
 
-/* The first line `tool --version` prints ("" when it cannot run). */
+/* The first line `tool --version` prints ("" when it cannot run; a tool
+ * that gives no answer is named so: QEMU paging in from 9p in a loaded
+ * emulated host can take many seconds). */
 static void version_line(void *ctx, const char *line)
 {
 	char *out = ctx;
@@ -61,9 +63,11 @@ static void tool_version(const char *tool, char out[96])
 	struct cl_error err = { 0 };
 	if (child_start(&c, argv, -1, &err) < 0)
 		return;
-	child_wait(&c, bench_now_ms() + 10000, version_line, out, NULL);
+	child_wait(&c, bench_now_ms() + 60000, version_line, out, NULL);
 	if (!out[0])   /* a last line without its newline */
 		snprintf(out, 96, "%.*s", (int)c.outlen, c.outline);
+	if (!out[0])
+		snprintf(out, 96, "%s: no answer to --version", tool);
 	child_kill(&c);
 }
 
