@@ -99,6 +99,12 @@ void bench_idle_one(struct bench_series *s, char *const argv[], bool vm, unsigne
 	}
 	if (why) {
 		bench_series_fail(s, "%s", why);
+		/* a launcher stopped by SIGTERM removes what it made; SIGKILL
+		 * (child_kill) only if it does not end */
+		if (!c.reaped) {
+			kill(c.pid, SIGTERM);
+			child_wait(&c, bench_now_ms() + timeout_s * 1000.0, NULL, NULL, NULL);
+		}
 		child_kill(&c);
 		return;
 	}
