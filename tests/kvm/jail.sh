@@ -62,6 +62,19 @@ nothing_left() {
         || t_fail "$1: nothing left" "$what"
 }
 
+# background_vm NAME VM-RUN-OPTIONS...: an initramfs guest that sleeps, in
+# the background, until its ready marker; sets $launcher and $vmm
+background_vm() {
+    local name=$1; shift
+    "$cl" vm run --timeout 120s "$@" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
+        -c "$kargs -- run sleep 60" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    launcher=$!
+    pids+=("$launcher")
+    local deadline=$((SECONDS + 120))
+    until has "$name" 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$launcher" 2>/dev/null; do sleep 0.5; done
+    vmm=$(pgrep -P "$launcher" | head -1)
+}
+
 # ---- a jailed VM with disk and network ----------------------------------
 # The tap lives in a network namespace of the test's; the launcher joins only
 # that (nsenter --net): `ip netns exec` would also hide the cgroup mounts.
@@ -171,13 +184,7 @@ fi
 
 # ---- a launcher killed with SIGKILL: its VMM dies with it; the next jailed
 # launch removes the jail directory and cgroup it could not ----------------
-"$cl" vm run --timeout 120s --jail-base "$base" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
-    -c "$kargs -- run sleep 60" </dev/null >"$tmp/sigkill.out" 2>"$tmp/sigkill.err" &
-launcher=$!
-pids+=("$launcher")
-deadline=$((SECONDS + 120))
-until has sigkill 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$launcher" 2>/dev/null; do sleep 0.5; done
-vmm=$(pgrep -P "$launcher" | head -1)
+background_vm sigkill --jail-base "$base"
 stale=$(ls -d "$base"/vm-* 2>/dev/null | head -1)
 kill -KILL "$launcher"; wait "$launcher" 2>/dev/null
 # dead: gone, or a zombie its new parent has not reaped yet
@@ -195,13 +202,7 @@ t_eq "the next jailed launch runs (exit 0)" 0 $?
 nothing_left "the next jailed launch after a SIGKILL (the dead launcher's jail removed)"
 
 # ---- --no-jail: own process, seccomp still on -----------------------------
-"$cl" vm run --timeout 120s --no-jail -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
-    -c "$kargs -- run sleep 20" </dev/null >"$tmp/nojail.out" 2>"$tmp/nojail.err" &
-launcher=$!
-pids+=("$launcher")
-deadline=$((SECONDS + 120))
-until has nojail 'cloudlet-ready' || [ $SECONDS -ge $deadline ] || ! kill -0 "$launcher" 2>/dev/null; do sleep 0.5; done
-vmm=$(pgrep -P "$launcher" | head -1)
+background_vm nojail --no-jail
 if [ -n "$vmm" ] && grep -q '^Seccomp:[[:space:]]*2' /proc/"$vmm"/status &&
     [ "$(readlink /proc/"$vmm"/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ]; then
     t_pass "--no-jail: the VMM is filtered (Seccomp 2), in the launcher's namespaces"
