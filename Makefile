@@ -1,6 +1,6 @@
 # cloudlet — one `cloudlet` binary over four static libraries:
 #   lib/ -> libcl.a (errors, parsers)   vmm/ -> libvmm.a   crun/ -> libcrun.a   net/ -> libnet.a
-#   bench/ -> libbench.a (VM vs container measurements)
+#   bench/ -> libbench.a (VM vs container measurements)   fn/ -> libfn.a (serverless functions)
 # `make` builds build/cloudlet; `make SAN=1` builds build-san/ with ASan+UBSan.
 # `make deps` installs the Debian packages; `make images` the guest images;
 # `make check` runs every test suite (tests/run); `make demo` is the README's main job.
@@ -21,7 +21,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 # the libraries' dependencies (Debian -dev packages, see mk/deps.sh)
-PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables
+PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables libmicrohttpd libmosquitto libcurl
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -31,12 +31,13 @@ vmm_SRCS := $(wildcard vmm/*.c vmm/*/*.c)
 crun_SRCS := $(wildcard crun/*.c crun/*/*.c)
 net_SRCS := $(wildcard net/*.c)
 bench_SRCS := $(wildcard bench/*.c)
+fn_SRCS := $(wildcard fn/*.c)
 cli_SRCS := $(wildcard cli/*.c)
 unit_SRCS := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # link order: users before what they use
-LIBA := $(BUILD)/libbench.a $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
+LIBA := $(BUILD)/libfn.a $(BUILD)/libbench.a $(BUILD)/libvmm.a $(BUILD)/libcrun.a $(BUILD)/libnet.a $(BUILD)/libcl.a
 
 .PHONY: all deps images check unit demo clean bench fuzz fuzz-smoke
 all: $(BUILD)/cloudlet
@@ -50,6 +51,7 @@ $(BUILD)/libvmm.a: $(call obj,$(vmm_SRCS))
 $(BUILD)/libcrun.a: $(call obj,$(crun_SRCS))
 $(BUILD)/libnet.a: $(call obj,$(net_SRCS))
 $(BUILD)/libbench.a: $(call obj,$(bench_SRCS))
+$(BUILD)/libfn.a: $(call obj,$(fn_SRCS))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -123,12 +125,16 @@ demo:
 
 # Benchmarks print ratios against the reference tools; VM runs go through the
 # KVM-host harness (native KVM where it really works, else emulated), both
-# in one KVM host. RUNS: boots per VMM (vm-boot); IO_RUNS: rounds of vm-io.
+# in one KVM host. RUNS: boots per VMM (vm-boot); IO_RUNS: rounds of vm-io;
+# FN_RUNS: cold invocations per kind (bench fn: container vs microVM);
+# NET_RUNS: rounds of vpc-net.
 bench: all images
 	@mkdir -p $(BUILD)/bench
 	tests/kvmhost/run --timeout 3600 -- sh -c '$(BUILD)/cloudlet bench vm-boot --runs $${RUNS:-10} \
 		--json $(BUILD)/bench/vm-boot.json; a=$$?; $(BUILD)/cloudlet bench vm-io --runs $${IO_RUNS:-3} \
-		--json $(BUILD)/bench/vm-io.json; b=$$?; [ $$a = 0 ] && [ $$b = 0 ]'
+		--json $(BUILD)/bench/vm-io.json; b=$$?; $(BUILD)/cloudlet bench fn --runs $${FN_RUNS:-10} \
+		--json $(BUILD)/bench/fn.json; c=$$?; $(BUILD)/cloudlet bench vpc-net --runs $${NET_RUNS:-3} \
+		--json $(BUILD)/bench/vpc-net.json; d=$$?; [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ] && [ $$d = 0 ]'
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cloudlet/bench.h"
 #include "cloudlet/error.h"
 
 double bench_now_ms(void);
@@ -38,6 +39,9 @@ bool child_wait(struct child *c, double deadline_ms, void (*on_line)(void *ctx, 
 /* Reap if it has exited (non-blocking); true once reaped. */
 bool child_reap(struct child *c);
 void child_kill(struct child *c);
+/* SIGTERM to the child (a launcher that then tears its guest down), up to
+ * grace_ms to end, else child_kill. Returns whether it ended by itself. */
+bool child_stop(struct child *c, int grace_ms);
 
 /* An argv built in place: argv_add copies one formatted argument; past
  * the capacity it only sets overflow (checked once, before exec). */
@@ -65,11 +69,31 @@ struct bench_series;
 int bench_boot_check(const struct bench_vm_opts *o, struct cl_error *err);
 void bench_boot_cloudlet(const struct bench_vm_opts *o, struct bench_series *s, const char *extra);
 
+/* A new, empty network namespace (not even lo up) with no name: unshare(2)
+ * and back at once, so only *netns (and children started in it) keep it. */
+int netns_new(int *netns, struct cl_error *err);
+
 /* A network namespace of the bench's own holding a persistent tap with
  * host_cidr ("10.99.0.1/30") on it, up, and lo up. Made by unshare(2) and
  * left at once: only the returned fd (and the children started in it)
  * keep it, so it and its tap vanish with them, however the bench ends. */
 int netns_with_tap(const char *tap, const char *host_cidr, int *netns, struct cl_error *err);
+
+/* clperf (images/rootfs/tools/clperf.c), the bench's TCP tool on both
+ * ends: its server's port, and the results a client run printed. */
+#define CLPERF_PORT "5001"
+#define EXIT_MARKER "cloudlet-exit status="   /* the workload's `run` mode is done */
+struct clperf_out {
+	double v[BENCH_MAX_METRICS];   /* by bench_parse_clperf's index */
+	unsigned have;             /* bit m: metric m came */
+	bool done;                 /* the workload printed EXIT_MARKER */
+	bool listening;            /* a tcp-server said it listens */
+	char why[160];             /* clperf's last complaint */
+};
+/* A child's on_line for the lines of clperf clients (ctx: a clperf_out). */
+void clperf_on_line(void *ctx, const char *line);
+/* The host's clperf tcp-server on CLPERF_PORT in netns, once it listens. */
+int clperf_server_start(const char *clperf, int netns, struct child *srv, struct cl_error *err);
 
 /* QMP (QEMU Machine Protocol, docs/interop/qmp-spec.rst): one JSON object
  * per line, a greeting, then commands answered by return/error, with

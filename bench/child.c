@@ -160,3 +160,14 @@ void child_kill(struct child *c)
 		close(c->err);
 	c->out = c->err = -1;
 }
+
+bool child_stop(struct child *c, int grace_ms)
+{
+	if (c->pid > 0 && !c->reaped) {
+		kill(c->pid, SIGTERM);
+		child_wait(c, bench_now_ms() + grace_ms, NULL, NULL, NULL);
+	}
+	bool ended = c->reaped;
+	child_kill(c);
+	return ended;
+}

@@ -71,6 +71,31 @@ static int configure(const char *tap, in_addr_t addr, unsigned prefix, struct cl
 	return r;
 }
 
+int netns_new(int *netns, struct cl_error *err)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return cl_err_sys(err, errno, "/proc/self/ns/net");
+	if (unshare(CLONE_NEWNET) < 0) {
+		int e = errno;
+		close(self);
+		return cl_err_sys(err, e, "unshare(CLONE_NEWNET) (the network benches need root)");
+	}
+	int r = 0;
+	*netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*netns < 0)
+		r = cl_err_sys(err, errno, "/proc/self/ns/net");
+	/* back where we came from, in every case */
+	if (setns(self, CLONE_NEWNET) < 0 && r == 0)
+		r = cl_err_sys(err, errno, "setns back to the bench's own network namespace");
+	close(self);
+	if (r < 0 && *netns >= 0) {
+		close(*netns);
+		*netns = -1;
+	}
+	return r;
+}
+
 int netns_with_tap(const char *tap, const char *host_cidr, int *netns, struct cl_error *err)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -83,22 +108,22 @@ int netns_with_tap(const char *tap, const char *host_cidr, int *netns, struct cl
 	if (inet_pton(AF_INET, ip, &addr) != 1)
 		return cl_err(err, EINVAL, "%s: not an IPv4 address", ip);
 
+	int r = netns_new(netns, err);
+	if (r < 0)
+		return r;
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
-		return cl_err_sys(err, errno, "/proc/self/ns/net");
-	if (unshare(CLONE_NEWNET) < 0) {
-		int e = errno;
-		close(self);
-		return cl_err_sys(err, e, "unshare(CLONE_NEWNET) (the I/O bench needs root)");
+		r = cl_err_sys(err, errno, "/proc/self/ns/net");
+	else if (setns(*netns, CLONE_NEWNET) < 0)
+		r = cl_err_sys(err, errno, "setns into the bench's namespace");
+	else {
+		r = configure(tap, addr.s_addr, (unsigned)prefix, err);
+		if (setns(self, CLONE_NEWNET) < 0 && r == 0)
+			r = cl_err_sys(err, errno, "setns back to the bench's own network namespace");
 	}
-	*netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int r = *netns < 0 ? cl_err_sys(err, errno, "/proc/self/ns/net") :
-		configure(tap, addr.s_addr, (unsigned)prefix, err);
-	/* back where we came from, in every case */
-	if (setns(self, CLONE_NEWNET) < 0 && r == 0)
-		r = cl_err_sys(err, errno, "setns back to the bench's own network namespace");
-	close(self);
-	if (r < 0 && *netns >= 0) {
+	if (self >= 0)
+		close(self);
+	if (r < 0) {
 		close(*netns);
 		*netns = -1;
 	}

@@ -35,6 +35,15 @@ static void cell(FILE *out, const struct bench_series *s, size_t m, const char *
 	fprintf(out, " %-*s", CELL, buf);
 }
 
+static int name_width(const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+{
+	int w = (int)strlen(k->contender);
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(s[i]->name) > w)
+			w = (int)strlen(s[i]->name);
+	return w;
+}
+
 void bench_table_rows(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n,
 		      int w)
 {
@@ -61,25 +70,34 @@ void bench_table_ratio(FILE *out, const struct bench_kind *k, const struct bench
 	fprintf(out, "%-*s", w + 5, "ratio");
 	for (size_t m = 0; m < k->nmetrics; m++) {
 		unsigned bit = 1u << m;
-		if (!a->n || !b->n || ((a->na | b->na) & bit))
+		if (!a->n || !b->n || ((a->na | b->na) & bit)) {
 			fprintf(out, " %-*s", CELL, "n/a");
-		else
-			fprintf(out, " %-*.2f", CELL, median(a->v[m], a->n) / median(b->v[m], b->n));
+			continue;
+		}
+		double r = median(a->v[m], a->n) / median(b->v[m], b->n);
+		/* two decimals, or two significant digits below 0.1 (0.0042, not 0.00) */
+		fprintf(out, r >= 0.1 ? " %-*.2f" : " %-*.2g", CELL, r);
 	}
 	fprintf(out, " (%s / %s, medians)\n", a->name, b->name);
 }
 
 void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
-	int w = (int)strlen(k->contender);
-	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(s[i]->name) > w)
-			w = (int)strlen(s[i]->name);
+	int w = name_width(k, s, n);
 	bench_table_rows(out, k, s, n, w);
 	/* the first series (cloudlet) against each reference, medians */
 	for (size_t i = 1; i < n; i++)
 		if (s[0]->n && s[i]->n)
 			bench_table_ratio(out, k, s[0], s[i], w);
+}
+
+void bench_table_vs_first(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+{
+	int w = name_width(k, s, n);
+	bench_table_rows(out, k, s, n, w);
+	for (size_t i = 1; i < n; i++)
+		if (s[0]->n && s[i]->n)
+			bench_table_ratio(out, k, s[i], s[0], w);
 }
 
 json_object *bench_json_stats(const double *v, size_t n)

@@ -31,6 +31,9 @@ void bench_stats(const double *samples, size_t n, struct bench_stats *out)
 	out->mean = sum / (double)n;
 	/* the middle sample, or the mean of the two middle ones */
 	out->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	/* nearest-rank percentile: rank ceil(p n), 1-based */
+	size_t rank = (99 * n + 99) / 100;
+	out->p99 = s[rank - 1];
 	free(s);
 }
 

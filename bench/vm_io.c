@@ -39,8 +39,6 @@
 /* ip=client::gateway:netmask:hostname:device:autoconf (kernel's nfsroot.rst) */
 #define GUEST_IP_CFG "ip=10.99.0.2::" HOST_IP ":255.255.255.252::eth0:off"
 #define GUEST_MAC "02:c1:00:00:00:02"
-#define PORT "5001"
-#define EXIT_MARKER "cloudlet-exit status="
 #define GRACE_MS 30000     /* for a VMM to end once the guest is done */
 
 static const struct bench_metric metrics[] = {
@@ -92,22 +90,15 @@ int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_co
 {
 	int n = snprintf(buf, size,
 			 "console=ttyS0 reboot=a panic=-1 pci=off quiet " GUEST_IP_CFG " -- run sh -c \""
-			 "clperf randread /dev/vda %u; clperf tcp-send " HOST_IP " " PORT " %u; "
-			 "clperf tcp-recv " HOST_IP " " PORT " %u; clperf tcp-rr " HOST_IP " " PORT " %u\"",
+			 "clperf randread /dev/vda %u; clperf tcp-send " HOST_IP " " CLPERF_PORT " %u; "
+			 "clperf tcp-recv " HOST_IP " " CLPERF_PORT " %u; clperf tcp-rr " HOST_IP " " CLPERF_PORT " %u\"",
 			 seconds, seconds, seconds, rr_count);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-struct io_run {
-	double v[BENCH_MAX_METRICS];
-	unsigned have;             /* bit m: metric m came */
-	bool done;                 /* the guest printed cloudlet-exit */
-	char why[160];             /* clperf's last complaint */
-};
-
-static void on_line(void *ctx, const char *line)
+void clperf_on_line(void *ctx, const char *line)
 {
-	struct io_run *r = ctx;
+	struct clperf_out *r = ctx;
 	unsigned m;
 	double v;
 	const char *e;
@@ -119,6 +110,8 @@ static void on_line(void *ctx, const char *line)
 		snprintf(r->why, sizeof(r->why), "%s", e);
 	} else if (strstr(line, EXIT_MARKER)) {
 		r->done = true;
+	} else if (strstr(line, "clperf tcp-server port=")) {
+		r->listening = true;
 	}
 }
 
@@ -147,19 +140,19 @@ static void one(const struct bench_vm_io_opts *o, struct bench_series *s, bool q
 	}
 	struct child c;
 	struct cl_error err = { 0 };
-	struct io_run r = { .have = 0 };
+	struct clperf_out r = { .have = 0 };
 	if (a.overflow || child_start(&c, a.v, netns, &err) < 0) {
 		bench_series_fail(s, "%s", a.overflow ? "command line too long" : err.msg);
 		return;
 	}
-	child_wait(&c, bench_now_ms() + o->vm.timeout_s * 1000.0 + 5000, on_line, &r, &r.done);
+	child_wait(&c, bench_now_ms() + o->vm.timeout_s * 1000.0 + 5000, clperf_on_line, &r, &r.done);
 	/* The guest is done. cloudlet ends on its reset by itself; QEMU is
 	 * asked to (SIGTERM): under emulation it acts on a reset only after
 	 * tens of seconds, which would only slow the bench down. */
 	if (r.done && !c.reaped) {
 		if (qemu)
 			kill(c.pid, SIGTERM);
-		child_wait(&c, bench_now_ms() + GRACE_MS, on_line, &r, NULL);
+		child_wait(&c, bench_now_ms() + GRACE_MS, clperf_on_line, &r, NULL);
 	}
 	if (!r.done)
 		bench_series_fail(s, "%s", c.errbuf[0] ? c.errbuf : r.why[0] ? r.why :
@@ -176,21 +169,15 @@ static void one(const struct bench_vm_io_opts *o, struct bench_series *s, bool q
 	child_kill(&c);
 }
 
-static void on_server_line(void *ctx, const char *line)
-{
-	if (!strncmp(line, "clperf tcp-server ", strlen("clperf tcp-server ")))
-		*(bool *)ctx = true;
-}
-
 /* The host's clperf server, in the namespace, once it listens. */
-static int server_start(const struct bench_vm_io_opts *o, int netns, struct child *srv, struct cl_error *err)
+int clperf_server_start(const char *clperf, int netns, struct child *srv, struct cl_error *err)
 {
-	char *argv[] = { (char *)o->clperf, "tcp-server", PORT, NULL };
-	bool up = false;
+	char *argv[] = { (char *)clperf, "tcp-server", CLPERF_PORT, NULL };
+	struct clperf_out st = { .have = 0 };
 	if (child_start(srv, argv, netns, err) < 0)
 		return cl_err_wrap(err, "clperf server");
-	child_wait(srv, bench_now_ms() + 30000, on_server_line, &up, &up);
-	if (!up) {
+	child_wait(srv, bench_now_ms() + 30000, clperf_on_line, &st, &st.listening);
+	if (!st.listening) {
 		int r = cl_err(err, EIO, "clperf server did not start: %s", srv->errbuf[0] ? srv->errbuf : "no output");
 		child_kill(srv);
 		return r;
@@ -220,7 +207,7 @@ int bench_vm_io(const struct bench_vm_io_opts *o, struct bench_series *cl, struc
 	struct child srv;
 	if ((r = netns_with_tap(TAP, HOST_CIDR, &netns, err)) < 0)
 		return cl_err_wrap(err, "network namespace");
-	if ((r = server_start(o, netns, &srv, err)) < 0) {
+	if ((r = clperf_server_start(o->clperf, netns, &srv, err)) < 0) {
 		close(netns);
 		return r;
 	}

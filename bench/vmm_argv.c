@@ -39,7 +39,10 @@ void argv_words(struct argv *a, ...)
 void argv_cloudlet(struct argv *a, const struct bench_vm_opts *o, const char *cmdline)
 {
 	/* no virtio-rng: QEMU microvm gets none either (like for like) */
-	argv_words(a, o->cloudlet, "vm", "run", "--no-rng", "--mem", o->mem, "-k", o->kernel, "-i", o->initrd,
+	argv_add(a, "%s", o->cloudlet);
+	if (o->root)
+		argv_words(a, "--root", o->root, NULL);
+	argv_words(a, "vm", "run", "--no-rng", "--mem", o->mem, "-k", o->kernel, "-i", o->initrd,
 		   "-c", cmdline, "--cpus", NULL);
 	argv_add(a, "%u", o->cpus);
 	argv_add(a, "--timeout");

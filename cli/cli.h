@@ -101,6 +101,10 @@ int vm_seccomp_profile(const struct cli_args *a, struct cl_error *err);
  * per thread kind next to Firecracker's */
 void bench_jail_surface(FILE *out);
 
+/* The running binary (/proc/self/exe), for what starts it again: the
+ * benchmarks' runners, the functions' launchers. */
+int cli_self_path(char *buf, size_t size, struct cl_error *err);
+
 /* The per-group command tables (cmd_*.c). */
 extern const struct cli_cmd cli_vm_cmds[], cli_ct_cmds[], cli_vpc_cmds[],
 	cli_host_cmds[], cli_fn_cmds[], cli_bench_cmds[], cli_image_cmds[];

@@ -1,6 +1,7 @@
 /* `cloudlet bench`: VM vs container, side by side. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "cloudlet/bench.h"
+#include "cloudlet/fn.h"
 
 static void progress(void *ctx, const char *line)
 {
@@ -31,8 +33,8 @@ static char *which(const char *name)
 	return found;
 }
 
-/* The running binary, for the runners to start as the VMM. */
-static int self_path(char *buf, size_t size, struct cl_error *err)
+/* The running binary, for the runners to start as the VMM (cli.h). */
+int cli_self_path(char *buf, size_t size, struct cl_error *err)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 	if (n < 0)
@@ -48,18 +50,26 @@ static unsigned uint_opt(const struct cli_args *a, const char *name, uint64_t de
 }
 
 /* A heading naming the benchmark and where it ran, the table, --json. */
-static int report(const struct cli_args *a, const struct bench_kind *k, const char *what,
-		  const struct bench_series *const *series, size_t n, const struct bench_param *params,
-		  size_t nparams, struct cl_error *err)
+typedef void table_fn(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n);
+static int report_with(table_fn *table, const struct cli_args *a, const struct bench_kind *k, const char *what,
+		       const struct bench_series *const *series, size_t n, const struct bench_param *params,
+		       size_t nparams, struct cl_error *err)
 {
 	const char *where = getenv("CLOUDLET_KVMHOST");
 	bool emulated = where && !strcmp(where, "emulated");
 	printf("%s: %s (%s%s)\n", k->name, what, where ? where : "native",
 	       !where ? "" : emulated ? " KVM host: absolute figures are emulation-distorted, read the ratios"
 			: " KVM host");
-	bench_table(stdout, k, series, n);
+	table(stdout, k, series, n);
 	const char *json = cli_str(a, "json", NULL);
 	return json ? bench_json(json, k, params, nparams, series, n, err) : 0;
+}
+
+static int report(const struct cli_args *a, const struct bench_kind *k, const char *what,
+		  const struct bench_series *const *series, size_t n, const struct bench_param *params,
+		  size_t nparams, struct cl_error *err)
+{
+	return report_with(bench_table, a, k, what, series, n, params, nparams, err);
 }
 
 /* The options vm-boot and vm-io share; o->qemu is malloc'd (free it). */
@@ -83,7 +93,7 @@ static void vm_opts(const struct cli_args *a, const char *self, unsigned runs, u
 static int vm_setup(const struct cli_args *a, char *self, size_t len, unsigned runs, unsigned timeout_s,
 		    struct bench_vm_opts *o, struct cl_error *err)
 {
-	int r = self_path(self, len, err);
+	int r = cli_self_path(self, len, err);
 	if (r < 0)
 		return r;
 	vm_opts(a, self, runs, timeout_s, o);
@@ -172,11 +182,81 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 			 r, &o.vm, &cl, &qemu, o.vm.qemu ? 2 : 1, extra, 3, err);
 }
 
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_series s[BENCH_NET_PAIRS];   /* large: not on the stack */
+	/* tmpfs: the containers' overlayfs cannot use 9p (the emulated KVM host's /tmp) */
+	char self[4096], work[] = "/run/cloudlet-bench-net.XXXXXX", note[CL_ERR_MSG_MAX + 32];
+	struct bench_net_opts o = {
+		.image = cli_str(a, "image", "build/images/oci"),
+		.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf"),
+		.seconds = uint_opt(a, "seconds", 5),
+		.rr_count = uint_opt(a, "rr-count", 1000),
+	};
+	int r = vm_setup(a, self, sizeof(self), 3, 300, &o.vm, err);
+	if (r < 0)
+		return r;
+	o.vm.qemu = NULL;   /* no such option here: the reference is the veth pair */
+	if (!mkdtemp(work))
+		return cl_err_sys(err, errno, "mkdtemp %s", work);
+	o.vm.root = work;
+	/* Ctrl-C, SIGTERM: the sample under way ends and is torn down, the
+	 * samples so far are reported, the scratch root removed */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o.stop = &interrupted;
+	fprintf(stderr, "vpc-net: %u round(s) of 7 pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
+		o.vm.runs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
+	size_t n = 0;
+	r = bench_vpc_net(&o, s, &n, note, sizeof(note), err);
+	int stopped = r == -EINTR;
+	if (stopped) {
+		fprintf(stderr, "vpc-net: %s\n", err->msg);
+		r = 0;
+	}
+	if (r == 0) {
+		const struct bench_series *series[BENCH_NET_PAIRS];
+		for (size_t i = 0; i < n; i++)
+			series[i] = &s[i];
+		const struct bench_param params[] = {
+			{ "image", o.image, 0 }, { "kernel", o.vm.kernel, 0 }, { "initrd", o.vm.initrd, 0 },
+			{ "cpus", NULL, o.vm.cpus }, { "mem", o.vm.mem, 0 }, { "runs", NULL, o.vm.runs },
+			{ "seconds", NULL, o.seconds }, { "rr_count", NULL, o.rr_count }, { "note", note, 0 },
+		};
+		r = report_with(bench_table_vs_first, a, &bench_vpc_net_kind,
+				"TCP between two guests on one VPC subnet (bridge) or two (router), vs a bare veth pair",
+				series, n, params, note[0] ? 9 : 8, err);
+		if (note[0])
+			printf("%s\n", note);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (r < 0)
+		return cl_err_wrap(err, "bench vpc-net");
+	if (stopped)
+		return 128 + interrupted;
+	/* a pair that was measured (not skipped) and failed fails the bench */
+	for (size_t i = 0; i < n; i++)
+		if (s[i].failed || (!s[i].n && !(note[0] && i > 0)))
+			return 1;
+	return 0;
+}
+
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct bench_series s[3];   /* large: not on the stack */
 	char self[4096], work[] = "/tmp/cloudlet-bench-ct.XXXXXX";
-	int r = self_path(self, sizeof(self), err);
+	int r = cli_self_path(self, sizeof(self), err);
 	if (r < 0)
 		return r;
 	if (!mkdtemp(work))
@@ -263,6 +343,102 @@ static int bench_all_cmd(const struct cli_args *a, struct cl_error *err)
 	return bench_all_failed(&res) ? 1 : 0;
 }
 
+/* `bench fn`: per kind, cold and warm latency p50/p99, the cold/warm
+ * ratio, and throughput at concurrency 1 and N */
+static int bench_fn_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct fn_bench_kind k[2];  /* large: not on the stack */
+	char self[4096];
+	int r = cli_self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	const char *kinds = cli_str(a, "kinds", "ct,vm");
+	bool ct = strstr(kinds, "ct") != NULL, vm = strstr(kinds, "vm") != NULL;
+	if (vm && access("/dev/kvm", R_OK | W_OK) < 0) {
+		fprintf(stderr, "bench fn: no /dev/kvm: the vm flavour is skipped (run through tests/kvmhost/run)\n");
+		vm = false;
+	}
+	struct fn_bench_opts o = {
+		.exe = self,
+		.ct_image = ct ? cli_str(a, "image", "build/images/oci") : NULL,
+		.vm_image = vm ? cli_str(a, "vm-image", "build/images") : NULL,
+		.runs = uint_opt(a, "runs", 10),
+		.tput_count = uint_opt(a, "count", 200),
+		.concurrency = uint_opt(a, "concurrency", 10),
+		.progress = progress,
+	};
+	size_t nk = 0;
+	if ((r = fn_bench_run(&o, k, &nk, err)) < 0)
+		return cl_err_wrap(err, "bench fn");
+	const char *where = getenv("CLOUDLET_KVMHOST");
+	printf("fn: invocation latency through the warm pool, ms (%s%s)\n", where ? where : "native",
+	       where && !strcmp(where, "emulated") ? " KVM host: absolute figures are emulation-distorted" : "");
+	printf("%-5s %-19s %-19s %-10s %-21s %-10s %-12s %-12s\n", "kind", "cold p50 (p99)", "warm p50 (p99)",
+	       "cold/warm", "cold: create+start", "handler", "tput c=1/s", "tput c=N/s");
+	int bad = 0;
+	for (size_t i = 0; i < nk; i++) {
+		struct bench_stats c, w, cc, cs, h;
+		bench_stats(k[i].cold.v[FN_BENCH_TOTAL], k[i].cold.n, &c);
+		bench_stats(k[i].warm.v[FN_BENCH_TOTAL], k[i].warm.n, &w);
+		bench_stats(k[i].cold.v[FN_BENCH_CREATE], k[i].cold.n, &cc);
+		bench_stats(k[i].cold.v[FN_BENCH_START], k[i].cold.n, &cs);
+		bench_stats(k[i].warm.v[FN_BENCH_HANDLER], k[i].warm.n, &h);
+		char a1[32], a2[32], a3[32];
+		snprintf(a1, sizeof(a1), "%.1f (%.1f)", c.median, c.p99);
+		snprintf(a2, sizeof(a2), "%.2f (%.2f)", w.median, w.p99);
+		snprintf(a3, sizeof(a3), "%.1f + %.1f", cc.median, cs.median);
+		printf("%-5s %-19s %-19s %-10.1f %-21s %-10.2f %-12.1f %-12.1f\n", k[i].name, a1, a2,
+		       w.median > 0 ? c.median / w.median : 0, a3, h.median, k[i].tput[0], k[i].tput[1]);
+		if (k[i].cold.failed || k[i].warm.failed || k[i].tput_failed[0] || k[i].tput_failed[1]) {
+			printf("  %s: %zu cold and %zu warm runs failed, %u+%u throughput calls failed%s%s\n", k[i].name,
+			       k[i].cold.failed, k[i].warm.failed, k[i].tput_failed[0], k[i].tput_failed[1],
+			       k[i].cold.error[0] ? ": " : "", k[i].cold.error[0] ? k[i].cold.error : k[i].warm.error);
+			bad = 1;
+		}
+	}
+	printf("tput c=N: concurrency %u, %u invocations each; anchors: Firecracker boots a microVM in <= 125 ms,\n"
+	       "AWS says a Lambda cold start varies from under 100 ms to over 1 s (README, Performance).\n",
+	       o.concurrency, o.tput_count);
+	const char *json = cli_str(a, "json", NULL);
+	if (json) {
+		static const struct bench_metric m[] = {
+			{ "total_ms", "total ms", "%.1f (%.1f-%.1f)" }, { "create_ms", "create ms", "%.1f (%.1f-%.1f)" },
+			{ "start_ms", "start ms", "%.1f (%.1f-%.1f)" }, { "handler_ms", "handler ms", "%.2f (%.2f-%.2f)" },
+		};
+		const struct bench_kind bk = { "fn", "kind", m, 4 };
+		const struct bench_series *series[4];
+		char names[4][16];
+		size_t ns = 0;
+		for (size_t i = 0; i < nk; i++) {
+			snprintf(names[ns], sizeof(names[ns]), "%s-cold", k[i].name);
+			k[i].cold.name = names[ns];
+			series[ns++] = &k[i].cold;
+			snprintf(names[ns], sizeof(names[ns]), "%s-warm", k[i].name);
+			k[i].warm.name = names[ns];
+			series[ns++] = &k[i].warm;
+		}
+		struct bench_param params[] = { { "runs", NULL, o.runs }, { "concurrency", NULL, o.concurrency },
+						{ "tput_ct_c1", NULL, nk > 0 ? (long long)k[0].tput[0] : 0 },
+						{ "tput_ct_cN", NULL, nk > 0 ? (long long)k[0].tput[1] : 0 },
+						{ "tput_vm_c1", NULL, nk > 1 ? (long long)k[1].tput[0] : 0 },
+						{ "tput_vm_cN", NULL, nk > 1 ? (long long)k[1].tput[1] : 0 } };
+		if ((r = bench_json(json, &bk, params, 6, series, ns, err)) < 0)
+			return cl_err_wrap(err, "bench fn");
+	}
+	return bad || nk == 0 ? 1 : 0;
+}
+
+static const struct cli_opt fn_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "cold invocations per kind, 10 warm ones each (default 10)", false },
+	{ "kinds", 0, CLI_STR, "ct,vm", "flavours to measure (default both; vm needs /dev/kvm)", false },
+	{ "concurrency", 0, CLI_UINT, "N", "the second throughput measurement's (default 10)", false },
+	{ "count", 0, CLI_UINT, "N", "invocations per throughput measurement (default 200)", false },
+	{ "image", 0, CLI_STR, "PATH", "OCI image layout (default build/images/oci)", false },
+	{ "vm-image", 0, CLI_STR, "DIR", "kernel + initramfs directory (default build/images)", false },
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
+	{ 0 },
+};
+
 static const struct cli_opt ct_start_opts[] = {
 	{ "runs", 'n', CLI_UINT, "N", "runs per runtime (default 10)", false },
 	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
@@ -319,6 +495,21 @@ static const struct cli_opt vm_io_opts[] = {
 	{ 0 },
 };
 
+static const struct cli_opt vpc_net_opts[] = {
+	{ "runs", 'n', CLI_UINT, "N", "rounds, each one sample of every pair (default 3)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per guest (default 300s)", false },
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
+	{ "kernel", 'k', CLI_STR, "PATH", "the VMs' kernel (default build/images/bzImage)", false },
+	{ "initrd", 'i', CLI_STR, "PATH", "their initramfs (default build/images/initramfs.cpio.gz)", false },
+	{ "cpus", 0, CLI_UINT, "N", "vCPUs per VM (default 1)", false },
+	{ "mem", 'm', CLI_STR, "SIZE", "memory per VM (default 256M)", false },
+	{ "image", 0, CLI_STR, "PATH", "OCI image layout of the containers (default build/images/oci)", false },
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf, for the veth pair (default build/images/rootfs/bin/clperf)", false },
+	{ "seconds", 0, CLI_UINT, "N", "length of each throughput test (default 5)", false },
+	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false },
+	{ 0 },
+};
+
 const struct cli_cmd cli_bench_cmds[] = {
 	{ "all", "", "start-up, memory, network and isolation, VM vs container",
 	  bench_opts, 0, 0, false, bench_all_cmd, NULL,
@@ -356,6 +547,26 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "the tap, in a network namespace of the bench's own (10.99.0.1/30; nothing\n"
 	  "outlives the bench). Needs root and a working /dev/kvm: `make bench` runs it\n"
 	  "through tests/kvmhost/run. Exit status 1 when any VM failed." },
+	{ "fn", "", "function cold/warm latency p50/p99 and throughput, container vs microVM",
+	  fn_opts, 0, 0, false, bench_fn_cmd, NULL,
+	  "Deploys the same function (handler `cat`) as a container and as a microVM in\n"
+	  "a state root and VPC of the bench's own, then per kind: N cold invocations\n"
+	  "(every instance stopped first), 10 N warm ones, and throughput at concurrency\n"
+	  "1 and --concurrency on warm instances, through the pool the gateway uses.\n"
+	  "The vm flavour needs /dev/kvm (tests/kvmhost/run). Exit status 1 when a run failed." },
+	{ "vpc-net", "", "TCP RTT and throughput between VMs and containers on a VPC vs a veth pair",
+	  vpc_net_opts, 0, 0, false, bench_vpc_net_cmd, NULL,
+	  "Measures, N rounds, TCP client->server and server->client throughput\n"
+	  "(--seconds each) and --rr-count 1-byte round trips with clperf between:\n"
+	  "a bare veth pair joining two network namespaces (the reference), then two\n"
+	  "containers, two microVMs, and a microVM and a container, first on one subnet\n"
+	  "of a VPC (one bridge), then on two subnets (through the VPC router). Guests\n"
+	  "are `cloudlet ct run`/`vm run --net` in a VPC made under a scratch --root in\n"
+	  "/run and removed after every sample. The table gives medians, min-max, and\n"
+	  "each pair / the veth pair. Needs root; the VM pairs need a working /dev/kvm\n"
+	  "(tests/kvmhost/run) and are skipped with a note without one. Exit status 1\n"
+	  "when a measured pair failed; on SIGINT/SIGTERM the sample under way ends and\n"
+	  "is torn down, what was measured is reported, exit status 128+N." },
 	{ "ct-start", "", "container create+start+exit+delete vs crun and runc",
 	  ct_start_opts, 0, 0, false, bench_ct_start_cmd, NULL,
 	  "Runs the workload's `exit` mode N times with cloudlet ct run (OCI image\n"

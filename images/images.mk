@@ -27,7 +27,7 @@ $(O)/bzImage $(O)/vmlinux &: images/kernel/cloudlet.config images/kernel/build.s
 	@touch -c $(O)/bzImage $(O)/vmlinux
 
 # the staged tree is a directory: a stamp beside it stands for it
-$(O)/rootfs.stamp: $(R)/stage.sh $(R)/tools/clperf.c $(OVERLAY) $(BUSYBOX) images/images.mk
+$(O)/rootfs.stamp: $(R)/stage.sh $(R)/tools/clperf.c $(R)/tools/clfn.c include/cloudlet/fn_proto.h $(OVERLAY) $(BUSYBOX) images/images.mk
 	@$(R)/stage.sh $(O)/rootfs
 	@touch $@
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's main job: show the one workload's three packagings, then boot
-# it as a microVM with cloudlet's own VMM. Where this machine's /dev/kvm
+# The README's main job: show the one workload's three packagings, boot it
+# as a microVM with cloudlet's own VMM, then put a container and a microVM
+# on one VPC subnet and show them talking (mk/demo-vpc.sh). Where this machine's /dev/kvm
 # cannot run a Linux guest (see tests/kvmhost/README.md) the VMM runs inside
 # the emulated KVM host, transparently.
 set -euo pipefail
@@ -22,3 +23,7 @@ echo "== booting it as a microVM: cloudlet vm run --cpus 2 (the guest prints its
 tests/kvmhost/run --timeout 600 -- "$b/cloudlet" vm run --stats --cpus 2 --timeout 300s \
     -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
     -c 'console=ttyS0 reboot=k panic=-1 pci=off quiet -- run sh -c "uname -sr; nproc"' </dev/null
+
+echo
+echo "== one VPC for both kinds: a container and a microVM on one subnet, talking both ways, then torn down"
+tests/kvmhost/run --timeout 900 -- bash mk/demo-vpc.sh

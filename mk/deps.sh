@@ -9,6 +9,10 @@ pkgs=(
     libseccomp-dev libcap-dev libjson-c-dev libarchive-dev
     # net/: netlink (libnl-route-3) and nftables (libnftables; nft to inspect)
     libnl-3-dev libnl-route-3-dev libnftables-dev nftables
+    # fn/: the gateway (libmicrohttpd), `fn invoke` as its client (libcurl),
+    # the MQTT trigger (libmosquitto; the mosquitto broker and its
+    # command-line clients for the tests)
+    libmicrohttpd-dev libcurl4-openssl-dev libmosquitto-dev mosquitto mosquitto-clients
     # tests
     libcriterion-dev iproute2 acpica-tools
     # tests: the libFuzzer target (clang with its fuzzer runtime)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,4 +143,23 @@ int netns_sysctl(int ns, const char *key, const char *value, struct cl_error *er
 	r = write(fd, value, n) == (ssize_t)n ? 0 : cl_err_sys(err, errno, "sysctl net.%s=%s", key, value);
 	close(fd);
 	return r;
+}
+
+int net_netns_socket(const char *name, int domain, int type, int *fd, struct cl_error *err)
+{
+	int ns, saved, r;
+	if ((r = netns_open(name, &ns, err)) < 0)
+		return r;
+	r = netns_enter(ns, &saved, err);
+	close(ns);
+	if (r < 0)
+		return r;
+	/* a socket belongs to the namespace it was made in, wherever it is used */
+	int s = socket(domain, type | SOCK_CLOEXEC, 0);
+	int e = errno;
+	netns_leave(saved);
+	if (s < 0)
+		return cl_err_sys(err, e, "network namespace %s: socket", name);
+	*fd = s;
+	return 0;
 }

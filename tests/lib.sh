@@ -10,6 +10,17 @@ t_skip() { echo "SKIP: $1${2:+: $2}"; t_nskip=$((t_nskip + 1)); }
 t_check() { local n=$1; shift; if "$@"; then t_pass "$n"; else t_fail "$n" "'$*' failed"; fi; }
 # t_eq NAME EXPECTED ACTUAL
 t_eq() { if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "expected '$2', got '$3'"; fi; }
+# t_bad NAME PATTERN CMD...: CMD fails with status 1 and one line matching
+# PATTERN (extended regex): the project's rule for bad input
+t_bad() {
+    local n=$1 pat=$2; shift 2
+    local out; out=$("$@" 2>&1); local r=$?
+    if [ $r = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qE -- "$pat" <<<"$out"; then
+        t_pass "bad input: $n"
+    else
+        t_fail "bad input: $n" "exit $r: $out"
+    fi
+}
 t_end() {
     echo "suite: $t_npass passed, $t_nfail failed, $t_nskip skipped"
     [ "$t_nfail" = 0 ] || exit 1

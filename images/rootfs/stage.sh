@@ -2,7 +2,8 @@
 # Stage the workload's root tree, the one tree all three packagings are made
 # of: Debian's static busybox, a symlink per applet at the path
 # `busybox --list-full` gives it, /bin/clperf (tools/clperf.c, the I/O
-# benchmark's measuring tool, built static here), the files under overlay/
+# benchmark's measuring tool, built static here), /bin/clfn (tools/clfn.c,
+# the runtime of `cloudlet fn` instances), the files under overlay/
 # (/init, /etc), empty mount points. Everything is owned by 0:0 with mtime
 # SOURCE_DATE_EPOCH (default 0), so the packagings are reproducible.
 #
@@ -33,6 +34,11 @@ cp "$busybox" bin/busybox
 # source and compiler give the same bytes
 gcc -static -O2 -s -Wl,--build-id=none -Wall -Wextra -Werror -o bin/clperf "$here/tools/clperf.c" ||
     { echo "images/rootfs: cannot build tools/clperf.c statically (run: make deps)" >&2; exit 1; }
+# /bin/clfn: the in-guest runtime of `cloudlet fn` instances (its wire
+# format is include/cloudlet/fn_proto.h, shared with the server)
+gcc -static -O2 -s -Wl,--build-id=none -Wall -Wextra -Werror -I "$here/../../include" -o bin/clfn \
+    "$here/tools/clfn.c" ||
+    { echo "images/rootfs: cannot build tools/clfn.c statically (run: make deps)" >&2; exit 1; }
 "$busybox" --list-full | LC_ALL=C sort | while read -r path; do
     case $path in
         # bin/busybox is the binary itself; /sbin/init is ours (below) so that
@@ -52,7 +58,7 @@ cp -R "$here/overlay/." .
 # modes stated here rather than taken from the checkout (umask, git)
 find . -type d -exec chmod 0755 {} +
 find . -type f -exec chmod 0644 {} +
-chmod 0755 bin/busybox bin/clperf init
+chmod 0755 bin/busybox bin/clperf bin/clfn init
 chmod 1777 tmp
 chmod 0700 root
 chown -hR 0:0 .

@@ -3,6 +3,7 @@
 #ifndef CLOUDLET_BENCH_H
 #define CLOUDLET_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 struct bench_stats {
 	size_t n;
 	double median, min, max, mean;
+	double p99;                  /* nearest rank: the ceil(0.99 n)-th smallest */
 };
 /* Pure: statistics of n samples (n may be 0: all fields 0). */
 void bench_stats(const double *samples, size_t n, struct bench_stats *out);
@@ -68,6 +70,7 @@ struct bench_vm_opts {
 	unsigned timeout_s;          /* per VM */
 	void (*progress)(void *ctx, const char *line);
 	void *ctx;
+	const char *root;            /* `cloudlet --root` of every launch; NULL: the default */
 };
 
 /* Boot the same kernel+initramfs `runs` times with cloudlet and (if given)
@@ -120,6 +123,60 @@ struct bench_vm_io_opts {
 int bench_vm_io(const struct bench_vm_io_opts *o, struct bench_series *cl,
 		struct bench_series *qemu, struct cl_error *err);
 
+/* ---- vpc-net: two guests on one VPC, next to a bare veth pair ----
+ *
+ * One sample: a clperf tcp-server in guest b (on subnet a of a VPC made for
+ * the call), a clperf client in guest a on the same subnet (one bridge) or
+ * on the VPC's other subnet (through the VPC router), that runs
+ *   tcp-send  a -> b bulk TCP for `seconds`, Mbit/s
+ *   tcp-recv  b -> a bulk TCP for `seconds`, Mbit/s
+ *   tcp-rr    `rr_count` 1-byte round trips on one connection, median us
+ * The guests are launched as `cloudlet --root ROOT ct run --net VPC/SUBNET`
+ * and `... vm run --net VPC/SUBNET` (the workload's `run` mode), both with
+ * the VPC's default security group (its members reach each other). */
+enum bench_guest { BENCH_GUEST_CT, BENCH_GUEST_VM };
+enum { BENCH_NET_TX, BENCH_NET_RX, BENCH_NET_RTT, BENCH_NET_METRICS };
+extern const struct bench_kind bench_vpc_net_kind;
+
+struct bench_net_opts {
+	/* the cloudlet binary, the VM's kernel, initrd, cpus, mem and timeout,
+	 * progress; vm.runs: the rounds of bench_vpc_net; vm.root (required):
+	 * the state root of the call's VPC and guests, on a file system
+	 * overlayfs can use (tmpfs: not 9p), owned by the caller */
+	struct bench_vm_opts vm;
+	const char *image;           /* OCI image layout of the containers */
+	const char *clperf;          /* the host's clperf, for the veth pair */
+	unsigned seconds;            /* per throughput test */
+	unsigned rr_count;           /* round trips */
+	/* when *stop becomes non-zero (a signal handler's flag), bench_vpc_net
+	 * starts no new sample: the current one ends and is torn down */
+	const volatile sig_atomic_t *stop;
+};
+struct bench_net_sample {
+	double v[BENCH_NET_METRICS]; /* BENCH_NET_*: finite, > 0 */
+};
+
+/* One sample between a client of kind a and a server of kind b, across one
+ * subnet bridge (routed false) or the VPC router (true). Makes VPC
+ * "bench-net" (10.77.0.0/16, subnets a 10.77.1.0/24 and b 10.77.2.0/24)
+ * under o->vm.root, and removes it, its guests and their leases before it
+ * returns, on every path. -ENODEV: a VM was asked for and KVM cannot run
+ * one here (no /dev/kvm, or the VMM's exit 12); err says which. */
+int bench_net_pair(const struct bench_net_opts *o, enum bench_guest a, enum bench_guest b, bool routed,
+		   struct bench_net_sample *out, struct cl_error *err);
+/* The reference: the same client and server (the host's clperf) in two
+ * network namespaces of the bench's own joined by one veth pair, nothing
+ * else (net_veth_pair). */
+int bench_net_veth(const struct bench_net_opts *o, struct bench_net_sample *out, struct cl_error *err);
+
+/* `bench vpc-net`: o->vm.runs rounds, each one sample of every pair in
+ * turn, into s[0..*n): s[0] the veth pair, then ct-ct, vm-vm, vm-ct across
+ * one bridge, then the same three routed (BENCH_NET_PAIRS series). Where
+ * KVM cannot run a VM the VM pairs stay empty and note says why (else ""). */
+#define BENCH_NET_PAIRS 7
+int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t *n, char *note,
+		  size_t note_len, struct cl_error *err);
+
 /* A benchmark's settings, for the JSON: str, or num when str is NULL. */
 struct bench_param {
 	const char *key;
@@ -136,6 +193,10 @@ void bench_table_rows(FILE *out, const struct bench_kind *k, const struct bench_
 		      int name_width);
 void bench_table_ratio(FILE *out, const struct bench_kind *k, const struct bench_series *a,
 		       const struct bench_series *b, int name_width);
+/* The same table, the ratio lines the other way: each series against the
+ * first one, the reference (`bench vpc-net`: every pair / the veth pair). */
+void bench_table_vs_first(FILE *out, const struct bench_kind *k, const struct bench_series *const *series,
+			  size_t n);
 int bench_json(const char *path, const struct bench_kind *k, const struct bench_param *params, size_t nparams,
 	       const struct bench_series *const *series, size_t n, struct cl_error *err);
 

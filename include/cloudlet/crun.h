@@ -76,6 +76,11 @@ struct crun_run_result {
 int crun_run(const struct crun_run_opts *o, struct crun_run_result *res,
 	     struct cl_error *err);
 
+/* Is `cmd` (a path, or a name looked up on CRUN_DEFAULT_PATH) an
+ * executable file in image `ref` (as crun_run resolves it)? 0, or -ENOENT
+ * "image REF has no executable CMD". */
+int crun_image_lookup(const char *root, const char *ref, const char *cmd, struct cl_error *err);
+
 /* ROOT when --root is not given: /var/lib/cloudlet for root, else
  * $XDG_DATA_HOME/cloudlet or ~/.local/share/cloudlet. Static storage. */
 const char *crun_default_root(void);

@@ -296,6 +296,11 @@ int vpc_nat_disable(const char *root, const char *name, struct cl_error *err);
 int vpc_get(const char *root, const char *name, struct vpc *out, struct cl_error *err);
 int vpc_list(const char *root, char ***names, size_t *n, struct cl_error *err);
 
+/* A socket (SOCK_CLOEXEC added) made inside the pinned network namespace
+ * `netns` (a VPC's, struct vpc.netns): it connects from the VPC router,
+ * e.g. to a guest's address, whichever thread uses it. */
+int net_netns_socket(const char *netns, int domain, int type, int *fd, struct cl_error *err);
+
 /* ---- attachments (net/attach.c): what vm run / ct run call ---- */
 
 struct net_attach_req {
@@ -330,6 +335,13 @@ int net_detach(const char *root, struct net_attachment *a, struct cl_error *err)
 /* "ip=ADDR::GW:MASK::IFNAME:off" for the kernel command line
  * (Documentation/admin-guide/nfs/nfsroot.rst). */
 char *net_kernel_ip_arg(const struct net_attachment *a, const char *ifname, char *buf, size_t len);
+
+/* A veth pair between network namespaces ns_a and ns_b (fds), name_a with
+ * ip_a/prefix in ns_a and name_b with ip_b/prefix in ns_b, MTU NET_MTU, both
+ * up: no bridge, no firewall (the reference link of `bench vpc-net`). On
+ * failure the pair is deleted. */
+int net_veth_pair(int ns_a, const char *name_a, uint32_t ip_a, int ns_b, const char *name_b, uint32_t ip_b,
+		  uint8_t prefix, struct cl_error *err);
 
 /* Open (creating if absent) tap `name` in the calling thread's network
  * namespace: IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, non-blocking, close-on-exec.

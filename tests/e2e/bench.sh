@@ -103,4 +103,51 @@ r=$?
 r=$?
 [ "$r" = 1 ] && grep -q "image $tmp/no-image (run: make images): No such file" "$tmp/allerr" \
     && t_pass "bench all: unknown image named, exit 1" || t_fail "bench all: unknown image" "exit $r: $(cat "$tmp/allerr")"
+# bench fn, the container flavour (the microVM one needs KVM: make bench)
+if [ "$(id -u)" = 0 ]; then
+    "$cl" bench fn --kinds ct --runs 2 --count 20 --concurrency 4 --json "$tmp/fn.json" >"$tmp/fnout" 2>"$tmp/fnerr"
+    r=$?
+    [ "$r" = 0 ] && t_pass "bench fn --kinds ct exits 0" || t_fail "bench fn" "exit $r: $(tail -3 "$tmp/fnerr")"
+    row=$(grep '^ct ' "$tmp/fnout")
+    [[ $row =~ ^ct\ +([0-9.]+)\ \(([0-9.]+)\)\ +([0-9.]+)\ \(([0-9.]+)\)\ +([0-9.]+) ]] &&
+        awk -v c="${BASH_REMATCH[1]}" -v w="${BASH_REMATCH[3]}" -v q="${BASH_REMATCH[5]}" 'BEGIN { exit !(c > 0 && w > 0 && q > 0) }' \
+        && t_pass "bench fn: cold and warm p50/p99 and the cold/warm ratio" || t_fail "bench fn row" "'$row'"
+    jq -e '.benchmark == "fn" and (.series[0].total_ms.samples | length) == 2
+           and (.series[1].total_ms.samples | length) == 20' "$tmp/fn.json" >/dev/null \
+        && t_pass "bench fn JSON: 2 cold and 20 warm samples" || t_fail "bench fn JSON" "$(head -c 300 "$tmp/fn.json")"
+    t_eq "bench fn left no state root" "" "$(ls -d /run/cloudlet-bench-fn.* 2>/dev/null)"
+else
+    t_skip "bench fn" "needs root"
+fi
+# vpc-net natively: the veth pair and the container pairs are measured, the
+# VM pairs skipped with a note (KVM is vouched for only by tests/kvmhost/run;
+# tests/kvm/vpc-net.sh runs all of it there); nothing left behind
+if [ "$(id -u)" = 0 ] && [ -x build/images/rootfs/bin/clperf ]; then
+    [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null
+    nsb=$(ip netns list | grep -c '^clvpc-')
+    env -u CLOUDLET_KVMHOST "$cl" bench vpc-net --runs 1 --seconds 1 --rr-count 50 --json "$tmp/net.json" \
+        >"$tmp/net.out" 2>"$tmp/net.err"
+    r=$?
+    [ "$r" = 0 ] && t_pass "bench vpc-net --runs 1 without KVM exits 0" || t_fail "bench vpc-net" "exit $r: $(tail -2 "$tmp/net.err")"
+    bad=""
+    for n in "veth pair" "ct-ct, bridge" "ct-ct, router"; do
+        row=$(grep -E "^$n +1 " "$tmp/net.out" | sed -E "s/^$n +1 //")
+        nums=$(grep -oE '[0-9]+(\.[0-9]+)?' <<<"$row")
+        [ "$(wc -l <<<"$nums")" = 9 ] && awk '{ if (!($1 > 0)) b = 1 } END { exit b }' <<<"$nums" || bad+=" [$n: '$row']"
+    done
+    grep -qF "(ct-ct, router / veth pair, medians)" "$tmp/net.out" || bad+=" [no ratio line]"
+    [ -z "$bad" ] && t_pass "vpc-net: veth pair and container pairs measured, with ratios to the veth pair" \
+        || t_fail "vpc-net rows" "$bad"
+    grep -qE '^vm-vm, bridge +0 ' "$tmp/net.out" && grep -q '^VM pairs skipped: not run through tests/kvmhost/run' "$tmp/net.out" \
+        && jq -e '.config.note | startswith("VM pairs skipped")' "$tmp/net.json" >/dev/null \
+        && t_pass "vpc-net: VM pairs skipped with a note (table and JSON)" || t_fail "vpc-net skip note" "$(cat "$tmp/net.out")"
+    [ "$(ip netns list | grep -c '^clvpc-')" = "$nsb" ] && ! ls -d /run/cloudlet-bench-net.* >/dev/null 2>&1 \
+        && t_pass "vpc-net: no VPC namespace or scratch root left" || t_fail "vpc-net leftovers" "$(ip netns list | grep clvpc-)"
+else
+    t_skip "bench vpc-net" "needs root and build/images/rootfs/bin/clperf"
+fi
+"$cl" bench vpc-net --runs 0 >/dev/null 2>"$tmp/err0"
+r=$?
+[ "$r" = 1 ] && grep -q 'runs 0 is out of range' "$tmp/err0" && ! ls -d /run/cloudlet-bench-net.* >/dev/null 2>&1 \
+    && t_pass "vpc-net: bad --runs: one line, exit 1, no scratch root left" || t_fail "vpc-net: bad --runs" "exit $r: $(cat "$tmp/err0")"
 t_end

@@ -75,15 +75,7 @@ t_check "subnet create b" "${C[@]}" vpc subnet create v1/b --cidr 10.20.2.0/24
 t_check "a second VPC may reuse the CIDR" "${C[@]}" vpc create v2 --cidr 10.20.0.0/16
 t_check "its subnet" "${C[@]}" vpc subnet create v2/x --cidr 10.20.5.0/24
 t_check "a /30 subnet (one guest)" "${C[@]}" vpc subnet create v1/tiny --cidr 10.20.9.0/30
-bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTERN
-    local n=$1 pat=$2; shift 2
-    local out; out=$("${C[@]}" "$@" 2>&1); local r=$?
-    if [ $r = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -qE -- "$pat" <<<"$out"; then
-        t_pass "bad input: $n"
-    else
-        t_fail "bad input: $n" "exit $r: $out"
-    fi
-}
+bad() { t_bad "$1" "$2" "${C[@]}" "${@:3}"; }   # NAME PATTERN ARGS...
 bad "malformed CIDR" "10.20.0/16" vpc create v3 --cidr 10.20.0/16
 bad "host bits set" "did you mean 10.30.0.0/16" vpc create v3 --cidr 10.30.0.1/16
 bad "subnet outside the VPC" "not within|outside" vpc subnet create v1/c --cidr 10.21.0.0/24
@@ -164,6 +156,60 @@ ip -n "$inetns" route add 10.20.0.0/16 via 203.0.113.1
 ip -n "$inetns" route add 100.64.0.0/16 via 203.0.113.1
 if ! ip netns exec "$inetns" ping -c1 -W1 "$s1" >/dev/null 2>&1 && ! ip netns exec "$inetns" ping -c1 -W1 100.64.0.2 >/dev/null 2>&1
 then t_pass "nat: nothing gets in from the uplink"; else t_fail "nat inbound" "a ping got in"; fi
+
+# ---- parallel launches: 8 containers started at once on one subnet ----
+# IPAM's lock, the VPC record's and the nftables ruleset's must serialize
+# them: 8 distinct leases, 8 ports, each address in the ruleset; then 8
+# removals at once leave no lease, port or nft element.
+t_check "subnet for parallel launches" "${C[@]}" vpc subnet create v1/par --cidr 10.20.3.0/24
+ns1=$(awk -F'"' '/"netns"/{print $4}' "$st/vpc/v1.json")
+pids=() started=0
+for i in $(seq 8); do
+    "${C[@]}" ct run -d --name par$i-$$ --net v1/par "$img" serve >"$st/par$i.out" 2>&1 &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" && started=$((started + 1)); done
+t_eq "8 concurrent 'ct run -d --net v1/par' all start" 8 "$started"
+for i in $(seq 8); do
+    for _ in $(seq 100); do grep -q cloudlet-serving "$st/ct/par$i-$$/log" 2>/dev/null && break; sleep 0.1; done
+done
+shown=$("${C[@]}" vpc show v1)
+par_ips=$(awk -v s=$$ '$1 == "ct" && $2 ~ ("^par[0-9]-" s "$") && $3 == "par" {print $4}' <<<"$shown" | sort -u)
+par_ports=$(awk -v s=$$ '$1 == "ct" && $2 ~ ("^par[0-9]-" s "$") {print $6}' <<<"$shown" | sort -u)
+t_eq "8 distinct addresses in 10.20.3.0/24" 8 "$(grep -c '^10\.20\.3\.' <<<"$par_ips")"
+t_eq "8 distinct ports on the bridge" 8 "$(grep -c . <<<"$par_ports")"
+t_eq "8 leases in the subnet's file" 8 "$(grep -c '"ip"' "$st/leases/v1/par.json")"
+rules=$(ip netns exec "$ns1" nft list ruleset)
+missing=""
+for a in $par_ips; do grep -qw "$a" <<<"$rules" || missing+=" $a"; done
+[ -z "$missing" ] && t_pass "every parallel guest's address is in the VPC's nftables ruleset" \
+    || t_fail "nft after parallel launches" "missing:$missing"
+# from inside each container's network namespace: the gateway, and the
+# next container's TCP echo (the default group lets members reach members)
+ipl=($par_ips) bad=""
+for i in $(seq 0 7); do
+    pid=$(awk -F'"pid": *' '/"pid"/{split($2,a,","); print a[1]; exit}' "$st/ct/par$((i + 1))-$$/state.json")
+    peer=${ipl[$(((i + 1) % 8))]}
+    [ "$peer" = "$(ip_of v1 par$((i + 1))-$$)" ] && peer=${ipl[$(((i + 2) % 8))]}
+    out=$(nsenter -t "$pid" -n busybox sh -c \
+        "busybox ping -c1 -W3 10.20.3.1 >/dev/null || busybox ping -c1 -W3 10.20.3.1 >/dev/null || exit 1; echo hi | busybox nc -w 3 $peer 7" 2>&1)
+    [ "$out" = hi ] || bad+=" par$((i + 1)) -> gw/$peer: '$out'"
+done
+[ -z "$bad" ] && t_pass "each of the 8 reaches the gateway and another's TCP echo" || t_fail "parallel reachability" "$bad"
+pids=()
+for i in $(seq 8); do "${C[@]}" ct rm -f par$i-$$ >/dev/null 2>&1 & pids+=($!); done
+removed=0
+for p in "${pids[@]}"; do wait "$p" && removed=$((removed + 1)); done
+t_eq "8 concurrent 'ct rm -f'" 8 "$removed"
+left=""
+[ "$(cat "$st/leases/v1/par.json" 2>/dev/null | grep -c '"ip"')" = 0 ] || left+=" leases: $(grep '"ip"' "$st/leases/v1/par.json" | tr -d ' \n')"
+"${C[@]}" vpc show v1 | grep -qE "^ct +par[0-9]-$$ " && left+=" attachments"
+for p in $par_ports; do ip -n "$ns1" link show "$p" >/dev/null 2>&1 && left+=" veth $p"; done
+rules=$(ip netns exec "$ns1" nft list ruleset)
+for a in $par_ips; do grep -qw "$a" <<<"$rules" && left+=" nft $a"; done
+ip -br link | grep -qE '^clv[hc]-' && left+=" host-veth"
+[ -z "$left" ] && t_pass "after the 8 are removed: no lease, attachment, veth or nft element of theirs" \
+    || t_fail "parallel leftovers" "$left"
 
 # ---- nothing left behind ----
 "${C[@]}" ct run -d --name victim-$$ --net v1/a "$img" serve >/dev/null

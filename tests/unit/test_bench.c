@@ -146,6 +146,38 @@ Test(bench, table_ratios)
 	free(text);
 }
 
+Test(bench, table_vs_first)
+{
+	static struct bench_series veth, ct;
+	bench_series_init(&veth, "veth pair");
+	bench_series_init(&ct, "ct-ct, bridge");
+	double a[] = { 1000, 2000, 10 }, b[] = { 500, 1000, 25 };
+	bench_series_add(&veth, a, 3);
+	bench_series_add(&ct, b, 3);
+	const struct bench_series *s[] = { &veth, &ct };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bench_table_vs_first(f, &bench_vpc_net_kind, s, 2);
+	fclose(f);
+	cr_assert(strstr(text, "client->server Mbit/s"), "%s", text);
+	/* each pair over the reference: half the throughput, 2.5x the round trip */
+	cr_assert(strstr(text, "0.50                       0.50                       2.50"), "%s", text);
+	cr_assert(strstr(text, "(ct-ct, bridge / veth pair, medians)"), "%s", text);
+	free(text);
+}
+
+Test(bench, argv_root)
+{
+	struct argv c = { 0 };
+	struct bench_vm_opts o = { .cloudlet = "cloudlet", .kernel = "k", .initrd = "i", .mem = "256M", .cpus = 1,
+				   .timeout_s = 60, .root = "/run/x" };
+	argv_cloudlet(&c, &o, "-- exit");
+	cr_assert_str_eq(c.v[1], "--root", "a global option: before the command");
+	cr_assert_str_eq(c.v[2], "/run/x");
+	cr_assert_str_eq(c.v[3], "vm");
+}
+
 Test(bench, argv_builder)
 {
 	struct argv a = { 0 };
@@ -167,4 +199,19 @@ Test(bench, argv_builder)
 		argv_add(&big, "%0200d", i);
 	cr_assert(big.overflow);
 	cr_assert_null(big.v[big.n]);
+}
+
+Test(bench, p99_nearest_rank)
+{
+	double v[200];
+	struct bench_stats st;
+	for (int i = 0; i < 200; i++)
+		v[i] = 200 - i;          /* 1..200, reversed */
+	bench_stats(v, 200, &st);
+	cr_assert_float_eq(st.p99, 198, 1e-9, "rank ceil(0.99*200) = 198");
+	bench_stats(v, 1, &st);
+	cr_assert_float_eq(st.p99, 200, 1e-9);
+	double w[] = { 5, 1, 3 };
+	bench_stats(w, 3, &st);
+	cr_assert_float_eq(st.p99, 5, 1e-9, "rank ceil(2.97) = 3: the largest");
 }
