@@ -85,17 +85,18 @@ void bench_all_table(FILE *out, const struct bench_all *r)
 	fprintf(out, "density in %.0f MiB: %s, %s (extrapolated from the per-instance cost above, measured one "
 		     "instance at a time)\n", (double)r->budget / (1024 * 1024), dv, dc);
 
-	fprintf(out, "\n3. network: TCP throughput and RTT between two instances on one VPC, and a bare veth pair\n");
+	fprintf(out, "\n3. network: TCP throughput and RTT between two instances on one VPC (bench vpc-net), and a "
+		     "bare veth pair\n");
 	if (!r->net.measured) {
 		fprintf(out, "%s\n", r->net.note);
 	} else {
-		const struct bench_series *p[BENCH_ALLNET_PAIRS];
+		const struct bench_series *p[BENCH_NET_PAIRS];
 		for (size_t i = 0; i < r->net.npairs; i++)
 			p[i] = &r->net.pair[i];
-		bench_table_rows(out, &bench_all_net_kind, p, r->net.npairs, NAME_W);
+		bench_table_rows(out, &bench_vpc_net_kind, p, r->net.npairs, NAME_W);
 		/* each pair against the reference, the veth pair (pair[0]) */
 		for (size_t i = 1; i < r->net.npairs; i++)
-			bench_table_ratio(out, &bench_all_net_kind, p[i], p[0], NAME_W);
+			bench_table_ratio(out, &bench_vpc_net_kind, p[i], p[0], NAME_W);
 		if (r->net.note[0])
 			fprintf(out, "note: %s\n", r->net.note);
 	}
@@ -185,10 +186,10 @@ int bench_all_json(const char *path, const struct bench_all *r, struct cl_error 
 
 	json_object *net;
 	if (r->net.measured) {
-		const struct bench_series *p[BENCH_ALLNET_PAIRS];
+		const struct bench_series *p[BENCH_NET_PAIRS];
 		for (size_t i = 0; i < r->net.npairs; i++)
 			p[i] = &r->net.pair[i];
-		net = section(&bench_all_net_kind, p, r->net.npairs);
+		net = section(&bench_vpc_net_kind, p, r->net.npairs);
 	} else {
 		net = json_object_new_object();
 		json_object_object_add(net, "note", str(r->net.note));

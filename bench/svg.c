@@ -234,11 +234,11 @@ int bench_all_svg(FILE *o, const struct bench_all *r)
 
 	panel(o, x3, "TCP throughput between instances", "Mbit/s a->b, median; whiskers: min-max");
 	if (r->net.measured) {
-		const struct bench_series *p[BENCH_ALLNET_PAIRS];
-		unsigned pm[BENCH_ALLNET_PAIRS];
+		const struct bench_series *p[BENCH_NET_PAIRS];
+		unsigned pm[BENCH_NET_PAIRS];
 		for (size_t i = 0; i < r->net.npairs; i++) {
 			p[i] = &r->net.pair[i];
-			pm[i] = BENCH_ALLNET_TX;
+			pm[i] = BENCH_NET_TX;
 		}
 		bars(o, x3, "network", p, pm, r->net.npairs, "%.0f");
 	} else {

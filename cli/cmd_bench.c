@@ -309,6 +309,9 @@ static int bench_all_cmd(const struct cli_args *a, struct cl_error *err)
 	o.runc = ref ? which("runc") : NULL;
 	o.crun = ref ? which("crun") : NULL;
 	o.budget = cli_num(a, "budget", 1ull << 30);
+	o.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf");
+	o.net_seconds = uint_opt(a, "seconds", 3);
+	o.rr_count = uint_opt(a, "rr-count", 500);
 	const char *tmp = getenv("TMPDIR");
 	snprintf(work, sizeof(work), "%s/cloudlet-bench-all.XXXXXX", tmp && *tmp ? tmp : "/run");
 	o.workdir = work;
@@ -466,6 +469,9 @@ static const struct cli_opt bench_opts[] = {
 	{ "image", 0, CLI_STR, "PATH", "the container's OCI image layout (default build/images/oci)", false },
 	{ "rootfs", 0, CLI_STR, "DIR", "the same tree for runc/crun's bundle (default build/images/rootfs)", false },
 	{ "budget", 0, CLI_SIZE, "SIZE", "memory budget of the density estimate (default 1G)", false },
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf (default build/images/rootfs/bin/clperf)", false },
+	{ "seconds", 0, CLI_UINT, "N", "network: length of each throughput test (default 3)", false },
+	{ "rr-count", 0, CLI_UINT, "N", "network: TCP request/response round trips (default 500)", false },
 	VM_OPTS,
 	{ 0 },
 };
@@ -517,7 +523,8 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "start-up (launch -> ready marker, -> exit; KVM exits per boot) with QEMU microvm,\n"
 	  "runc and crun alongside when installed (absent ones are skipped with a note);\n"
 	  "the memory an idle instance (serve mode) costs the host, its teardown, and the\n"
-	  "density that implies in --budget (extrapolated); network between instances;\n"
+	  "density that implies in --budget (extrapolated); network between instances\n"
+	  "(bench vpc-net's pairs and its veth pair, --runs rounds);\n"
 	  "and what each kind exposes to the host kernel. Progress on stderr, the table on\n"
 	  "stdout, every sample and the environment with --json, a chart with --plot.\n"
 	  "Needs root and a working /dev/kvm: run it through tests/kvmhost/run, which\n"

@@ -220,7 +220,7 @@ int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_co
  * the same sum for both kinds: the instance's cgroup's usage plus the PSS
  * of its launcher, the one process outside that cgroup (idle.c). */
 enum { BENCH_IDLE_COST, BENCH_IDLE_CGROUP, BENCH_IDLE_PSS, BENCH_IDLE_GUEST, BENCH_IDLE_TEARDOWN };
-extern const struct bench_kind bench_startup_kind, bench_idle_kind, bench_all_net_kind;
+extern const struct bench_kind bench_startup_kind, bench_idle_kind;
 enum bench_kind_id { BENCH_VM, BENCH_CT, BENCH_NKINDS };
 
 /* Measured on the last live idle instance of a kind ("the instance": the
@@ -234,17 +234,13 @@ struct bench_facts {
 	int devices;                 /* VM: emulated devices (vm run --stats devices=) */
 };
 
-/* Item 3: TCP throughput both ways and RTT between two instances on one
- * VPC, and over a bare veth pair as the reference, in the shape of the VPC
- * network benchmark's series (bench/vpc_net.c, `bench vpc-net`): metrics
- * in this order, pair[0] the veth pair, then ct-ct, vm-vm, vm-ct across one
- * bridge, then the same through the VPC router. */
-enum { BENCH_ALLNET_TX, BENCH_ALLNET_RX, BENCH_ALLNET_RTT };
-#define BENCH_ALLNET_PAIRS 7
+/* Item 3: bench vpc-net's series (bench_vpc_net): TCP throughput both ways
+ * and RTT (BENCH_NET_*) per pair, pair[0] the bare veth pair, then ct-ct,
+ * vm-vm, vm-ct across one bridge, then the same through the VPC router. */
 struct bench_net {
 	bool measured;               /* false: the section says why in note */
-	char note[160];
-	struct bench_series pair[BENCH_ALLNET_PAIRS];
+	char note[CL_ERR_MSG_MAX + 32];   /* also: the VM pairs skipped, and why */
+	struct bench_series pair[BENCH_NET_PAIRS];
 	size_t npairs;
 };
 
@@ -273,6 +269,8 @@ struct bench_all_opts {
 	const char *runc, *crun;     /* NULL: absent or disabled */
 	const char *workdir;         /* scratch on a local file system (overlayfs) */
 	uint64_t budget;             /* bytes: the density's memory budget */
+	const char *clperf;          /* the network section: bench_net_opts' */
+	unsigned net_seconds, rr_count;
 };
 
 struct bench_all {

@@ -55,8 +55,8 @@ r=$?
 # kernel that is no kernel) is reported with its error while the container
 # runs go on, and the exit at the end is 1; absent references are notes.
 # Its full run is tests/kvm/bench-all.sh (it needs KVM).
-"$cl" bench all --runs 1 --kernel /etc/hostname --no-reference --json "$tmp/all.json" \
-    --plot "$tmp/all.svg" >"$tmp/all.out" 2>"$tmp/all.err"
+"$cl" bench all --runs 1 --kernel /etc/hostname --no-reference --seconds 1 --rr-count 50 \
+    --json "$tmp/all.json" --plot "$tmp/all.svg" >"$tmp/all.out" 2>"$tmp/all.err"
 r=$?
 if [ "$r" = 1 ] && grep -qE '^  1 run\(s\) failed; first: vm cloudlet: .*/etc/hostname: not a bzImage' "$tmp/all.out" &&
    grep -qE '^ct cloudlet +1 +[0-9.]+ \(' "$tmp/all.out" && grep -q '^4\. isolation surface' "$tmp/all.out"; then
@@ -67,6 +67,9 @@ fi
 grep -q '^note: runc absent or disabled: skipped' "$tmp/all.out" && grep -q 'microVMs not measured' "$tmp/all.out" \
     && t_pass "bench all: skipped references are notes; no density from no sample" \
     || t_fail "bench all: notes" "$(grep -E '^(note|density)' "$tmp/all.out")"
+grep -qE '^veth pair +1 +[0-9.]+ \(' "$tmp/all.out" && grep -qE '^ct-ct, bridge +1 +[0-9.]+ \(' "$tmp/all.out" \
+    && t_pass "bench all: the network section measures the veth pair and container pairs" \
+    || t_fail "bench all: network" "$(sed -n '/^3\. network/,/^4\./p' "$tmp/all.out")"
 jq -e '.failed == true and (.startup.series[0].error | test("^vm cloudlet: "))
        and .memory.series[1].runs == 1 and .memory.series[1].cost_mib.samples[0] > 0' "$tmp/all.json" >/dev/null \
     && t_pass "bench all: JSON records the failure and the container's samples" \
@@ -81,9 +84,10 @@ root = ET.parse(sys.argv[1]).getroot()
 ns = "{http://www.w3.org/2000/svg}"
 assert root.tag == ns + "svg", root.tag
 ids = {g.get("id") for g in root.iter(ns + "g") if g.get("class") == "series"}
-assert ids == {"series-startup-ct-cloudlet", "series-memory-ct-cloudlet"}, sorted(ids)
+want = {"series-startup-ct-cloudlet", "series-memory-ct-cloudlet", "series-network-veth-pair",
+        "series-network-ct-ct-bridge"}
+assert want <= ids and not any(i.startswith("series-startup-vm") for i in ids), sorted(ids)
 assert all(g.find(ns + "title") is not None for g in root.iter(ns + "g"))
-assert any(t.get("id") == "network-pending" for t in root.iter(ns + "text"))
 EOF
 then
     t_pass "bench all: the SVG is valid XML with the series that have samples"

@@ -35,8 +35,8 @@ for t in runc qemu-system-x86_64; do
 done
 cgroups_before=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'cloudlet*' 2>/dev/null | sort)
 
-PATH="$tmp/bin:/usr/sbin:/sbin" TMPDIR=/dev/shm "$cl" bench all --runs 1 --json "$tmp/all.json" \
-    --plot "$tmp/all.svg" >"$tmp/out" 2>"$tmp/err"
+PATH="$tmp/bin:/usr/sbin:/sbin" TMPDIR=/dev/shm "$cl" bench all --runs 1 --seconds 1 --rr-count 100 \
+    --json "$tmp/all.json" --plot "$tmp/all.svg" >"$tmp/out" 2>"$tmp/err"
 r=$?
 [ "$r" = 0 ] && t_pass "bench all --runs 1 exits 0" || { t_fail "bench all" "exit $r"; cat "$tmp/out"; tail -20 "$tmp/err"; }
 grep -qE '^all: round 1/1 done: start-up vm [0-9]+/[0-9]+ ok' "$tmp/err" && t_pass "progress on stderr" \
@@ -87,7 +87,10 @@ if jq -e '
     and (.memory.series[0].guest_touched_mib.samples[0] | pos and . <= 256)
     and (.memory.series[1] | has("guest_touched_mib") | not)
     and .memory.density.extrapolated and (.memory.density.vm | pos) and (.memory.density.ct | pos)
-    and (.network | has("measured")) and (.isolation | length) == 8
+    and .network.measured and (.network.series | length) == 7
+    and all(.network.series[]; .runs == 1 and (.tx_mbit_s.samples[0] | pos) and (.rx_mbit_s.samples[0] | pos)
+        and (.rtt_us.samples[0] | pos))
+    and (.isolation | length) == 8
     and all(.isolation[]; (.vm != null or .vm_word != null) and (.ct != null or .ct_word != null)
         and (.why | length > 0))
     and (.isolation[0].vm | pos) and .isolation[0].ct > .isolation[0].vm and .failed == false' \
@@ -105,7 +108,7 @@ fi
 
 # the SVG: the expected series (tests/e2e/bench.sh parses a chart as XML
 # natively; Python starts slowly from 9p in the emulated host)
-want="series-startup-vm-cloudlet series-startup-ct-cloudlet series-startup-ct-runc series-memory-vm-cloudlet series-memory-ct-cloudlet"
+want="series-startup-vm-cloudlet series-startup-ct-cloudlet series-startup-ct-runc series-memory-vm-cloudlet series-memory-ct-cloudlet series-network-veth-pair series-network-vm-vm-bridge series-network-vm-ct-bridge"
 [ -z "$(command -v qemu-system-x86_64)" ] || want+=" series-startup-vm-qemu-microvm"
 have=" $(grep -o 'id="series-[^"]*" class="series"' "$tmp/all.svg" | cut -d'"' -f2 | sort | tr '\n' ' ')"
 missing=""
