@@ -29,8 +29,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # PATH without crun: the bench finds runc and QEMU, notes crun's absence
+# (sh: the network section's client script)
 mkdir "$tmp/bin"
-for t in runc qemu-system-x86_64; do
+for t in runc qemu-system-x86_64 sh; do
     p=$(command -v $t) && ln -s "$p" "$tmp/bin/$t"
 done
 cgroups_before=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'cloudlet*' 2>/dev/null | sort)
