@@ -23,7 +23,7 @@ LDFLAGS += $(SANFLAGS)
 # the libraries' dependencies (Debian -dev packages, see mk/deps.sh)
 PKGS := json-c libarchive libseccomp libcap libcrypto libnl-route-3.0 libnftables libmicrohttpd libmosquitto libcurl sqlite3
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIBDIRS := lib vmm crun net
 lib_SRCS := $(wildcard lib/*.c)

@@ -4,6 +4,7 @@
 #define BENCH_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -110,5 +111,29 @@ int qmp_read(struct qmp *q, int timeout_ms, char **msg);
 int qmp_execute(struct qmp *q, const char *cmd_json, int timeout_ms, char **reply,
 		struct cl_error *err);
 void qmp_close(struct qmp *q);
+
+/* procfs.c: a live process tree (root first, breadth first), its memory
+ * (kB, summed over the tree, or of one process), the guest memory of a VMM (its largest
+ * anonymous mapping), a process's cgroup memory usage (bytes), and what it
+ * exposes (struct bench_facts; devices is left alone). */
+size_t proc_tree(pid_t root, pid_t *out, size_t max);
+int proc_tree_memory(pid_t root, uint64_t *rss_kb, uint64_t *pss_kb);
+int proc_self_memory(pid_t pid, uint64_t *rss_kb, uint64_t *pss_kb);
+int proc_guest_memory(pid_t vmm, uint64_t *size_kb, uint64_t *rss_kb);
+int proc_cgroup_memory(pid_t pid, uint64_t *bytes);
+struct bench_facts;
+void proc_facts(pid_t pid, struct bench_facts *f);
+
+/* idle.c: one idle instance of the workload (`serve`), measured and then
+ * stopped with SIGTERM; argv starts it in the foreground. f (the kind's
+ * facts) is refreshed from the live instance. */
+void bench_idle_one(struct bench_series *s, char *const argv[], bool vm, unsigned timeout_s,
+		    struct bench_facts *f);
+
+/* report.c: a series' statistics with its raw samples, and the machine
+ * (kernel, CPU, where KVM ran) as JSON objects (json-c) */
+struct json_object;
+struct json_object *bench_json_stats(const double *v, size_t n);
+struct json_object *bench_json_environment(void);
 
 #endif

@@ -92,18 +92,17 @@ static int make_bundle(const char *dir, const char *rootfs, const char *runc, st
 	return r < 0 ? cl_err(err, EIO, "cannot write %s", cfg) : 0;
 }
 
-int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
-		   size_t *nseries, struct cl_error *err)
+int bench_ct_start_prepare(const struct bench_ct_start_opts *o, struct bench_series *s, size_t *nseries,
+			   struct cl_error *err)
 {
-	char rootfs[PATH_MAX], bundle[PATH_MAX], state[PATH_MAX], id[64];
+	char rootfs[PATH_MAX], bundle[PATH_MAX];
 	if (o->runs < 1 || o->runs > BENCH_MAX_RUNS)
 		return cl_err(err, EINVAL, "--runs %u is out of range 1..%d", o->runs, BENCH_MAX_RUNS);
 	if (!realpath(o->rootfs, rootfs))
 		return cl_err_sys(err, errno, "rootfs %s (run: make images)", o->rootfs);
 	if (access(o->image, R_OK) < 0)
 		return cl_err_sys(err, errno, "image %s (run: make images)", o->image);
-	if (snprintf(bundle, sizeof(bundle), "%s/bundle", o->workdir) >= (int)sizeof(bundle) ||
-	    snprintf(state, sizeof(state), "%s/state", o->workdir) >= (int)sizeof(state))
+	if (snprintf(bundle, sizeof(bundle), "%s/bundle", o->workdir) >= (int)sizeof(bundle))
 		return cl_err(err, ENAMETOOLONG, "%s: path too long", o->workdir);
 	if (mkdir(bundle, 0700) < 0 && errno != EEXIST)
 		return cl_err_sys(err, errno, "%s", bundle);
@@ -116,19 +115,37 @@ int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 			bench_series_init(&s[(*nseries)++], names[k]);
 	if ((o->runc || o->crun) && make_bundle(bundle, rootfs, o->runc ? o->runc : o->crun, err) < 0)
 		return cl_err_wrap(err, "bench ct-start");
+	return 0;
+}
+
+void bench_ct_start_round(const struct bench_ct_start_opts *o, struct bench_series *s, unsigned i)
+{
+	char bundle[PATH_MAX], state[PATH_MAX], id[64];
+	snprintf(bundle, sizeof(bundle), "%s/bundle", o->workdir);   /* checked by prepare */
+	snprintf(state, sizeof(state), "%s/state", o->workdir);
+	snprintf(id, sizeof(id), "cloudlet-bench-%d-%u", (int)getpid(), i);
+	size_t k = 0;
+	char *cl_argv[] = { (char *)o->cloudlet, "--root", state, "ct", "run", "--name", id,
+			    (char *)o->image, "exit", NULL };
+	one(&s[k++], cl_argv, o->timeout_s);
+	const char *tools[] = { o->runc, o->crun };
+	for (int t = 0; t < 2; t++) {
+		if (!tools[t])
+			continue;
+		char *argv[] = { (char *)tools[t], "--root", state, "run", "--bundle", bundle, id, NULL };
+		one(&s[k++], argv, o->timeout_s);
+	}
+}
+
+int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
+		   size_t *nseries, struct cl_error *err)
+{
+	int r = bench_ct_start_prepare(o, s, nseries, err);
+	if (r < 0)
+		return r;
 	char line[160];
 	for (unsigned i = 0; i < o->runs; i++) {
-		size_t k = 0;
-		snprintf(id, sizeof(id), "cloudlet-bench-%d-%u", (int)getpid(), i);
-		char *cl_argv[] = { (char *)o->cloudlet, "--root", state, "ct", "run", "--name", id,
-				    (char *)o->image, "exit", NULL };
-		one(&s[k++], cl_argv, o->timeout_s);
-		for (int t = 1; t < 3; t++) {
-			if (!tools[t])
-				continue;
-			char *argv[] = { (char *)tools[t], "--root", state, "run", "--bundle", bundle, id, NULL };
-			one(&s[k++], argv, o->timeout_s);
-		}
+		bench_ct_start_round(o, s, i);
 		if (o->progress) {
 			snprintf(line, sizeof(line), "ct-start: run %u/%u done", i + 1, o->runs);
 			o->progress(o->ctx, line);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "bench.h"
 #include "cloudlet/bench.h"
 
 #define CELL 26   /* a cell's width: "12345 (12000-13000)" and a heading fit */
@@ -20,24 +21,32 @@ static double median(const double *v, size_t n)
 	return st.median;
 }
 
-static void cell(FILE *out, const double *v, size_t n, const char *fmt)
+static void cell(FILE *out, const struct bench_series *s, size_t m, const char *fmt)
 {
 	struct bench_stats st;
-	bench_stats(v, n, &st);
+	bench_stats(s->v[m], s->n, &st);
 	char buf[64];
-	if (!n)
+	if (s->na & (1u << m))
+		snprintf(buf, sizeof(buf), "n/a");
+	else if (!s->n)
 		snprintf(buf, sizeof(buf), "-");
 	else
 		snprintf(buf, sizeof(buf), fmt, st.median, st.min, st.max);
 	fprintf(out, " %-*s", CELL, buf);
 }
 
-static int rows(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
+static int name_width(const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
 	int w = (int)strlen(k->contender);
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(s[i]->name) > w)
 			w = (int)strlen(s[i]->name);
+	return w;
+}
+
+void bench_table_rows(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n,
+		      int w)
+{
 	fprintf(out, "%-*s %4s", w, k->contender, "runs");
 	for (size_t m = 0; m < k->nmetrics; m++)
 		fprintf(out, " %-*s", CELL, k->metrics[m].title);
@@ -48,45 +57,50 @@ static int rows(FILE *out, const struct bench_kind *k, const struct bench_series
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "%-*s %4zu", w, s[i]->name, s[i]->n);
 		for (size_t m = 0; m < k->nmetrics; m++)
-			cell(out, s[i]->v[m], s[i]->n, k->metrics[m].fmt);
+			cell(out, s[i], m, k->metrics[m].fmt);
 		fprintf(out, "\n");
 		if (s[i]->failed)
 			fprintf(out, "  %zu run(s) failed; first: %s\n", s[i]->failed, s[i]->error);
 	}
-	return w;
 }
 
-/* x / y of the medians, per metric */
-static void ratio(FILE *out, const struct bench_kind *k, int w, const struct bench_series *x,
-		  const struct bench_series *y)
+void bench_table_ratio(FILE *out, const struct bench_kind *k, const struct bench_series *a,
+		       const struct bench_series *b, int w)
 {
-	if (!x->n || !y->n)
-		return;
 	fprintf(out, "%-*s", w + 5, "ratio");
 	for (size_t m = 0; m < k->nmetrics; m++) {
-		double r = median(x->v[m], x->n) / median(y->v[m], y->n);
+		unsigned bit = 1u << m;
+		if (!a->n || !b->n || ((a->na | b->na) & bit)) {
+			fprintf(out, " %-*s", CELL, "n/a");
+			continue;
+		}
+		double r = median(a->v[m], a->n) / median(b->v[m], b->n);
 		/* two decimals, or two significant digits below 0.1 (0.0042, not 0.00) */
 		fprintf(out, r >= 0.1 ? " %-*.2f" : " %-*.2g", CELL, r);
 	}
-	fprintf(out, " (%s / %s, medians)\n", x->name, y->name);
+	fprintf(out, " (%s / %s, medians)\n", a->name, b->name);
 }
 
 void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
-	int w = rows(out, k, s, n);
-	/* the first series (cloudlet) against each reference */
+	int w = name_width(k, s, n);
+	bench_table_rows(out, k, s, n, w);
+	/* the first series (cloudlet) against each reference, medians */
 	for (size_t i = 1; i < n; i++)
-		ratio(out, k, w, s[0], s[i]);
+		if (s[0]->n && s[i]->n)
+			bench_table_ratio(out, k, s[0], s[i], w);
 }
 
 void bench_table_vs_first(FILE *out, const struct bench_kind *k, const struct bench_series *const *s, size_t n)
 {
-	int w = rows(out, k, s, n);
+	int w = name_width(k, s, n);
+	bench_table_rows(out, k, s, n, w);
 	for (size_t i = 1; i < n; i++)
-		ratio(out, k, w, s[i], s[0]);
+		if (s[0]->n && s[i]->n)
+			bench_table_ratio(out, k, s[i], s[0], w);
 }
 
-static json_object *stats(const double *v, size_t n)
+json_object *bench_json_stats(const double *v, size_t n)
 {
 	struct bench_stats st;
 	bench_stats(v, n, &st);
@@ -100,7 +114,7 @@ static json_object *stats(const double *v, size_t n)
 	return o;
 }
 
-static json_object *environment(void)
+json_object *bench_json_environment(void)
 {
 	json_object *env = json_object_new_object();
 	struct utsname u;
@@ -126,7 +140,7 @@ int bench_json(const char *path, const struct bench_kind *k, const struct bench_
 {
 	json_object *root = json_object_new_object();
 	json_object_object_add(root, "benchmark", json_object_new_string(k->name));
-	json_object_object_add(root, "environment", environment());
+	json_object_object_add(root, "environment", bench_json_environment());
 	if (nparams) {
 		json_object *cfg = json_object_new_object();
 		for (size_t i = 0; i < nparams; i++)
@@ -143,7 +157,8 @@ int bench_json(const char *path, const struct bench_kind *k, const struct bench_
 		if (s[i]->error[0])
 			json_object_object_add(x, "error", json_object_new_string(s[i]->error));
 		for (size_t m = 0; m < k->nmetrics; m++)
-			json_object_object_add(x, k->metrics[m].key, stats(s[i]->v[m], s[i]->n));
+			if (!(s[i]->na & (1u << m)))
+				json_object_object_add(x, k->metrics[m].key, bench_json_stats(s[i]->v[m], s[i]->n));
 		json_object_array_add(series, x);
 	}
 	json_object_object_add(root, "series", series);

@@ -159,6 +159,14 @@ int bench_boot_check(const struct bench_vm_opts *o, struct cl_error *err)
 	return 0;
 }
 
+void bench_vm_boot_round(const struct bench_vm_opts *o, struct bench_series *cl, struct bench_series *qemu,
+			 unsigned i)
+{
+	bench_boot_cloudlet(o, cl, NULL);
+	if (o->qemu)
+		one_qemu(o, qemu, i);
+}
+
 int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 		  struct bench_series *qemu, struct cl_error *err)
 {
@@ -169,9 +177,7 @@ int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 	bench_series_init(qemu, "qemu-microvm");
 	char line[160];
 	for (unsigned i = 0; i < o->runs; i++) {
-		bench_boot_cloudlet(o, cl, NULL);
-		if (o->qemu)
-			one_qemu(o, qemu, i);
+		bench_vm_boot_round(o, cl, qemu, i);
 		if (o->progress) {
 			snprintf(line, sizeof(line), "vm-boot: run %u/%u done (cloudlet %zu ok, qemu %zu ok)",
 				 i + 1, o->runs, cl->n, qemu->n);

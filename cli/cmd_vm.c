@@ -80,8 +80,8 @@ static int vm_run(const struct cli_args *a, struct cl_error *err)
 	if (r < 0)
 		return cl_err_wrap(err, "vm run");
 	if (cli_flag(a, "stats"))
-		fprintf(stderr, "cloudlet: vm run: kvm-exits=%llu vmm-exits io=%llu mmio=%llu other=%llu, first KVM_RUN after %.1f ms\n",
-			(unsigned long long)res.kvm_exits,
+		fprintf(stderr, "cloudlet: vm run: kvm-exits=%llu devices=%u vmm-exits io=%llu mmio=%llu other=%llu, "
+			"first KVM_RUN after %.1f ms\n", (unsigned long long)res.kvm_exits, res.ndevices,
 			(unsigned long long)res.exits_io, (unsigned long long)res.exits_mmio,
 			(unsigned long long)res.exits_other, (double)res.boot_ns / 1e6);
 	if (cli_flag(a, "stats")) {

@@ -33,6 +33,8 @@ pkgs=(
     podman conmon containerd
     # tests/kvm/seccomp-usage.py: which allowed syscalls the VMM uses
     strace
+    # tests: Python's XML parser checks `bench all --plot`'s SVG (tests/e2e/bench.sh)
+    python3
 )
 
 missing=()

@@ -538,6 +538,7 @@ int vm_run_files(struct vm_files *f, struct vmm_result *res, struct cl_error *er
 	snprintf(res->reason, sizeof(res->reason), "%s", vm.reason);
 	uint64_t first = atomic_load(&vm.t_first_run_ns);
 	res->boot_ns = first ? first - vm.t_start_ns : 0;
+	res->ndevices = (unsigned)(vm.pio.n + vm.mmio.n);
 	for (unsigned i = 0; i < vm.ncpus; i++) {
 		res->exits_io += vm.vcpus[i].exits_io;
 		res->exits_mmio += vm.vcpus[i].exits_mmio;

@@ -20,7 +20,7 @@ struct bench_stats {
 void bench_stats(const double *samples, size_t n, struct bench_stats *out);
 
 #define BENCH_MAX_RUNS 1000
-#define BENCH_MAX_METRICS 4
+#define BENCH_MAX_METRICS 5
 
 /* One column of a benchmark's results. */
 struct bench_metric {
@@ -50,6 +50,7 @@ struct bench_series {
 	size_t n;                    /* runs that completed */
 	size_t failed;               /* runs that did not (reported, the rest go on) */
 	double v[BENCH_MAX_METRICS][BENCH_MAX_RUNS];   /* v[metric][run] */
+	unsigned na;                 /* bit per metric this contender does not have ("n/a") */
 	char error[256];             /* the first failure, if any */
 };
 void bench_series_init(struct bench_series *s, const char *name);
@@ -77,6 +78,10 @@ struct bench_vm_opts {
  * Metrics: BENCH_BOOT_*. */
 int bench_vm_boot(const struct bench_vm_opts *o, struct bench_series *cl,
 		  struct bench_series *qemu, struct cl_error *err);
+/* Its round i alone, into series the caller initialized (bench all
+ * interleaves rounds of several benchmarks). */
+void bench_vm_boot_round(const struct bench_vm_opts *o, struct bench_series *cl, struct bench_series *qemu,
+			 unsigned i);
 
 /* The same boot as vm-boot's, jailed (the default as root) and with
  * --no-jail, alternately (root only). Metrics: BENCH_BOOT_*. */
@@ -113,6 +118,11 @@ int bench_oci(const struct bench_oci_opts *o, struct bench_series *s, size_t *ns
  * s[] receives up to 3 series (cloudlet, runc, crun). */
 int bench_ct_start(const struct bench_ct_start_opts *o, struct bench_series *s,
 		   size_t *nseries, struct cl_error *err);
+/* Its parts: the checks, the series and the references' bundle; then
+ * round i (one run per runtime). */
+int bench_ct_start_prepare(const struct bench_ct_start_opts *o, struct bench_series *s, size_t *nseries,
+			   struct cl_error *err);
+void bench_ct_start_round(const struct bench_ct_start_opts *o, struct bench_series *s, unsigned i);
 
 struct bench_vm_io_opts {
 	struct bench_vm_opts vm;
@@ -192,6 +202,12 @@ struct bench_param {
 /* Reports: a table for people (medians, min-max, and the ratio of the first
  * series to each other one), and JSON with every raw sample. */
 void bench_table(FILE *out, const struct bench_kind *k, const struct bench_series *const *series, size_t n);
+/* Its parts: the heading and one row per series; one ratio row a/b of the
+ * medians ("n/a" where either lacks the metric or has no sample). */
+void bench_table_rows(FILE *out, const struct bench_kind *k, const struct bench_series *const *series, size_t n,
+		      int name_width);
+void bench_table_ratio(FILE *out, const struct bench_kind *k, const struct bench_series *a,
+		       const struct bench_series *b, int name_width);
 /* The same table, the ratio lines the other way: each series against the
  * first one, the reference (`bench vpc-net`: every pair / the veth pair). */
 void bench_table_vs_first(FILE *out, const struct bench_kind *k, const struct bench_series *const *series,
@@ -209,5 +225,112 @@ int bench_parse_clperf(const char *line, unsigned *metric, double *value);
 /* The guest kernel command line of vm-io: the address on eth0 (ip=), then
  * the workload's `run` mode with the four clperf clients. -ENAMETOOLONG. */
 int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_count);
+
+/* ---- bench all (issue #9): the same workload as a microVM and as a
+ * container, side by side: start-up, memory per idle instance, network,
+ * isolation surface; reference tools in the same run. ---- */
+
+/* The idle instance (the workload's `serve` mode, one at a time): what the
+ * host pays for it, and how long it takes to go away. MiB and ms. COST is
+ * the same sum for both kinds: the instance's cgroup's usage plus the PSS
+ * of its launcher, the one process outside that cgroup (idle.c). */
+enum { BENCH_IDLE_COST, BENCH_IDLE_CGROUP, BENCH_IDLE_PSS, BENCH_IDLE_GUEST, BENCH_IDLE_TEARDOWN };
+extern const struct bench_kind bench_startup_kind, bench_idle_kind;
+enum bench_kind_id { BENCH_VM, BENCH_CT, BENCH_NKINDS };
+
+/* Measured on the last live idle instance of a kind ("the instance": the
+ * VMM process, or the container's first process). -1: not measured. */
+struct bench_facts {
+	int ns_own;                  /* namespaces (of 8 kinds) not shared with the host */
+	char ns_names[96];           /* which: "mnt pid net ipc uts cgroup" */
+	int mounts;                  /* entries of its mount table */
+	int devnodes;                /* character/block device nodes in its root's /dev */
+	int seccomp_filters;         /* /proc/PID/status Seccomp_filters */
+	int devices;                 /* VM: emulated devices (vm run --stats devices=) */
+};
+
+/* Item 3: bench vpc-net's series (bench_vpc_net): TCP throughput both ways
+ * and RTT (BENCH_NET_*) per pair, pair[0] the bare veth pair, then ct-ct,
+ * vm-vm, vm-ct across one bridge, then the same through the VPC router. */
+struct bench_net {
+	bool measured;               /* false: the section says why in note */
+	char note[CL_ERR_MSG_MAX + 32];   /* also: the VM pairs skipped, and why */
+	struct bench_series pair[BENCH_NET_PAIRS];
+	size_t npairs;
+};
+
+/* One row of the isolation table: what each kind exposes to the host
+ * kernel. Figures below 0 are words. */
+enum { BENCH_SURFACE_ANY = -1, BENCH_SURFACE_NA = -2, BENCH_SURFACE_UNMEASURED = -3 };
+struct bench_surface_row {
+	const char *what;
+	long vm, ct;
+	char why[200];               /* one line */
+};
+#define BENCH_SURFACE_ROWS 8
+/* Pure: the rows from the seccomp and ioctl tables (vmm/jail, crun/seccomp.c)
+ * and the measured facts. Returns the count. */
+size_t bench_surface(const struct bench_facts f[BENCH_NKINDS], struct bench_surface_row *rows, size_t max);
+
+struct bench_env {
+	char kernel[192], cpu[128];
+	char kvm_host[16];           /* "native", "emulated" (tests/kvmhost/run) or "unknown" */
+	char qemu[96], runc[96], crun[96];   /* first line of --version; "" when absent */
+};
+
+struct bench_all_opts {
+	struct bench_vm_opts vm;     /* the VMs, the runs, the progress callback */
+	const char *image, *rootfs;  /* the container's OCI layout, and the same tree */
+	const char *runc, *crun;     /* NULL: absent or disabled */
+	const char *workdir;         /* scratch on a local file system (overlayfs) */
+	uint64_t budget;             /* bytes: the density's memory budget */
+	const char *clperf;          /* the network section: bench_net_opts' */
+	unsigned net_seconds, rr_count;
+};
+
+struct bench_all {
+	struct bench_env env;
+	unsigned runs;
+	uint64_t budget;
+	struct bench_series vm[2];   /* cloudlet, qemu-microvm: BENCH_BOOT_* */
+	size_t nvm;
+	struct bench_series ct[3];   /* cloudlet, runc, crun: BENCH_BOOT_READY, _RESET */
+	size_t nct;
+	struct bench_series idle[BENCH_NKINDS];   /* BENCH_IDLE_* */
+	struct bench_facts facts[BENCH_NKINDS];
+	struct bench_net net;
+	char notes[6][160];          /* references skipped, and why */
+	size_t nnotes;
+};
+
+/* Everything, in the order above; a failed run is recorded in its series
+ * and the rest go on. < 0 only for bad input (nothing was started). */
+int bench_all_run(const struct bench_all_opts *o, struct bench_all *r, struct cl_error *err);
+/* Pure: the per-instance host cost of a kind, MiB (the median of
+ * BENCH_IDLE_COST), and how many fit in budget bytes (0 when not measured). */
+double bench_all_cost(const struct bench_all *r, enum bench_kind_id k);
+unsigned long bench_all_density(const struct bench_all *r, enum bench_kind_id k);
+/* Any failed run in any series. */
+bool bench_all_failed(const struct bench_all *r);
+void bench_all_table(FILE *out, const struct bench_all *r);
+int bench_all_json(const char *path, const struct bench_all *r, struct cl_error *err);
+/* The chart: start-up distribution per kind (log scale), memory per
+ * instance, guest-to-guest throughput per pair; each series a
+ * <g id="series-..."> */
+int bench_all_svg(FILE *out, const struct bench_all *r);
+
+/* Pure /proc parsers (bench/procfs.c), exposed for tests. kB as the kernel
+ * writes them. */
+int bench_parse_rollup(const char *smaps_rollup, uint64_t *rss_kb, uint64_t *pss_kb);
+/* The largest anonymous mapping of /proc/PID/smaps (guest RAM in a VMM):
+ * its size and Rss, kB. */
+int bench_parse_smaps_largest_anon(const char *smaps, uint64_t *size_kb, uint64_t *rss_kb);
+/* The file holding the memory usage of the cgroup /proc/PID/cgroup names:
+ * v2 memory.current under layout's unified mount, v1 the memory
+ * controller's memory.usage_in_bytes. */
+struct cl_cg_layout;
+int bench_cgroup_memory_file(const char *proc_cgroup, const struct cl_cg_layout *l, char *out, size_t size);
+/* `vm run --stats`' devices=N. */
+int bench_parse_devices(const char *stats, unsigned *n);
 
 #endif

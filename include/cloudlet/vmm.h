@@ -87,6 +87,7 @@ struct vmm_result {
 	char reason[256];           /* one line, e.g. "guest kernel panicked (pvpanic)" */
 	uint64_t exits_io, exits_mmio, exits_other;   /* exits seen by the VMM */
 	uint64_t kvm_exits;         /* all exits, KVM's own count (0: not available) */
+	unsigned ndevices;          /* emulated devices: ranges on the PIO and MMIO buses */
 	struct {                    /* KVM's vCPU counters summed over vCPUs (binary stats) */
 		char name[48];
 		uint64_t value;

@@ -50,6 +50,63 @@ r=$?
 r=$?
 [ "$r" = 1 ] && grep -q "$tmp/no-clperf (run: make images): No such file" "$tmp/err1" \
     && t_pass "vm-io: a missing clperf is named, exit 1" || t_fail "vm-io: missing clperf" "exit $r: $(cat "$tmp/err1")"
+
+# `bench all` without KVM where it is not needed: a VM run that fails (a
+# kernel that is no kernel) is reported with its error while the container
+# runs go on, and the exit at the end is 1; absent references are notes.
+# Its full run is tests/kvm/bench-all.sh (it needs KVM).
+"$cl" bench all --runs 1 --kernel /etc/hostname --no-reference --seconds 1 --rr-count 50 \
+    --json "$tmp/all.json" --plot "$tmp/all.svg" >"$tmp/all.out" 2>"$tmp/all.err"
+r=$?
+if [ "$r" = 1 ] && grep -qE '^  1 run\(s\) failed; first: vm cloudlet: .*/etc/hostname: not a bzImage' "$tmp/all.out" &&
+   grep -qE '^ct cloudlet +1 +[0-9.]+ \(' "$tmp/all.out" && grep -q '^4\. isolation surface' "$tmp/all.out"; then
+    t_pass "bench all: a failed VM run is reported, the containers still run, exit 1"
+else
+    t_fail "bench all: failed run" "exit $r: $(cat "$tmp/all.out" "$tmp/all.err" | head -30)"
+fi
+grep -q '^note: runc absent or disabled: skipped' "$tmp/all.out" && grep -q 'microVMs not measured' "$tmp/all.out" \
+    && t_pass "bench all: skipped references are notes; no density from no sample" \
+    || t_fail "bench all: notes" "$(grep -E '^(note|density)' "$tmp/all.out")"
+grep -qE '^veth pair +1 +[0-9.]+ \(' "$tmp/all.out" && grep -qE '^ct-ct, bridge +1 +[0-9.]+ \(' "$tmp/all.out" \
+    && t_pass "bench all: the network section measures the veth pair and container pairs" \
+    || t_fail "bench all: network" "$(sed -n '/^3\. network/,/^4\./p' "$tmp/all.out")"
+jq -e '.failed == true and (.startup.series[0].error | test("^vm cloudlet: "))
+       and .memory.series[1].runs == 1 and .memory.series[1].cost_mib.samples[0] > 0' "$tmp/all.json" >/dev/null \
+    && t_pass "bench all: JSON records the failure and the container's samples" \
+    || t_fail "bench all: JSON" "$(head -c 400 "$tmp/all.json")"
+# the chart: well-formed XML (Python's parser), an <svg> root, a titled
+# group per series that has samples (none for the failed VM)
+if ! command -v python3 >/dev/null; then
+    t_skip "bench all: SVG" "python3 not installed"
+elif python3 - "$tmp/all.svg" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.tag == ns + "svg", root.tag
+ids = {g.get("id") for g in root.iter(ns + "g") if g.get("class") == "series"}
+want = {"series-startup-ct-cloudlet", "series-memory-ct-cloudlet", "series-network-veth-pair",
+        "series-network-ct-ct-bridge"}
+assert want <= ids and not any(i.startswith("series-startup-vm") for i in ids), sorted(ids)
+assert all(g.find(ns + "title") is not None for g in root.iter(ns + "g"))
+EOF
+then
+    t_pass "bench all: the SVG is valid XML with the series that have samples"
+else
+    t_fail "bench all: SVG" "$(head -c 300 "$tmp/all.svg")"
+fi
+left=""
+ls -d /run/cloudlet-bench-all.* >/dev/null 2>&1 && left+=" scratch dir"
+# its containers' cgroups are cloudlet/cloudlet-bench-* (others' tests may run meanwhile)
+[ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name 'cloudlet-bench-*' 2>/dev/null)" ] || left+=" cgroups"
+[ -z "$left" ] && t_pass "bench all: nothing left" || t_fail "bench all: leftovers" "$left"
+"$cl" bench all --runs 0 >/dev/null 2>"$tmp/allerr"
+r=$?
+[ "$r" = 1 ] && grep -q 'runs 0 is out of range' "$tmp/allerr" && [ "$(wc -l <"$tmp/allerr")" = 1 ] \
+    && t_pass "bench all: bad --runs: one line, exit 1" || t_fail "bench all: bad --runs" "exit $r: $(cat "$tmp/allerr")"
+"$cl" bench all --image "$tmp/no-image" >/dev/null 2>"$tmp/allerr"
+r=$?
+[ "$r" = 1 ] && grep -q "image $tmp/no-image (run: make images): No such file" "$tmp/allerr" \
+    && t_pass "bench all: unknown image named, exit 1" || t_fail "bench all: unknown image" "exit $r: $(cat "$tmp/allerr")"
 # bench fn, the container flavour (the microVM one needs KVM: make bench)
 if [ "$(id -u)" = 0 ]; then
     "$cl" bench fn --kinds ct --runs 2 --count 20 --concurrency 4 --json "$tmp/fn.json" >"$tmp/fnout" 2>"$tmp/fnerr"
