@@ -351,19 +351,19 @@ static const struct cli_opt fn_serve_opts[] = {
 static const struct cli_opt fn_none[] = { { 0 } };
 
 const struct cli_cmd cli_fn_cmds[] = {
-	{ "deploy", "NAME", "deploy a function", fn_deploy_opts, 1, 1, false, fn_deploy_cmd, "#11",
+	{ "deploy", "NAME", "deploy a function", fn_deploy_opts, 1, 1, false, fn_deploy_cmd, NULL,
 	  "The image must hold the handler's command; instances are containers\n"
 	  "(--kind ct) on the subnet, in its security groups plus " FN_INVOKE_SG ",\n"
 	  "which lets the gateway reach the in-guest runtime (port 7070)." },
-	{ "ls", "", "list functions", fn_none, 0, 0, false, fn_ls, "#11", NULL },
-	{ "show", "NAME", "instances and invocation counts", fn_none, 1, 1, false, fn_show, "#11", NULL },
+	{ "ls", "", "list functions", fn_none, 0, 0, false, fn_ls, NULL, NULL },
+	{ "show", "NAME", "instances and invocation counts", fn_none, 1, 1, false, fn_show, NULL, NULL },
 	{ "invoke", "NAME", "invoke a function once (a cold instance of its own)", fn_invoke_opts, 1, 1, false,
-	  fn_invoke, "#11", NULL },
-	{ "logs", "NAME", "show a function's logs", fn_none, 1, 1, false, fn_logs, "#11", NULL },
-	{ "rm", "NAME", "remove a function", fn_none, 1, 1, false, fn_rm, "#11", NULL },
+	  fn_invoke, NULL, NULL },
+	{ "logs", "NAME", "show a function's logs", fn_none, 1, 1, false, fn_logs, NULL, NULL },
+	{ "rm", "NAME", "remove a function", fn_none, 1, 1, false, fn_rm, NULL, NULL },
 	{ "trigger", "NAME", "invoke a function per MQTT message", fn_trigger_opts, 1, 1, false, fn_trigger,
-	  "#11", NULL },
+	  NULL, NULL },
 	{ "serve", "", "the HTTP gateway: POST /fn/NAME, GET /metrics", fn_serve_opts, 0, 0, false, fn_serve,
-	  "#11", NULL },
+	  NULL, NULL },
 	{ 0 },
 };
