@@ -61,8 +61,8 @@ int att_port_make(int ns, struct nl_sock *sk, const struct net_attach_req *rq, s
 	return 0;
 }
 
-static int att_record(struct vpc *v, const struct net_attach_req *rq, const struct net_attachment *a,
-		      const char *const *sgs, size_t nsgs, struct cl_error *err)
+int vpc_att_append(struct vpc *v, const struct net_attach_req *rq, const struct net_attachment *a,
+		   const char *const *sgs, size_t nsgs, struct cl_error *err)
 {
 	struct vpc_att *grown = realloc(v->atts, (v->natts + 1) * sizeof(*grown));
 	if (!grown)
@@ -79,8 +79,10 @@ static int att_record(struct vpc *v, const struct net_attach_req *rq, const stru
 	snprintf(t->id, sizeof(t->id), "%s", a->id);
 	snprintf(t->subnet, sizeof(t->subnet), "%s", a->subnet);
 	snprintf(t->ifname, sizeof(t->ifname), "%s", a->ifname);
+	snprintf(t->host, sizeof(t->host), "%s", a->host);
 	t->ip = a->ip;
 	memcpy(t->mac, a->mac, 6);
+	t->rate_mbit = rq->rate_mbit;
 	/* holder < 0: an orchestrator's (CNI) attachment, kept until its DEL */
 	t->pid = rq->holder > 0 ? rq->holder : rq->holder < 0 ? 0 : getpid();
 	t->pid_start = t->pid ? cl_pid_start(t->pid) : 0;
@@ -143,7 +145,7 @@ int net_attach(const struct net_attach_req *rq, struct net_attachment *a, struct
 		   rq->kind, rq->id, a->ifname);
 	net_ifname(NET_IF_BRIDGE, a->vpc, a->subnet, NULL, NULL, bridge);
 	if ((r = att_port_make(tx.ns, tx.sk, rq, a, bridge, err)) < 0 ||
-	    (r = att_record(&tx.v, rq, a, sgs, nsgs, err)) < 0)
+	    (r = vpc_att_append(&tx.v, rq, a, sgs, nsgs, err)) < 0)
 		goto fail;
 	recorded = true;
 	if ((r = vpc_tx_commit(&tx, err)) < 0)

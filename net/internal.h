@@ -130,6 +130,11 @@ struct net_attach_req;
 struct net_attachment;
 int att_port_make(int ns, struct nl_sock *sk, const struct net_attach_req *rq, struct net_attachment *a,
 		  const char *bridge, struct cl_error *err);
+/* attach.c: record attachment a (kind, id, subnet, host, ifname, ip, mac as
+ * set; the holder and rate from rq) with its groups in v; shared with
+ * net/sdn/attach.c */
+int vpc_att_append(struct vpc *v, const struct net_attach_req *rq, const struct net_attachment *a,
+		   const char *const *sgs, size_t nsgs, struct cl_error *err);
 /* Tear down one attachment's kernel side and lease (not the record). */
 void att_teardown(struct vpc_tx *tx, const struct vpc_att *a);
 

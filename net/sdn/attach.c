@@ -82,28 +82,11 @@ static int att_add_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, 
 		sv->last[k] = a->ip;
 	if (r < 0)
 		return cl_err(err, -r, "subnet %s/%s is full", v->name, x->subnet);
-	struct vpc_att *g = realloc(v->atts, (v->natts + 1) * sizeof(*g));
-	if (!g)
-		return cl_err(err, ENOMEM, "out of memory");
-	v->atts = g;
-	struct vpc_att *t = &g[v->natts];
-	memset(t, 0, sizeof(*t));
-	if (!(t->sgs = calloc(nsgs, sizeof(*t->sgs))))
-		return cl_err(err, ENOMEM, "out of memory");
-	v->natts++;
-	snprintf(t->kind, sizeof(t->kind), "%s", rq->kind);
-	snprintf(t->id, sizeof(t->id), "%s", rq->id);
-	snprintf(t->subnet, sizeof(t->subnet), "%s", x->subnet);
-	snprintf(t->host, sizeof(t->host), "%s", x->host);
-	snprintf(t->ifname, sizeof(t->ifname), "%s", a->ifname);
-	t->ip = a->ip;
-	net_mac(v->name, x->subnet, rq->kind, rq->id, 0, t->mac);
-	memcpy(a->mac, t->mac, 6);
-	for (size_t i = 0; i < nsgs; i++)
-		snprintf(t->sgs[t->nsgs++], NET_NAME_LEN + 1, "%s", sgs[i]);
-	t->pid = rq->holder ? rq->holder : getpid();
-	t->pid_start = cl_pid_start(t->pid);
-	t->rate_mbit = rq->rate_mbit;
+	/* kind, id, subnet and ifname are the caller's (sdn_attach) */
+	snprintf(a->host, sizeof(a->host), "%s", x->host);
+	net_mac(v->name, x->subnet, rq->kind, rq->id, 0, a->mac);
+	if ((r = vpc_att_append(v, rq, a, sgs, nsgs, err)) < 0)
+		return r;
 	a->gateway = ipam_gateway(&sn->cidr);
 	a->prefix = sn->cidr.prefix;
 	return 0;
