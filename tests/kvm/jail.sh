@@ -189,12 +189,14 @@ stale=$(ls -d "$base"/vm-* 2>/dev/null | head -1)
 kill -KILL "$launcher"; wait "$launcher" 2>/dev/null
 # dead: gone, or a zombie its new parent has not reaped yet
 alive() { local s; s=$(awk '{ print $3 }' /proc/"$1"/stat 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
-for _ in $(seq 50); do [ -n "$vmm" ] && alive "$vmm" || break; sleep 0.1; done
+for _ in $(seq 200); do [ -n "$vmm" ] && alive "$vmm" || break; sleep 0.1; done
 if [ -n "$vmm" ] && ! alive "$vmm" && [ -n "$stale" ] && [ -d "$stale" ] &&
     [ -n "$(ls -d "$(cgroot)"/cloudlet-vm/"$(basename "$stale")" 2>/dev/null)" ]; then
     t_pass "launcher SIGKILLed: its VMM died with it; its jail dir and cgroup remain for now"
 else
-    t_fail "launcher SIGKILLed" "vmm '$vmm', jail dir '$stale'"; show sigkill
+    t_fail "launcher SIGKILLed" "vmm '$vmm' state '$(awk '{ print $3 }' /proc/"$vmm"/stat 2>/dev/null)', jail dir '$stale' $([ -d "$stale" ] && echo exists), cgroup '$(ls -d "$(cgroot)"/cloudlet-vm/* 2>/dev/null | tr '\n' ' ')'"
+    show sigkill
+    [ -n "$vmm" ] && kill -KILL "$vmm" 2>/dev/null
 fi
 "$cl" vm run --timeout 120s --jail-base "$base" -k "$img/bzImage" -i "$img/initramfs.cpio.gz" \
     -c "$kargs -- exit" </dev/null >"$tmp/after.out" 2>"$tmp/after.err"

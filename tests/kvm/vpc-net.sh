@@ -22,9 +22,20 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x "$img/rootfs/bin/clperf" ] || { t_fail "bench vpc-net" "$img/rootfs/bin/clperf missing (run: make images)"; t_end; }
 
 netns_before=$(ip netns list | grep -c '^clvpc-')
-"$cl" bench vpc-net --runs 1 --seconds 1 --rr-count 50 --timeout 240s --json "$tmp/net.json" \
-    </dev/null >"$tmp/out" 2>"$tmp/err"
+bench() {
+    "$cl" bench vpc-net --runs 1 --seconds 1 --rr-count 50 --timeout 240s --json "$tmp/net.json" \
+        </dev/null >"$tmp/out" 2>"$tmp/err"
+}
+bench
 r=$?
+# A nested guest under TCG has once died of a triple fault at boot (seen in
+# one CI run, vm-vm on the bridge): that is the emulator's, not the VPC's.
+# One more run then, said out loud; a second failure fails the test.
+if [ "$r" != 0 ] && grep -q 'triple fault (KVM_EXIT_SHUTDOWN)' "$tmp/out" "$tmp/err"; then
+    echo "note: bench vpc-net: a nested guest triple-faulted ($(grep -ho 'first: [^(]*triple fault' "$tmp/out" | head -1)); running it once more"
+    bench
+    r=$?
+fi
 [ "$r" = 0 ] && t_pass "bench vpc-net --runs 1 exits 0" || t_fail "bench vpc-net" "exit $r: $(tail -3 "$tmp/err")"
 sed 's/^/    /' "$tmp/out"
 

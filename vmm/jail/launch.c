@@ -38,6 +38,7 @@
  * process of its own under seccomp, so a kill is still reported. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,6 +110,14 @@ static int jail_enter(struct launch *l, struct cl_error *err)
 	    (r = jail_pivot(j->dir, err)) < 0 ||
 	    (r = jail_drop_privileges(j->opts->uid, j->opts->gid, err)) < 0)
 		return r;
+	/* prctl(2): changing the effective uid/gid clears the parent-death
+	 * signal; arm it again, then check that the launcher did not die in
+	 * between: its read end of the report pipe would be closed (poll(2):
+	 * POLLERR on a pipe's write end whose read end is closed) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct pollfd p = { .fd = l->report[1], .events = POLLOUT };
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		return cl_err(err, ESRCH, "jail: the launcher is gone");
 	return 0;
 }
 
