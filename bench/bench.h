@@ -136,4 +136,35 @@ struct json_object;
 struct json_object *bench_json_stats(const double *v, size_t n);
 struct json_object *bench_json_environment(void);
 
+/* cloud.c: a controller of the bench's own (an sqlite store in a scratch
+ * directory, named by $CLOUDLET_CONTROLLER while it is open), simulated
+ * hosts (`host add`) and an agent process per host (`host agent`, its log
+ * in the directory). cloud_close stops the agents and removes the hosts
+ * (their namespaces, and with them every VPC namespace, link and nft
+ * table the agents made), on every path. */
+struct sdn_store;
+struct cloud {
+	char url[4200];
+	char dir[4096];
+	const char *cloudlet;
+	unsigned interval_ms;        /* the agents' --interval (0: their default) */
+	struct child *agent;         /* one per host, cap entries */
+	char (*host)[32];
+	size_t n, cap;
+	struct sdn_store *st;        /* the bench's own reads */
+	char *saved_env;             /* $CLOUDLET_CONTROLLER before, restored */
+	bool env_set;
+};
+int cloud_open(struct cloud *c, const char *cloudlet, const char *dir, unsigned interval_ms, size_t cap,
+	       struct cl_error *err);
+/* `host add NAME` and its agent. */
+int cloud_host_add(struct cloud *c, const char *name, struct cl_error *err);
+/* Each host's applied revision (-1: none yet), in c->host order. */
+int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, struct cl_error *err);
+/* Until every host has applied the desired revision of now. */
+int cloud_settle(struct cloud *c, unsigned timeout_ms, struct cl_error *err);
+/* The last lines of host i's agent log, for an error message. */
+void cloud_agent_tail(const struct cloud *c, size_t i, char *buf, size_t len);
+void cloud_close(struct cloud *c);
+
 #endif

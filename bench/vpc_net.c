@@ -21,6 +21,7 @@
 #include "bench.h"
 #include "cloudlet/bench.h"
 #include "cloudlet/net.h"
+#include "cloudlet/sdn.h"
 
 #define VPC "bench-net"
 #define VPC_CIDR "10.77.0.0/16"
@@ -45,6 +46,7 @@ static const struct bench_metric metrics[] = {
 	[BENCH_NET_RTT] = { "rtt_us", "TCP RTT us", "%.0f (%.0f-%.0f)" },
 };
 const struct bench_kind bench_vpc_net_kind = { "vpc-net", "client-server, path", metrics, BENCH_NET_METRICS };
+const struct bench_kind bench_overlay_kind = { "overlay", "client-server, path", metrics, BENCH_NET_METRICS };
 
 static const struct {
 	const char *name;
@@ -71,8 +73,8 @@ static int client_script(char *buf, size_t len, const char *clperf, const char *
 
 /* A guest of kind g named `name` on subnet net, running `sh -c cmd` in the
  * workload's `run` mode; its output (a VM's console) on c's pipes. */
-static int guest_start(const struct bench_net_opts *o, enum bench_guest g, const char *net, const char *name,
-		       const char *cmd, struct child *c, struct cl_error *err)
+static int guest_start(const struct bench_net_opts *o, enum bench_guest g, const char *net, const char *host,
+		       const char *name, const char *cmd, struct child *c, struct cl_error *err)
 {
 	struct argv a = { 0 };
 	if (g == BENCH_GUEST_VM) {
@@ -82,9 +84,13 @@ static int guest_start(const struct bench_net_opts *o, enum bench_guest g, const
 			return cl_err(err, ENAMETOOLONG, "vm %s: kernel command line too long", name);
 		argv_cloudlet(&a, &o->vm, cmdline);
 		argv_words(&a, "--net", net, "--name", name, NULL);
+		if (host)
+			argv_words(&a, "--host", host, NULL);
 	} else {
-		argv_words(&a, o->vm.cloudlet, "--root", o->vm.root, "ct", "run", "--name", name, "--net", net,
-			   o->image, "run", "sh", "-c", cmd, NULL);
+		argv_words(&a, o->vm.cloudlet, "--root", o->vm.root, "ct", "run", "--name", name, "--net", net, NULL);
+		if (host)
+			argv_words(&a, "--host", host, NULL);
+		argv_words(&a, o->image, "run", "sh", "-c", cmd, NULL);
 	}
 	if (a.overflow)
 		return cl_err(err, E2BIG, "%s: command line too long", name);
@@ -128,20 +134,58 @@ static int client_finish(struct child *c, enum bench_guest g, bool host, unsigne
 	return r;
 }
 
-static int guest_ip(const char *root, const char *name, char ip[IP4_STR_MAX], struct cl_error *err)
+static int att_ip(const struct vpc *v, const char *name, char ip[IP4_STR_MAX])
 {
-	struct vpc v;
-	int r = vpc_get(root, VPC, &v, err);
-	if (r < 0)
-		return r;
-	r = -ENOENT;
-	for (size_t i = 0; i < v.natts && r; i++)
-		if (!strcmp(v.atts[i].id, name)) {
-			ip4_format(v.atts[i].ip, ip);
-			r = 0;
+	for (size_t i = 0; i < v->natts; i++)
+		if (!strcmp(v->atts[i].id, name)) {
+			ip4_format(v->atts[i].ip, ip);
+			return 0;
 		}
-	vpc_free(&v);
+	return -ENOENT;
+}
+
+/* the guest's address, from the VPC's record or the controller's */
+static int guest_ip(const char *root, const struct bench_net_where *w, const char *name, char ip[IP4_STR_MAX],
+		    struct cl_error *err)
+{
+	int r;
+	if (w) {
+		struct sdn_vpc sv;
+		struct sdn_state st;
+		int64_t *applied = NULL;
+		if ((r = sdn_vpc_get(w->controller, VPC, &sv, &st, &applied, err)) < 0)
+			return r;
+		r = att_ip(&sv.v, name, ip);
+		sdn_vpc_free(&sv);
+		sdn_state_free(&st);
+		free(applied);
+	} else {
+		struct vpc v;
+		if ((r = vpc_get(root, VPC, &v, err)) < 0)
+			return r;
+		r = att_ip(&v, name, ip);
+		vpc_free(&v);
+	}
 	return r ? cl_err(err, ENOENT, "%s: not attached to vpc " VPC, name) : 0;
+}
+
+/* The pair's VPC, made afresh (an earlier call's, had it been killed,
+ * goes first), on this host or in the controller */
+static int vpc_make(const char *root, const struct bench_net_where *w, struct cl_error *err)
+{
+	static const char *const subnets[][2] = { { VPC "/a", "10.77.1.0/24" }, { VPC "/b", "10.77.2.0/24" } };
+	int r;
+	if (w) {
+		sdn_vpc_rm(w->controller, VPC, true, NULL);
+		r = sdn_vpc_create(w->controller, VPC, VPC_CIDR, err);
+	} else {
+		vpc_rm(root, VPC, true, NULL);
+		r = vpc_create(root, VPC, VPC_CIDR, err);
+	}
+	for (size_t i = 0; i < 2 && r == 0; i++)
+		r = w ? sdn_subnet_create(w->controller, subnets[i][0], subnets[i][1], err)
+		      : vpc_subnet_create(root, subnets[i][0], subnets[i][1], err);
+	return r;
 }
 
 /* A /dev/kvm that cannot run Linux (a paravirtual one) may hang a guest
@@ -158,7 +202,7 @@ static int kvm_check(struct cl_error *err)
 }
 
 int bench_net_pair(const struct bench_net_opts *o, enum bench_guest a, enum bench_guest b, bool routed,
-		   struct bench_net_sample *out, struct cl_error *err)
+		   const struct bench_net_where *w, struct bench_net_sample *out, struct cl_error *err)
 {
 	static unsigned seq;   /* names unique per call: a stuck guest cannot block the next */
 	const char *root = o->vm.root;
@@ -169,34 +213,38 @@ int bench_net_pair(const struct bench_net_opts *o, enum bench_guest a, enum benc
 	int r;
 	if ((a == BENCH_GUEST_VM || b == BENCH_GUEST_VM) && (r = kvm_check(err)) < 0)
 		return r;
+	/* the launchers attach through the controller their environment names */
+	const char *ctl = getenv(SDN_ENV);
+	if (w ? !ctl || strcmp(ctl, w->controller) : ctl && ctl[0])
+		return cl_err(err, EINVAL, "bench_net_pair: %s is '%s', not %s", SDN_ENV, ctl ? ctl : "",
+			      w ? w->controller : "unset");
 	seq++;
 	snprintf(srv_name, sizeof(srv_name), "bench-srv-%d-%u", (int)getpid(), seq);
 	snprintf(cli_name, sizeof(cli_name), "bench-cli-%d-%u", (int)getpid(), seq);
 
-	vpc_rm(root, VPC, true, NULL);   /* an earlier call's, had it been killed */
-	if ((r = vpc_create(root, VPC, VPC_CIDR, err)) < 0 ||
-	    (r = vpc_subnet_create(root, VPC "/a", "10.77.1.0/24", err)) < 0 ||
-	    (r = vpc_subnet_create(root, VPC "/b", "10.77.2.0/24", err)) < 0)
+	if ((r = vpc_make(root, w, err)) < 0)
 		goto out;
 
 	struct clperf_out st = { .have = 0 };
-	if ((r = guest_start(o, b, VPC "/a", srv_name, "exec clperf tcp-server " CLPERF_PORT, &srv, err)) < 0)
+	if ((r = guest_start(o, b, VPC "/a", w ? w->server_host : NULL, srv_name, "exec clperf tcp-server " CLPERF_PORT,
+			     &srv, err)) < 0)
 		goto out;
 	child_wait(&srv, bench_now_ms() + o->vm.timeout_s * 1000.0, clperf_on_line, &st, &st.listening);
 	if (!st.listening) {
 		r = guest_failed(&srv, b, &st, "server", err);
 		goto out;
 	}
-	if ((r = guest_ip(root, srv_name, ip, err)) < 0 ||
+	if ((r = guest_ip(root, w, srv_name, ip, err)) < 0 ||
 	    (r = client_script(script, sizeof(script), "clperf", ip, o, err)) < 0 ||
-	    (r = guest_start(o, a, routed ? VPC "/b" : VPC "/a", cli_name, script, &cli, err)) < 0)
+	    (r = guest_start(o, a, routed ? VPC "/b" : VPC "/a", w ? w->client_host : NULL, cli_name, script, &cli,
+			     err)) < 0)
 		goto out;
 	r = client_finish(&cli, a, false, o->vm.timeout_s, out, err);
 out:
 	if (srv.pid > 0)
 		child_stop(&srv, GRACE_MS);
 	struct cl_error e2 = { 0 };
-	if (vpc_rm(root, VPC, true, &e2) < 0 && r == 0)
+	if ((w ? sdn_vpc_rm(w->controller, VPC, true, &e2) : vpc_rm(root, VPC, true, &e2)) < 0 && r == 0)
 		r = cl_err(err, e2.code ? e2.code : EIO, "%s", e2.msg);
 	return r;
 }
@@ -230,8 +278,7 @@ static bool has_vm(size_t i)
 	return pairs[i].client == BENCH_GUEST_VM || pairs[i].server == BENCH_GUEST_VM;
 }
 
-int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t *n, char *note,
-		  size_t note_len, struct cl_error *err)
+int bench_net_check(const struct bench_net_opts *o, struct cl_error *err)
 {
 	const struct bench_vm_opts *vm = &o->vm;
 	if (vm->runs < 1 || vm->runs > BENCH_MAX_RUNS)
@@ -244,6 +291,16 @@ int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (access(files[i], R_OK) < 0)
 			return cl_err_sys(err, errno, "%s (run: make images)", files[i]);
+	return 0;
+}
+
+int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t *n, char *note,
+		  size_t note_len, struct cl_error *err)
+{
+	const struct bench_vm_opts *vm = &o->vm;
+	int r = bench_net_check(o, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < BENCH_NET_PAIRS; i++)
 		bench_series_init(&s[i], pairs[i].name);
 	*n = BENCH_NET_PAIRS;
@@ -261,7 +318,7 @@ int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t
 			struct cl_error e = { 0 };
 			struct bench_net_sample x;
 			int r = pairs[i].veth ? bench_net_veth(o, &x, &e) :
-				bench_net_pair(o, pairs[i].client, pairs[i].server, pairs[i].routed, &x, &e);
+				bench_net_pair(o, pairs[i].client, pairs[i].server, pairs[i].routed, NULL, &x, &e);
 			if (r == -ENODEV && has_vm(i)) {
 				vms = false;
 				snprintf(note, note_len, "VM pairs skipped: %s", e.msg);

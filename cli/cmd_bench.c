@@ -188,11 +188,31 @@ static void on_interrupt(int sig)
 	interrupted = sig;
 }
 
-static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
+/* The network benchmarks' runner: bench_vpc_net or bench_overlay */
+typedef int net_run_fn(const struct bench_net_opts *o, const struct cli_args *a, struct bench_series *s, size_t *n,
+		       char *note, size_t note_len, struct cl_error *err);
+
+static int vpc_net_run(const struct bench_net_opts *o, const struct cli_args *a, struct bench_series *s, size_t *n,
+		       char *note, size_t note_len, struct cl_error *err)
 {
-	static struct bench_series s[BENCH_NET_PAIRS];   /* large: not on the stack */
+	(void)a;
+	return bench_vpc_net(o, s, n, note, note_len, err);
+}
+
+static int overlay_run(const struct bench_net_opts *o, const struct cli_args *a, struct bench_series *s, size_t *n,
+		       char *note, size_t note_len, struct cl_error *err)
+{
+	return bench_overlay(o, uint_opt(a, "interval", 0), s, n, note, note_len, err);
+}
+
+/* vpc-net and overlay: guests in a scratch root, the table against the
+ * first series (the veth pair), --json */
+static int net_bench_cmd(const struct cli_args *a, const struct bench_kind *k, net_run_fn *run, size_t npairs,
+			 const char *what, struct cl_error *err)
+{
+	static struct bench_series s[BENCH_NET_PAIRS > BENCH_OVERLAY_PAIRS ? BENCH_NET_PAIRS : BENCH_OVERLAY_PAIRS];
 	/* tmpfs: the containers' overlayfs cannot use 9p (the emulated KVM host's /tmp) */
-	char self[4096], work[] = "/run/cloudlet-bench-net.XXXXXX", note[CL_ERR_MSG_MAX + 32];
+	char self[4096], work[64], note[CL_ERR_MSG_MAX + 32];
 	struct bench_net_opts o = {
 		.image = cli_str(a, "image", "build/images/oci"),
 		.clperf = cli_str(a, "clperf", "build/images/rootfs/bin/clperf"),
@@ -203,6 +223,7 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 	if (r < 0)
 		return r;
 	o.vm.qemu = NULL;   /* no such option here: the reference is the veth pair */
+	snprintf(work, sizeof(work), "/run/cloudlet-bench-%s.XXXXXX", !strcmp(k->name, "vpc-net") ? "net" : k->name);
 	if (!mkdtemp(work))
 		return cl_err_sys(err, errno, "mkdtemp %s", work);
 	o.vm.root = work;
@@ -212,17 +233,17 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	o.stop = &interrupted;
-	fprintf(stderr, "vpc-net: %u round(s) of 7 pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
-		o.vm.runs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
+	fprintf(stderr, "%s: %u round(s) of %zu pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
+		k->name, o.vm.runs, npairs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
 	size_t n = 0;
-	r = bench_vpc_net(&o, s, &n, note, sizeof(note), err);
+	r = run(&o, a, s, &n, note, sizeof(note), err);
 	int stopped = r == -EINTR;
 	if (stopped) {
-		fprintf(stderr, "vpc-net: %s\n", err->msg);
+		fprintf(stderr, "%s: %s\n", k->name, err->msg);
 		r = 0;
 	}
 	if (r == 0) {
-		const struct bench_series *series[BENCH_NET_PAIRS];
+		const struct bench_series *series[sizeof(s) / sizeof(s[0])];
 		for (size_t i = 0; i < n; i++)
 			series[i] = &s[i];
 		const struct bench_param params[] = {
@@ -230,9 +251,7 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 			{ "cpus", NULL, o.vm.cpus }, { "mem", o.vm.mem, 0 }, { "runs", NULL, o.vm.runs },
 			{ "seconds", NULL, o.seconds }, { "rr_count", NULL, o.rr_count }, { "note", note, 0 },
 		};
-		r = report_with(bench_table_vs_first, a, &bench_vpc_net_kind,
-				"TCP between two guests on one VPC subnet (bridge) or two (router), vs a bare veth pair",
-				series, n, params, note[0] ? 9 : 8, err);
+		r = report_with(bench_table_vs_first, a, k, what, series, n, params, note[0] ? 9 : 8, err);
 		if (note[0])
 			printf("%s\n", note);
 	}
@@ -242,14 +261,27 @@ static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (r < 0)
-		return cl_err_wrap(err, "bench vpc-net");
+		return cl_err_wrap(err, "bench %s", k->name);
 	if (stopped)
 		return 128 + interrupted;
 	/* a pair that was measured (not skipped) and failed fails the bench */
 	for (size_t i = 0; i < n; i++)
-		if (s[i].failed || (!s[i].n && !(note[0] && i > 0)))
+		if (s[i].failed || (!s[i].n && !(note[0] && !strncmp(s[i].name, "vm-", 3))))
 			return 1;
 	return 0;
+}
+
+static int bench_vpc_net_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	return net_bench_cmd(a, &bench_vpc_net_kind, vpc_net_run, BENCH_NET_PAIRS,
+			     "TCP between two guests on one VPC subnet (bridge) or two (router), vs a bare veth pair", err);
+}
+
+static int bench_overlay_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	return net_bench_cmd(a, &bench_overlay_kind, overlay_run, BENCH_OVERLAY_PAIRS,
+			     "TCP between two guests of one VPC subnet on one simulated host's bridge or across two "
+			     "hosts over VXLAN (MTU 1450), vs a bare veth pair (MTU 1500)", err);
 }
 
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
@@ -561,20 +593,31 @@ static const struct cli_opt vm_io_opts[] = {
 	{ 0 },
 };
 
+/* vpc-net's and overlay's options */
+#define NET_OPTS \
+	{ "runs", 'n', CLI_UINT, "N", "rounds, each one sample of every pair (default 3)", false }, \
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per guest (default 300s)", false }, \
+	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false }, \
+	{ "kernel", 'k', CLI_STR, "PATH", "the VMs' kernel (default build/images/bzImage)", false }, \
+	{ "initrd", 'i', CLI_STR, "PATH", "their initramfs (default build/images/initramfs.cpio.gz)", false }, \
+	{ "cpus", 0, CLI_UINT, "N", "vCPUs per VM (default 1)", false }, \
+	{ "mem", 'm', CLI_STR, "SIZE", "memory per VM (default 256M)", false }, \
+	{ "image", 0, CLI_STR, "PATH", "OCI image layout of the containers (default build/images/oci)", false }, \
+	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf, for the veth pair (default build/images/rootfs/bin/clperf)", false }, \
+	{ "seconds", 0, CLI_UINT, "N", "length of each throughput test (default 5)", false }, \
+	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false }
+
 static const struct cli_opt vpc_net_opts[] = {
-	{ "runs", 'n', CLI_UINT, "N", "rounds, each one sample of every pair (default 3)", false },
-	{ "timeout", 0, CLI_DURATION, "DURATION", "per guest (default 300s)", false },
-	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
-	{ "kernel", 'k', CLI_STR, "PATH", "the VMs' kernel (default build/images/bzImage)", false },
-	{ "initrd", 'i', CLI_STR, "PATH", "their initramfs (default build/images/initramfs.cpio.gz)", false },
-	{ "cpus", 0, CLI_UINT, "N", "vCPUs per VM (default 1)", false },
-	{ "mem", 'm', CLI_STR, "SIZE", "memory per VM (default 256M)", false },
-	{ "image", 0, CLI_STR, "PATH", "OCI image layout of the containers (default build/images/oci)", false },
-	{ "clperf", 0, CLI_STR, "PATH", "the host's clperf, for the veth pair (default build/images/rootfs/bin/clperf)", false },
-	{ "seconds", 0, CLI_UINT, "N", "length of each throughput test (default 5)", false },
-	{ "rr-count", 0, CLI_UINT, "N", "TCP request/response round trips (default 1000)", false },
+	NET_OPTS,
 	{ 0 },
 };
+
+static const struct cli_opt overlay_opts[] = {
+	NET_OPTS,
+	{ "interval", 0, CLI_DURATION, "DURATION", "the agents' --interval (default: theirs)", false },
+	{ 0 },
+};
+
 
 const struct cli_cmd cli_bench_cmds[] = {
 	{ "all", "", "start-up, memory, network and isolation, VM vs container",
@@ -634,6 +677,19 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "(tests/kvmhost/run) and are skipped with a note without one. Exit status 1\n"
 	  "when a measured pair failed; on SIGINT/SIGTERM the sample under way ends and\n"
 	  "is torn down, what was measured is reported, exit status 128+N." },
+	{ "overlay", "", "TCP RTT and throughput across simulated hosts over VXLAN vs one bridge vs a veth pair",
+	  overlay_opts, 0, 0, false, bench_overlay_cmd, NULL,
+	  "Makes a controller (an sqlite store in a scratch --root under /run), two\n"
+	  "simulated hosts and their agents (`host add`, `host agent`), then measures,\n"
+	  "N rounds, TCP client->server and server->client throughput (--seconds each)\n"
+	  "and --rr-count 1-byte round trips with clperf between: a bare veth pair (the\n"
+	  "reference), two containers of one VPC subnet on one host's bridge, the same\n"
+	  "pair across the two hosts over VXLAN, and (where KVM can run them:\n"
+	  "tests/kvmhost/run) a microVM pair and a microVM-container pair across the\n"
+	  "hosts. The table gives medians, min-max, and each pair / the veth pair.\n"
+	  "Everything it made (guests, VPC, hosts' namespaces, agents, store) is gone\n"
+	  "when it ends, also on SIGINT/SIGTERM (then exit status 128+N). Needs root.\n"
+	  "Exit status 1 when a measured pair failed." },
 	{ "oci", "", "podman run --rm IMAGE true on cloudlet-runtime vs runc and crun",
 	  oci_opts, 0, 0, false, bench_oci_cmd, NULL,
 	  "Loads the OCI image layout into a podman store of the bench's own, then runs\n"

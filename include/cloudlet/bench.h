@@ -171,14 +171,27 @@ struct bench_net_sample {
 	double v[BENCH_NET_METRICS]; /* BENCH_NET_*: finite, > 0 */
 };
 
+/* Where bench_net_pair's VPC and guests go when not on this host's VPC:
+ * the overlay of controller `controller` (net/sdn/, its hosts' agents
+ * running, and $CLOUDLET_CONTROLLER naming it, as the launchers read it),
+ * the server on host server_host and the client on client_host
+ * (`ct run --host`, `vm run --host`). */
+struct bench_net_where {
+	const char *controller;
+	const char *server_host, *client_host;
+};
+
 /* One sample between a client of kind a and a server of kind b, across one
  * subnet bridge (routed false) or the VPC router (true). Makes VPC
  * "bench-net" (10.77.0.0/16, subnets a 10.77.1.0/24 and b 10.77.2.0/24)
- * under o->vm.root, and removes it, its guests and their leases before it
- * returns, on every path. -ENODEV: a VM was asked for and KVM cannot run
- * one here (no /dev/kvm, or the VMM's exit 12); err says which. */
+ * under o->vm.root (w NULL) or in w's controller, and removes it, its
+ * guests and their leases before it returns, on every path. -ENODEV: a VM
+ * was asked for and KVM cannot run one here (no /dev/kvm, or the VMM's
+ * exit 12); err says which. */
 int bench_net_pair(const struct bench_net_opts *o, enum bench_guest a, enum bench_guest b, bool routed,
-		   struct bench_net_sample *out, struct cl_error *err);
+		   const struct bench_net_where *w, struct bench_net_sample *out, struct cl_error *err);
+/* o's runs, lengths and files (image, clperf, kernel, initrd) are usable. */
+int bench_net_check(const struct bench_net_opts *o, struct cl_error *err);
 /* The reference: the same client and server (the host's clperf) in two
  * network namespaces of the bench's own joined by one veth pair, nothing
  * else (net_veth_pair). */
@@ -191,6 +204,86 @@ int bench_net_veth(const struct bench_net_opts *o, struct bench_net_sample *out,
 #define BENCH_NET_PAIRS 7
 int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t *n, char *note,
 		  size_t note_len, struct cl_error *err);
+
+/* ---- overlay and sdn-scale (issue #10): VPCs across simulated hosts ---- */
+
+/* `bench overlay`: o->vm.runs rounds, each one sample of: the bare veth
+ * pair, a container pair on one simulated host's subnet bridge, the same
+ * pair across two hosts over VXLAN, and (where KVM can run a VM) a microVM
+ * pair and a microVM-container pair across the hosts, into s[0..*n)
+ * (BENCH_OVERLAY_PAIRS series, s[0] the reference). It makes a controller
+ * (sqlite: a store in o->vm.root), two hosts with their agents, and takes
+ * them all down again before it returns, on every path; while it runs
+ * $CLOUDLET_CONTROLLER names that store. agent_interval_ms: the agents'
+ * --interval (0: their default). Where KVM cannot run a VM the VM pairs
+ * stay empty and note says why (else ""). */
+#define BENCH_OVERLAY_PAIRS 5
+extern const struct bench_kind bench_overlay_kind;
+int bench_overlay(const struct bench_net_opts *o, unsigned agent_interval_ms, struct bench_series *s, size_t *n,
+		  char *note, size_t note_len, struct cl_error *err);
+
+/* `bench sdn-scale`: hosts with agents, per_host real attachments each
+ * (a veth into a network namespace of the bench's own, through net_attach
+ * and the host's agent, as the CNI plugin attaches), spread over `vpcs`
+ * VPCs so that each VPC lives on some hosts only; then, at a growing number
+ * of hosts, a series of desired-state changes (attach, detach, a security
+ * group rule), each timed from its write being visible in the store to the
+ * last host it affects (whose desired items it changes) reporting that
+ * revision applied; and per host the FDB and neighbour entries the kernel
+ * holds against the attachments in the VPCs present there. */
+enum { BENCH_SDN_ATTACH, BENCH_SDN_DETACH, BENCH_SDN_SG, BENCH_SDN_KINDS };
+/* per change: write visible -> last / first affected host applied, ms;
+ * the call -> its write visible, ms; the hosts it affected */
+enum { BENCH_SDN_CONVERGE, BENCH_SDN_FIRST, BENCH_SDN_WRITE, BENCH_SDN_AFFECTED, BENCH_SDN_METRICS };
+#define BENCH_SDN_STEPS 3
+extern const struct bench_kind bench_sdn_scale_kind;
+
+struct bench_sdn_scale_opts {
+	const char *cloudlet;        /* the binary: `host agent` */
+	const char *workdir;         /* the store and the agents' logs (the caller's, removed by it) */
+	unsigned hosts, per_host, vpcs;
+	unsigned changes;            /* of each kind, at each number of hosts */
+	unsigned agent_interval_ms;  /* the agents' --interval (0: their default) */
+	unsigned timeout_s;          /* per change */
+	void (*progress)(void *ctx, const char *line);
+	void *ctx;
+	const volatile sig_atomic_t *stop;   /* as bench_net_opts' */
+};
+
+struct bench_sdn_host_row {
+	char name[32];                
+	unsigned local;              /* its attachments */
+	unsigned vpcs;               /* VPCs present on it */
+	unsigned expect;             /* attachments of those VPCs on other hosts */
+	unsigned cloud;              /* attachments on other hosts, in any VPC */
+	long fdb, neigh;             /* what its kernel holds (-1: not read) */
+};
+
+struct bench_sdn_scale {
+	unsigned nsteps;
+	unsigned hosts[BENCH_SDN_STEPS];             /* hosts at each step */
+	unsigned atts[BENCH_SDN_STEPS];              /* attachments at each step */
+	struct bench_series s[BENCH_SDN_STEPS][BENCH_SDN_KINDS];   /* BENCH_SDN_* metrics */
+	char names[BENCH_SDN_STEPS][BENCH_SDN_KINDS][32];
+	double setup_s;                              /* making the cloud, all steps */
+	struct bench_sdn_host_row *rows;             /* at the last step; malloc'd */
+	size_t nrows;
+	bool growth_ok;                              /* every host: fdb == neigh == expect */
+};
+int bench_sdn_scale(const struct bench_sdn_scale_opts *o, struct bench_sdn_scale *r, struct cl_error *err);
+void bench_sdn_scale_free(struct bench_sdn_scale *r);
+
+/* Pure, exposed for tests. The host counts of the steps (n/4, n/2, n;
+ * at least 2, no repeats): the count. */
+unsigned bench_sdn_steps(unsigned hosts, unsigned out[BENCH_SDN_STEPS]);
+/* The VPC of host h's k-th attachment: VPCs h and h+1 (mod vpcs), in turn,
+ * so that each VPC lives on two hosts in every `vpcs` consecutive ones. */
+unsigned bench_sdn_vpc_of(unsigned h, unsigned k, unsigned vpcs);
+/* Host `host`'s row from the desired state: its attachments, the VPCs
+ * present (an attachment there), the attachments of those VPCs elsewhere
+ * (the FDB entries the overlay needs), and all attachments elsewhere. */
+struct sdn_state;
+void bench_sdn_expect(const struct sdn_state *s, const char *host, struct bench_sdn_host_row *row);
 
 /* A benchmark's settings, for the JSON: str, or num when str is NULL. */
 struct bench_param {
