@@ -159,8 +159,10 @@ int cloud_open(struct cloud *c, const char *cloudlet, const char *dir, unsigned 
 	       struct cl_error *err);
 /* `host add NAME` and its agent. */
 int cloud_host_add(struct cloud *c, const char *name, struct cl_error *err);
-/* Each host's applied revision (-1: none yet), in c->host order. */
-int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, struct cl_error *err);
+/* Each host's applied revision (-1: none yet), in c->host order, read
+ * through st (a thread's own connection, or c->st); *store_rev: the
+ * store's revision (NULL: not wanted). */
+int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, int64_t *store_rev, struct cl_error *err);
 /* Until every host has applied the desired revision of now. */
 int cloud_settle(struct cloud *c, unsigned timeout_ms, struct cl_error *err);
 /* The last lines of host i's agent log, for an error message. */

@@ -67,7 +67,7 @@ int cloud_host_add(struct cloud *c, const char *name, struct cl_error *err)
 	return 0;
 }
 
-int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, struct cl_error *err)
+int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, int64_t *store_rev, struct cl_error *err)
 {
 	struct sdn_kv *kvs;
 	size_t n;
@@ -82,6 +82,8 @@ int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, struc
 				applied[i] = strtoll(kvs[k].value, NULL, 10);
 	}
 	sdn_kvs_free(kvs, n);
+	if (store_rev)
+		*store_rev = rev;
 	return 0;
 }
 
@@ -112,7 +114,7 @@ int cloud_settle(struct cloud *c, unsigned timeout_ms, struct cl_error *err)
 	int64_t want = s.rev;
 	sdn_state_free(&s);
 	for (double end = bench_now_ms() + timeout_ms;;) {
-		if ((r = cloud_applied(c, c->st, applied, err)) < 0)
+		if ((r = cloud_applied(c, c->st, applied, NULL, err)) < 0)
 			goto out;
 		size_t late = c->n;
 		for (size_t i = 0; i < c->n && late == c->n; i++)

@@ -108,6 +108,7 @@ json_object *bench_json_stats(const double *v, size_t n)
 	json_object_object_add(o, "median", json_object_new_double(st.median));
 	json_object_object_add(o, "min", json_object_new_double(st.min));
 	json_object_object_add(o, "max", json_object_new_double(st.max));
+	json_object_object_add(o, "p99", json_object_new_double(st.p99));
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(a, json_object_new_double(v[i]));
 	json_object_object_add(o, "samples", a);

@@ -284,6 +284,65 @@ static int bench_overlay_cmd(const struct cli_args *a, struct cl_error *err)
 			     "hosts over VXLAN (MTU 1450), vs a bare veth pair (MTU 1500)", err);
 }
 
+/* `bench sdn-scale`: its own cloud in a scratch directory under /run */
+static int bench_sdn_scale_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	static struct bench_sdn_scale res;   /* large: not on the stack */
+	char self[4096], work[] = "/run/cloudlet-bench-sdn.XXXXXX";
+	int r = cli_self_path(self, sizeof(self), err);
+	if (r < 0)
+		return r;
+	struct bench_sdn_scale_opts o = {
+		.cloudlet = self,
+		.workdir = work,
+		.hosts = uint_opt(a, "hosts", 20),
+		.per_host = uint_opt(a, "per-host", 10),
+		.vpcs = uint_opt(a, "vpcs", 5),
+		.changes = uint_opt(a, "changes", 10),
+		.agent_interval_ms = uint_opt(a, "interval", 0),
+		.timeout_s = uint_opt(a, "timeout", 60000) / 1000,
+		.progress = progress,
+		.stop = &interrupted,
+	};
+	if (!mkdtemp(work))
+		return cl_err_sys(err, errno, "mkdtemp %s", work);
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fprintf(stderr, "sdn-scale: %u hosts x %u attachments in %u VPCs, %u changes of each kind at each step\n",
+		o.hosts, o.per_host, o.vpcs, o.changes);
+	r = bench_sdn_scale(&o, &res, err);
+	int stopped = r == -EINTR;
+	if (stopped) {
+		fprintf(stderr, "sdn-scale: %s\n", err->msg);
+		r = 0;
+	}
+	if (r == 0) {
+		const char *where = getenv("CLOUDLET_KVMHOST");
+		printf("sdn-scale: desired-state change -> every affected host's agent reports it applied (%s)\n",
+		       where ? where : "native");
+		bench_sdn_scale_table(stdout, &o, &res);
+		const char *json = cli_str(a, "json", NULL);
+		if (json)
+			r = bench_sdn_scale_json(json, &o, &res, err);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "/bin/rm -rf '%s'", work);
+	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	bool bad = !res.growth_ok;
+	for (unsigned st = 0; st < res.nsteps; st++)
+		for (int k = 0; k < BENCH_SDN_KINDS; k++)
+			bad |= res.s[st][k].failed > 0 || !res.s[st][k].n;
+	bench_sdn_scale_free(&res);
+	if (r < 0)
+		return cl_err_wrap(err, "bench sdn-scale");
+	if (stopped)
+		return 128 + interrupted;
+	return bad ? 1 : 0;
+}
+
 static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	static struct bench_series s[3];   /* large: not on the stack */
@@ -526,6 +585,17 @@ static int bench_oci_cmd(const struct cli_args *a, struct cl_error *err)
 	return s[0].failed || !s[0].n ? 1 : 0;
 }
 
+static const struct cli_opt sdn_scale_opts[] = {
+	{ "hosts", 0, CLI_UINT, "N", "simulated hosts at the last step (default 20; steps N/4, N/2, N)", false },
+	{ "per-host", 0, CLI_UINT, "N", "attachments per host (default 10)", false },
+	{ "vpcs", 0, CLI_UINT, "N", "VPCs the attachments are spread over (default 5)", false },
+	{ "changes", 0, CLI_UINT, "N", "changes of each kind at each step (default 10)", false },
+	{ "interval", 0, CLI_DURATION, "DURATION", "the agents' --interval (default: theirs)", false },
+	{ "timeout", 0, CLI_DURATION, "DURATION", "per change (default 60s)", false },
+	{ "json", 0, CLI_STR, "FILE", "write every sample and the per-host rows as JSON", false },
+	{ 0 },
+};
+
 static const struct cli_opt oci_opts[] = {
 	{ "runs", 'n', CLI_UINT, "N", "runs per runtime (default 10)", false },
 	{ "json", 0, CLI_STR, "FILE", "write every raw sample as JSON", false },
@@ -690,6 +760,21 @@ const struct cli_cmd cli_bench_cmds[] = {
 	  "Everything it made (guests, VPC, hosts' namespaces, agents, store) is gone\n"
 	  "when it ends, also on SIGINT/SIGTERM (then exit status 128+N). Needs root.\n"
 	  "Exit status 1 when a measured pair failed." },
+	{ "sdn-scale", "", "overlay convergence time vs hosts, and FDB entries per host",
+	  sdn_scale_opts, 0, 0, false, bench_sdn_scale_cmd, NULL,
+	  "Makes a controller (an sqlite store in a scratch directory under /run), adds\n"
+	  "simulated hosts with their agents in three steps (N/4, N/2, N hosts) and at\n"
+	  "each --per-host attachments per new host: veths into network namespaces of\n"
+	  "the bench's own, attached through the controller as the CNI plugin does, in\n"
+	  "--vpcs VPCs placed so that each VPC lives on some hosts only. At each step it\n"
+	  "times --changes changes of each kind (attach a guest, detach it, add a rule\n"
+	  "to a VPC's default security group): from the write being visible in the store\n"
+	  "to every host whose desired items it changes reporting its revision applied,\n"
+	  "p50/p99. Then per host the permanent FDB and neighbour entries of its kernel\n"
+	  "against the attachments of the VPCs present there (they must be equal: the\n"
+	  "growth rule) and the whole cloud's. Everything it made is gone when it ends,\n"
+	  "also on SIGINT/SIGTERM (exit status 128+N). Needs root. Exit status 1 when a\n"
+	  "change failed or a host's entries differ from its VPCs' needs." },
 	{ "oci", "", "podman run --rm IMAGE true on cloudlet-runtime vs runc and crun",
 	  oci_opts, 0, 0, false, bench_oci_cmd, NULL,
 	  "Loads the OCI image layout into a podman store of the bench's own, then runs\n"

@@ -272,6 +272,12 @@ struct bench_sdn_scale {
 };
 int bench_sdn_scale(const struct bench_sdn_scale_opts *o, struct bench_sdn_scale *r, struct cl_error *err);
 void bench_sdn_scale_free(struct bench_sdn_scale *r);
+/* The report: per step and kind of change, convergence p50/p99 (ms), the
+ * first host's, the write's, the hosts affected; then the per-host rows
+ * and the growth verdict. JSON: every sample, the rows, the settings. */
+void bench_sdn_scale_table(FILE *out, const struct bench_sdn_scale_opts *o, const struct bench_sdn_scale *r);
+int bench_sdn_scale_json(const char *path, const struct bench_sdn_scale_opts *o, const struct bench_sdn_scale *r,
+			 struct cl_error *err);
 
 /* Pure, exposed for tests. The host counts of the steps (n/4, n/2, n;
  * at least 2, no repeats): the count. */
