@@ -516,20 +516,21 @@ static void step_changes(struct scale *x, unsigned step, struct bench_sdn_scale 
 	}
 }
 
-/* what each host's kernel holds: every VPC namespace of the host */
-static int rows_read(struct scale *x, struct bench_sdn_scale *res, struct cl_error *err)
+/* what each host's kernel holds (every VPC namespace of the host) at step st */
+static int rows_read(struct scale *x, struct bench_sdn_scale *res, unsigned st, struct cl_error *err)
 {
 	struct cloud *c = x->c;
 	struct sdn_state s;
 	int r = sdn_state_load(c->st, &s, err);
 	if (r < 0)
 		return r;
+	free(res->rows);
+	res->nrows = 0;
 	if (!(res->rows = calloc(c->n, sizeof(*res->rows)))) {
 		sdn_state_free(&s);
 		return cl_err(err, ENOMEM, "out of memory");
 	}
 	res->nrows = c->n;
-	res->growth_ok = true;
 	for (size_t i = 0; i < c->n && r == 0; i++) {
 		struct bench_sdn_host_row *row = &res->rows[i];
 		char prefix[NET_NAME_LEN + 32];
@@ -551,6 +552,9 @@ static int rows_read(struct scale *x, struct bench_sdn_scale *res, struct cl_err
 			closedir(d);
 		if (row->fdb != row->expect || row->neigh != row->expect)
 			res->growth_ok = false;
+		res->fdb_mean[st] += (double)row->fdb / (double)c->n;
+		res->expect_mean[st] += (double)row->expect / (double)c->n;
+		res->cloud_mean[st] += (double)row->cloud / (double)c->n;
 	}
 	sdn_state_free(&s);
 	return r;
@@ -587,7 +591,7 @@ static int run(struct scale *x, struct bench_sdn_scale *res, struct cl_error *er
 			r = sdn_subnet_create(c->url, ref, cidr, err);
 		}
 	}
-	double t0 = bench_now_ms();
+	res->growth_ok = true;
 	for (unsigned st = 0; st < res->nsteps && r == 0 && !stopped(o); st++) {
 		unsigned from = (unsigned)c->n, to = res->hosts[st];
 		double ts = bench_now_ms();
@@ -597,17 +601,18 @@ static int run(struct scale *x, struct bench_sdn_scale *res, struct cl_error *er
 		}
 		if (r < 0 || (r = guests_attach(x, from, to, err)) < 0 || (r = cloud_settle(c, SETTLE_MS, err)) < 0)
 			break;
+		res->setup_s += (bench_now_ms() - ts) / 1000;
 		res->atts[st] = to * o->per_host;
-		say(o, "sdn-scale: %u hosts, %u attachments in %u VPCs: set up in %.1f s", to, res->atts[st], o->vpcs,
-		    (bench_now_ms() - ts) / 1000);
+		if ((r = rows_read(x, res, st, err)) < 0)
+			break;
+		say(o, "sdn-scale: %u hosts, %u attachments in %u VPCs: set up in %.1f s; FDB entries per host %.1f "
+		    "(its VPCs need %.1f, the cloud has %.1f)", to, res->atts[st], o->vpcs, (bench_now_ms() - ts) / 1000,
+		    res->fdb_mean[st], res->expect_mean[st], res->cloud_mean[st]);
 		if ((r = poller_start(&x->p, c, err)) < 0)
 			break;
 		step_changes(x, st, res);
 		poller_stop(&x->p);
 	}
-	res->setup_s = (bench_now_ms() - t0) / 1000;
-	if (r == 0 && !stopped(o) && (r = cloud_settle(c, SETTLE_MS, err)) == 0)
-		r = rows_read(x, res, err);
 	return r;
 }
 
@@ -619,6 +624,8 @@ int bench_sdn_scale(const struct bench_sdn_scale_opts *o, struct bench_sdn_scale
 	int r = check(o, err);
 	if (r < 0)
 		return r;
+	say(o, "sdn-scale: %u hosts x %u attachments in %u VPCs, %u changes of each kind at each step", o->hosts,
+	    o->per_host, o->vpcs, o->changes);
 	res->nsteps = bench_sdn_steps(o->hosts, res->hosts);
 	for (unsigned st = 0; st < res->nsteps; st++)
 		for (int k = 0; k < BENCH_SDN_KINDS; k++) {

@@ -223,6 +223,8 @@ static int net_bench_cmd(const struct cli_args *a, const struct bench_kind *k, n
 	if (r < 0)
 		return r;
 	o.vm.qemu = NULL;   /* no such option here: the reference is the veth pair */
+	if ((r = bench_net_check(&o, err)) < 0)   /* before anything is made or said */
+		return r;
 	snprintf(work, sizeof(work), "/run/cloudlet-bench-%s.XXXXXX", !strcmp(k->name, "vpc-net") ? "net" : k->name);
 	if (!mkdtemp(work))
 		return cl_err_sys(err, errno, "mkdtemp %s", work);
@@ -309,8 +311,6 @@ static int bench_sdn_scale_cmd(const struct cli_args *a, struct cl_error *err)
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "sdn-scale: %u hosts x %u attachments in %u VPCs, %u changes of each kind at each step\n",
-		o.hosts, o.per_host, o.vpcs, o.changes);
 	r = bench_sdn_scale(&o, &res, err);
 	int stopped = r == -EINTR;
 	if (stopped) {

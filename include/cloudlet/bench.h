@@ -266,9 +266,12 @@ struct bench_sdn_scale {
 	struct bench_series s[BENCH_SDN_STEPS][BENCH_SDN_KINDS];   /* BENCH_SDN_* metrics */
 	char names[BENCH_SDN_STEPS][BENCH_SDN_KINDS][32];
 	double setup_s;                              /* making the cloud, all steps */
-	struct bench_sdn_host_row *rows;             /* at the last step; malloc'd */
+	/* per step, once the cloud is made: FDB entries per host, as held by
+	 * the kernels, as the VPCs present need, as the whole cloud has */
+	double fdb_mean[BENCH_SDN_STEPS], expect_mean[BENCH_SDN_STEPS], cloud_mean[BENCH_SDN_STEPS];
+	struct bench_sdn_host_row *rows;             /* at the last step measured; malloc'd */
 	size_t nrows;
-	bool growth_ok;                              /* every host: fdb == neigh == expect */
+	bool growth_ok;                              /* every host, every step: fdb == neigh == expect */
 };
 int bench_sdn_scale(const struct bench_sdn_scale_opts *o, struct bench_sdn_scale *r, struct cl_error *err);
 void bench_sdn_scale_free(struct bench_sdn_scale *r);
