@@ -89,6 +89,7 @@ struct clperf_out {
 	bool done;                 /* the workload printed EXIT_MARKER */
 	bool listening;            /* a tcp-server said it listens */
 	char why[160];             /* clperf's last complaint */
+	double rtt_p99;            /* tcp-rr's p99_us (0: not said, an older clperf) */
 };
 /* A child's on_line for the lines of clperf clients (ctx: a clperf_out). */
 void clperf_on_line(void *ctx, const char *line);

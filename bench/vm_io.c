@@ -86,6 +86,23 @@ int bench_parse_clperf(const char *line, unsigned *metric, double *value)
 	return -ENOENT;   /* another clperf line: the server's, a usage line */
 }
 
+int bench_parse_clperf_field(const char *line, const char *key, double *value)
+{
+	size_t kl = strlen(key);
+	for (const char *p = line ? strchr(line, ' ') : NULL; p; p = strchr(p + 1, ' ')) {
+		if (strncmp(p + 1, key, kl) || p[1 + kl] != '=')
+			continue;
+		char *end;
+		errno = 0;
+		double v = strtod(p + 2 + kl, &end);
+		if (errno || end == p + 2 + kl || (*end && *end != ' ') || !isfinite(v) || v <= 0)
+			return -EINVAL;
+		*value = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_count)
 {
 	int n = snprintf(buf, size,
@@ -106,6 +123,8 @@ void clperf_on_line(void *ctx, const char *line)
 	if (bench_parse_clperf(line, &m, &v) == 0) {
 		r->v[m] = v;
 		r->have |= 1u << m;
+		if (m == BENCH_IO_RTT && bench_parse_clperf_field(line, "p99_us", &v) == 0)
+			r->rtt_p99 = v;
 	} else if ((e = strstr(line, "clperf: "))) {
 		snprintf(r->why, sizeof(r->why), "%s", e);
 	} else if (strstr(line, EXIT_MARKER)) {

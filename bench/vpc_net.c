@@ -44,9 +44,10 @@ static const struct bench_metric metrics[] = {
 	[BENCH_NET_TX] = { "tx_mbit_s", "client->server Mbit/s", "%.1f (%.1f-%.1f)" },
 	[BENCH_NET_RX] = { "rx_mbit_s", "server->client Mbit/s", "%.1f (%.1f-%.1f)" },
 	[BENCH_NET_RTT] = { "rtt_us", "TCP RTT us", "%.0f (%.0f-%.0f)" },
+	[BENCH_NET_RTT_P99] = { "rtt_p99_us", "TCP RTT p99 us", "%.0f (%.0f-%.0f)" },
 };
 const struct bench_kind bench_vpc_net_kind = { "vpc-net", "client-server, path", metrics, BENCH_NET_METRICS };
-const struct bench_kind bench_overlay_kind = { "overlay", "client-server, path", metrics, BENCH_NET_METRICS };
+const struct bench_kind bench_overlay_kind = { "overlay", "client-server, path", metrics, BENCH_NET_METRICS + 1 };
 
 static const struct {
 	const char *name;
@@ -127,9 +128,11 @@ static int client_finish(struct child *c, enum bench_guest g, bool host, unsigne
 	int r = 0;
 	if (res.have != ALL || !c->reaped || !WIFEXITED(c->status) || WEXITSTATUS(c->status))
 		r = guest_failed(c, g, &res, res.have != ALL ? "client" : "client's launcher", err);
-	else
+	else {
 		for (unsigned m = 0; m < BENCH_NET_METRICS; m++)
 			out->v[m] = res.v[m];
+		out->rtt_p99 = res.rtt_p99;
+	}
 	child_kill(c);
 	return r;
 }

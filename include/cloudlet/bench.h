@@ -169,7 +169,10 @@ struct bench_net_opts {
 };
 struct bench_net_sample {
 	double v[BENCH_NET_METRICS]; /* BENCH_NET_*: finite, > 0 */
+	double rtt_p99;              /* the round trips' p99, us (0: clperf did not say) */
 };
+/* bench overlay's fourth column: the round trips' p99 (rtt_p99) */
+#define BENCH_NET_RTT_P99 BENCH_NET_METRICS
 
 /* Where bench_net_pair's VPC and guests go when not on this host's VPC:
  * the overlay of controller `controller` (net/sdn/, its hosts' agents
@@ -324,6 +327,9 @@ int bench_qmp_sum_exits(const char *query_stats_reply, uint64_t *exits);
  * console output: *metric is its BENCH_IO_* index, *value its figure (finite,
  * > 0). -ENOENT: not a result line; -EINVAL: a malformed one. */
 int bench_parse_clperf(const char *line, unsigned *metric, double *value);
+/* Another key=value of a clperf result line (tcp-rr's "p99_us"): -ENOENT
+ * when absent, -EINVAL when not a positive finite number. */
+int bench_parse_clperf_field(const char *line, const char *key, double *value);
 /* The guest kernel command line of vm-io: the address on eth0 (ip=), then
  * the workload's `run` mode with the four clperf clients. -ENAMETOOLONG. */
 int bench_vm_io_cmdline(char *buf, size_t size, unsigned seconds, unsigned rr_count);

@@ -51,19 +51,20 @@ r=$?
 bad=""
 for n in "veth pair" "ct-ct, one host's bridge" "ct-ct, across hosts \(VXLAN\)"; do
     row=$(grep -E "^$n +1 " "$tmp/ov.out" | sed -E "s/^$n +1 //")
-    positive "$n" "$row" 9 || bad+=" [$n: '$row']"
+    positive "$n" "$row" 12 || bad+=" [$n: '$row']"
 done
-[ -z "$bad" ] && t_pass "overlay: throughput both ways and RTT of the veth pair, one bridge and VXLAN" \
+[ -z "$bad" ] && t_pass "overlay: throughput both ways, RTT median and p99 of the veth pair, one bridge and VXLAN" \
     || t_fail "overlay rows" "$bad"
 for n in "ct-ct, one host's bridge" "ct-ct, across hosts (VXLAN)"; do
     row=$(grep -F "($n / veth pair, medians)" "$tmp/ov.out")
-    positive "$n" "${row%%(*}" 3 && t_pass "overlay: ratios of $n to the veth pair" || t_fail "overlay ratio $n" "'$row'"
+    positive "$n" "${row%%(*}" 4 && t_pass "overlay: ratios of $n to the veth pair" || t_fail "overlay ratio $n" "'$row'"
 done
 grep -qE '^vm-vm, across hosts \(VXLAN\) +0 ' "$tmp/ov.out" &&
     grep -q '^VM pairs skipped: not run through tests/kvmhost/run' "$tmp/ov.out" \
     && t_pass "overlay: VM pairs skipped with a note" || t_fail "overlay: VM skip" "$(cat "$tmp/ov.out")"
 jq -e '.benchmark == "overlay" and (.series | length) == 5 and .series[0].vmm == "veth pair"
-       and ([.series[0,1,2] | .tx_mbit_s.samples[0] > 0 and .rx_mbit_s.samples[0] > 0 and .rtt_us.samples[0] > 0]
+       and ([.series[0,1,2] | .tx_mbit_s.samples[0] > 0 and .rx_mbit_s.samples[0] > 0 and .rtt_us.samples[0] > 0
+             and .rtt_p99_us.samples[0] >= .rtt_us.samples[0]]
             | all) and (.config.note | startswith("VM pairs skipped"))' "$tmp/ov.json" >/dev/null \
     && t_pass "overlay: JSON has every pair's samples and the note" || t_fail "overlay JSON" "$(head -c 400 "$tmp/ov.json")"
 left "overlay"

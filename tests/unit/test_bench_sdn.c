@@ -2,6 +2,7 @@
  * (each VPC on some hosts only), and the per-host expectation, checked
  * against the FDB items the agents' own sdn_desired asks for. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,19 @@ Test(bench_sdn, expect_counts_only_the_vpcs_present)
 		cr_assert_eq(fdb_items(&s, hosts[i]), r.expect, "%s", hosts[i]);
 	}
 	sdn_state_free(&s);
+}
+
+Test(bench_sdn, clperf_p99_field)
+{
+	double v = 0;
+	const char *line = "clperf tcp-rr rtt_us=48.1 min_us=39.0 max_us=912.4 n=1000 p99_us=96.3";
+	cr_assert_eq(bench_parse_clperf_field(line, "p99_us", &v), 0);
+	cr_assert_float_eq(v, 96.3, 1e-9);
+	cr_assert_eq(bench_parse_clperf_field(line, "max_us", &v), 0);
+	cr_assert_float_eq(v, 912.4, 1e-9);
+	/* an older clperf's line: absent, not an error */
+	cr_assert_eq(bench_parse_clperf_field("clperf tcp-rr rtt_us=48.1 n=1000", "p99_us", &v), -ENOENT);
+	cr_assert_eq(bench_parse_clperf_field("clperf tcp-rr p99_us=x1", "p99_us", &v), -EINVAL);
+	cr_assert_eq(bench_parse_clperf_field("clperf tcp-rr p99_us=-3", "p99_us", &v), -EINVAL);
+	cr_assert_eq(bench_parse_clperf_field("clperf tcp-rr xp99_us=3", "p99_us", &v), -ENOENT);
 }

@@ -16,7 +16,7 @@
  * Every client mode prints ONE result line on stdout, key=value after the
  * mode, the first value being the figure (bench/vm_io.c parses it):
  *   clperf tcp-send mbit_s=941.20 bytes=588251136 secs=5.000
- *   clperf tcp-rr rtt_us=48.1 min_us=39.0 max_us=912.4 n=1000
+ *   clperf tcp-rr rtt_us=48.1 min_us=39.0 max_us=912.4 n=1000 p99_us=96.3
  *   clperf randread iops=23150 n=115750 secs=5.000
  * Exit status 0, 1 on failure (one line on stderr), 2 on usage errors.
  *
@@ -271,7 +271,10 @@ static int tcp_rr(const char *host, const char *port, const char *count_s)
 	}
 	qsort(us, count, sizeof(*us), cmp_double);
 	double median = count % 2 ? us[count / 2] : (us[count / 2 - 1] + us[count / 2]) / 2;
-	printf("clperf tcp-rr rtt_us=%.1f min_us=%.1f max_us=%.1f n=%lu\n", median, us[0], us[count - 1], count);
+	/* nearest rank: the ceil(0.99 count)-th smallest */
+	double p99 = us[(99 * count + 99) / 100 - 1];
+	printf("clperf tcp-rr rtt_us=%.1f min_us=%.1f max_us=%.1f n=%lu p99_us=%.1f\n", median, us[0], us[count - 1],
+	       count, p99);
 	free(us);
 	return 0;
 }
