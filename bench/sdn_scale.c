@@ -567,8 +567,8 @@ static int check(const struct bench_sdn_scale_opts *o, struct cl_error *err)
 	if (o->vpcs < 1 || o->vpcs > MAX_VPCS)
 		return cl_err(err, EINVAL, "--vpcs %u is out of range 1..%d", o->vpcs, MAX_VPCS);
 	if (o->per_host < 1 || (unsigned long)o->hosts * o->per_host > (unsigned long)o->vpcs * SUBNET_MAX_GUESTS / 2)
-		return cl_err(err, EINVAL, "--per-host %u: 1 up to %lu attachments per VPC (a /20 each)", o->per_host,
-			      (unsigned long)SUBNET_MAX_GUESTS);
+		return cl_err(err, EINVAL, "--per-host %u: at least 1, and --hosts x --per-host at most --vpcs x %d "
+			      "(each VPC's subnet is a /20)", o->per_host, SUBNET_MAX_GUESTS / 2);
 	if (o->changes < 1 || o->changes > BENCH_MAX_RUNS)
 		return cl_err(err, EINVAL, "--changes %u is out of range 1..%d", o->changes, BENCH_MAX_RUNS);
 	if (o->timeout_s < 1)
