@@ -199,6 +199,11 @@ static double seen_at(const struct poller *p, long i, int64_t rev)
 
 /* ---- the cloud's guests ---- */
 
+static bool stopped(const struct bench_sdn_scale_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
 struct guest {
 	int ns;                      /* its network namespace (the bench's own, unnamed) */
 	struct net_attachment a;
@@ -249,7 +254,9 @@ static void worker(struct scale *x, unsigned h, int out)
 {
 	char id[NET_NAME_LEN + 1];
 	pid_t holder = getppid();
-	for (size_t i = 0; i < x->ng; i++) {
+	/* Ctrl-C reaches the whole process group: the handler the bench set
+	 * (inherited) raises the flag here too, and the worker stops */
+	for (size_t i = 0; i < x->ng && !stopped(x->o); i++) {
 		struct guest *g = &x->g[i];
 		if (g->host != h || g->on)
 			continue;
@@ -293,8 +300,9 @@ static int guests_attach(struct scale *x, unsigned from, unsigned to, struct cl_
 	for (unsigned k = 0; k < n; k++) {
 		struct att_msg m;
 		ssize_t got;
-		while ((got = read(fds[k], &m, sizeof(m))) == (ssize_t)sizeof(m)) {
-			if (m.idx >= x->ng)
+		/* a signal to the bench alone interrupts the read, not the worker */
+		while ((got = read(fds[k], &m, sizeof(m))) == (ssize_t)sizeof(m) || (got < 0 && errno == EINTR)) {
+			if (got < 0 || m.idx >= x->ng)
 				continue;
 			if (m.rc < 0 && r == 0)
 				r = cl_err(err, -m.rc, "host %s: %s", x->c->host[from + k], m.msg);
@@ -305,7 +313,10 @@ static int guests_attach(struct scale *x, unsigned from, unsigned to, struct cl_
 		}
 		close(fds[k]);
 		int st;
-		if (waitpid(pids[k], &st, 0) == pids[k] && (!WIFEXITED(st) || WEXITSTATUS(st)) && r == 0)
+		pid_t w;
+		while ((w = waitpid(pids[k], &st, 0)) < 0 && errno == EINTR)
+			;
+		if (w == pids[k] && (!WIFEXITED(st) || WEXITSTATUS(st)) && r == 0)
 			r = cl_err(err, EIO, "host %s: its attaching worker failed", x->c->host[from + k]);
 	}
 	return r;
@@ -462,11 +473,6 @@ static void say(const struct bench_sdn_scale_opts *o, const char *fmt, ...)
 	o->progress(o->ctx, line);
 }
 
-static bool stopped(const struct bench_sdn_scale_opts *o)
-{
-	return o->stop && *o->stop;
-}
-
 /* The changes at one step: per round, a new guest attached on a host (in
  * one of its VPCs), detached again, and a rule added to a VPC's default
  * group; hosts and VPCs in turn. Each after a pause drawn uniformly from
@@ -602,7 +608,9 @@ static int run(struct scale *x, struct bench_sdn_scale *res, struct cl_error *er
 		if (r < 0 || (r = guests_attach(x, from, to, err)) < 0 || (r = cloud_settle(c, SETTLE_MS, err)) < 0)
 			break;
 		res->setup_s += (bench_now_ms() - ts) / 1000;
-		res->atts[st] = to * o->per_host;
+		res->atts[st] = 0;
+		for (size_t i = 0; i < x->ng; i++)
+			res->atts[st] += x->g[i].on;
 		if ((r = rows_read(x, res, st, err)) < 0)
 			break;
 		say(o, "sdn-scale: %u hosts, %u attachments in %u VPCs: set up in %.1f s; FDB entries per host %.1f "
