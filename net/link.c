@@ -294,10 +294,11 @@ int route_del(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw, con
 	if (!idx)
 		return 0;   /* gone with its link */
 	/* as it was made: libnl derives the scope the kernel matches from
-	 * the next hop (a gateway: universe, none: link) */
+	 * the next hop (a gateway: universe, none: link); any protocol */
 	struct rtnl_route *rt = route_build(dst, prefix, gw, idx, gw != 0);
 	if (!rt)
 		return cl_err(err, ENOMEM, "route: out of memory");
+	rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
 	int r = rtnl_route_delete(sk, rt, 0);
 	rtnl_route_put(rt);
 	snprintf(buf, sizeof(buf), "%s/%u", ip4_format(dst, ip), prefix);

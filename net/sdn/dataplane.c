@@ -130,11 +130,11 @@ static int observe_vxlan(struct nl_sock *sk, const char *ns, const struct link_i
 		return r;
 	for (size_t k = 0; k < m && r == 0; k++) {
 		snprintf(key, sizeof(key), "%s/%u", ip4_format(rt[k].dst, ip), rt[k].prefix);
-		if (rt[k].gw && rt[k].onlink)
-			snprintf(val, sizeof(val), "via %s dev %s", ip4_format(rt[k].gw, gw), l->name);
-		else   /* not one of ours: deleted */
-			snprintf(val, sizeof(val), "%s%s dev %s", rt[k].gw ? "via " : "",
-				 rt[k].gw ? ip4_format(rt[k].gw, gw) : "", l->name);
+		if (rt[k].gw)
+			snprintf(val, sizeof(val), "via %s dev %s%s", ip4_format(rt[k].gw, gw), l->name,
+				 rt[k].onlink ? "" : " (not onlink)");
+		else
+			snprintf(val, sizeof(val), "dev %s", l->name);
 		r = sdn_items_add(out, SDN_ROUTE, ns, key, val);
 	}
 	free(rt);
