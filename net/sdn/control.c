@@ -269,13 +269,15 @@ static int vnis_update(const char *url, int (*fn)(struct sdn_vnis *m, struct vni
 {
 	for (int tries = 0; tries < CAS_TRIES; tries++) {
 		struct sdn_store *st;
+		struct sdn_state s;
 		struct sdn_kv *kvs = NULL;
 		struct sdn_vnis m = { 0 };
 		size_t n = 0;
 		int64_t rev, expect = 0;
-		int r = sdn_store_open(url, &st, err);
+		int r = store_open(url, &st, &s, err);   /* the schema checked */
 		if (r < 0)
 			return r;
+		sdn_state_free(&s);
 		if ((r = st->ops->get(st, VNIS_KEY, &kvs, &n, &rev, err)) < 0)
 			goto next;
 		for (size_t i = 0; i < n && r == 0; i++)
