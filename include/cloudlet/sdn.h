@@ -135,7 +135,7 @@ void sdn_vnis_free(struct sdn_vnis *m);
  * time: a claim is released only by whoever made it); -ENOSPC when every
  * one is claimed. */
 int sdn_vnis_claim(struct sdn_vnis *m, const char *vpc, uint32_t first, uint32_t last, uint32_t *out);
-/* Drop the claim (vni, vpc); 0 when there was none. */
+/* Drop the claim (vni, vpc): 1, or 0 when there was none. */
 int sdn_vnis_release(struct sdn_vnis *m, uint32_t vni, const char *vpc);
 const struct sdn_vni_claim *sdn_vnis_find(const struct sdn_vnis *m, uint32_t vni);
 
