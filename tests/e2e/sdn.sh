@@ -3,11 +3,14 @@
 # simulated hosts (namespaces on a shared underlay bridge, 172.31.0.0/16
 # inside them only), an agent per host, containers placed with --host.
 # Checks: a container on h1 and one on h2 in one subnet ping and complete
-# TCP over VXLAN; two VPCs with the same CIDR on the same hosts stay
-# isolated; a security group change takes effect on the right host; a
-# deleted FDB entry and a deleted bridge come back; an agent restart leaves
-# the data plane alone; removing a host removes its entries everywhere;
-# teardown leaves no namespace, link or store key.
+# TCP over VXLAN (ARP for the remote guest answered by the local gateway),
+# and so do two subnets of one VPC across hosts, over the VPC's one VXLAN
+# device; VPCs created at once get distinct VNIs; two VPCs with the same
+# CIDR on the same hosts stay isolated; a security group change takes
+# effect on the right host; a deleted FDB entry, route and bridge come
+# back; an agent restart leaves the data plane alone; removing a host
+# removes its entries everywhere; teardown leaves no namespace, link or
+# store key.
 # The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
 # Debian's etcd-server started here on 127.0.0.1 with its data in the
 # test's directory, then stopped and restarted: traffic must keep flowing,
@@ -79,9 +82,12 @@ bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTER
         t_fail "bad input: $n" "exit $r: $out"
     fi
 }
+ns_before=$(ip netns list | awk '{print $1}' | sort)
 for h in h1 h2 h3; do t_check "host add $h" "${C[@]}" host add $h; done
 t_eq "host ls lists three hosts" 3 "$("${C[@]}" host ls | awk 'NR>1' | wc -l)"
-cluster=$(ip netns list | awk '{print $1}' | grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
+# ours: the host namespace that was not there before (others' runs may be)
+cluster=$(comm -13 <(echo "$ns_before") <(ip netns list | awk '{print $1}' | sort) |
+    grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
 t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
     ip netns exec "clsh-$cluster-h1" busybox ping -c1 -W2 172.31.0.3
 bad "host name too long" "name too long" host add a-host-name-much-too-long-x
@@ -97,9 +103,26 @@ t_check "v1 subnet a" "${C[@]}" vpc subnet create v1/a --cidr 10.30.1.0/24
 t_check "vpc create v2, same CIDR" "${C[@]}" vpc create v2 --cidr 10.30.0.0/16
 t_check "v2 subnet a, same CIDR" "${C[@]}" vpc subnet create v2/a --cidr 10.30.1.0/24
 t_check "sg create v1/locked" "${C[@]}" vpc sg create v1/locked
-vnis=$("${C[@]}" vpc show v1 | awk '$1=="a"{print $4}')/$("${C[@]}" vpc show v2 | awk '$1=="a"{print $4}')
+vni_of() { "${C[@]}" vpc show "$1" | awk '$1 == "vpc" && $4 == "vni" {print $5}'; }
+vnis=$(vni_of v1)/$(vni_of v2)
 [[ $vnis =~ ^[0-9]+/[0-9]+$ ]] && [ "${vnis%/*}" != "${vnis#*/}" ] &&
-    t_pass "the two subnets have distinct VNIs ($vnis)" || t_fail "distinct VNIs" "$vnis"
+    t_pass "the two VPCs have distinct VNIs ($vnis)" || t_fail "distinct VNIs" "$vnis"
+t_check "v1 subnet b (same VPC, same VNI)" "${C[@]}" vpc subnet create v1/b --cidr 10.30.2.0/24
+t_eq "a subnet adds no VNI" "$vnis" "$(vni_of v1)/$(vni_of v2)"
+
+# ---- VNIs: VPCs created at once each claim their own ----
+pids=()
+for i in 1 2 3 4 5 6; do
+    "${C[@]}" vpc create race$i --cidr 10.4$i.0.0/16 >"$st/race$i.out" 2>&1 & pids+=($!)
+done
+ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+t_eq "six vpc create at once all succeed" 6 "$ok"
+all=$(for v in v1 v2 race1 race2 race3 race4 race5 race6; do vni_of $v; done)
+t_eq "eight VPCs, eight distinct VNIs ($(echo $all))" "8 8" "$(grep -c . <<<"$all") $(sort -u <<<"$all" | grep -c .)"
+for i in 1 2 3 4 5 6; do "${C[@]}" vpc rm race$i >/dev/null || t_fail "vpc rm race$i"; done
+t_check "a VNI freed by vpc rm is claimed again" "${C[@]}" vpc create race7 --cidr 10.47.0.0/16
+t_eq "race7's VNI is the lowest free one (race1's)" "$(sort -n <<<"$all" | sed -n 3p)" "$(vni_of race7)"
+"${C[@]}" vpc rm race7 >/dev/null
 t_eq "no namespace on a host before a guest is there" "" "$(ip netns list | grep "clsv-$cluster" || true)"
 
 agent() { # HOST: start its agent, logging to $st/agent-HOST.log
@@ -166,10 +189,37 @@ t_check "all hosts applied v1" converged v1
 # h2's v1 namespace: the one with an entry towards h3 (only v1 has a guest there)
 h2v1=$(for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h2-"); do
     ip netns exec "$n" bridge fdb show 2>/dev/null | grep -q "dst 172.31.0.4" && echo "$n"; done | head -1)
+vxs=$(ip -n "$h2v1" -o link show type vxlan | awk -F': ' '{print $2}' | cut -d@ -f1)
+t_eq "h2's v1 namespace: one VXLAN device for the VPC" 1 "$(grep -c . <<<"$vxs")"
+t_eq "it is no bridge port (routed, not bridged)" "" "$(ip -n "$h2v1" -o link show "$vxs" | grep -o 'master [^ ]*')"
+t_eq "its VNI is v1's" "${vnis%/*}" "$(ip -n "$h2v1" -d link show "$vxs" | grep -o 'vxlan id [0-9]*' | cut -d' ' -f3)"
+t_eq "no learning on it" 1 "$(ip -n "$h2v1" -d link show "$vxs" | grep -c 'nolearning')"
 fdbs=$(ip netns exec "$h2v1" bridge fdb show | grep -c 'dst 172.31')
-t_eq "h2's v1 namespace: one static FDB entry per remote v1 guest (s1, x1, s1c)" 3 "$fdbs"
+t_eq "h2's v1 namespace: one static FDB entry per remote host of v1 (h1, h3)" 2 "$fdbs"
+t_eq "and one permanent neighbour entry per remote VTEP" 2 \
+    "$(ip -n "$h2v1" neigh show dev "$vxs" nud permanent | grep -c '^172\.31\.')"
+routes=$(ip -n "$h2v1" route show dev "$vxs")
+t_eq "one /32 route per remote v1 guest (s1, x1, s1c), onlink to its host's VTEP" 3 \
+    "$(grep -cE '^10\.30\.1\.[0-9]+ via 172\.31\.0\.[0-9]+ proto static onlink' <<<"$routes")"
 t_eq "no flood entry (00:00:00:00:00:00): broadcast stays on the host" 0 \
     "$(ip netns exec "$h2v1" bridge fdb show | grep -c '^00:00:00:00:00:00')"
+# ARP for a guest on h1 is answered on h2 by the (anycast) gateway: the
+# container's ARP table holds the gateway's MAC for it
+brmac=$(ip -n "$h2v1" -o link show "$(ip -n "$h2v1" -o addr show | awk '$4 == "10.30.1.1/24" {print $2}')" |
+    grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+arp=$(ctrun h2 v1/a sh -c "ping -c1 -W3 $s1 >/dev/null; cat /proc/net/arp" | awk -v ip="$s1" '$1 == ip {print $4}')
+t_eq "ARP for s1 (on h1) is answered on h2, with the gateway's MAC" "$brmac" "$arp"
+h1v1=${h2v1/-h2-/-h1-}
+t_eq "the gateway's MAC is the same on h1 (anycast)" 1 \
+    "$(ip -n "$h1v1" -o link show type bridge | grep -c "link/ether $brmac ")"
+
+# ---- two subnets of one VPC across hosts ----
+t_check "server sb on h3 in v1/b" serve sb h3 v1/b
+sb=$(ip_of v1 sb)
+t_check "container on h1 in v1/a -> sb on h3 in v1/b: ping + TCP (routed over the one VXLAN device)" \
+    twice reach h1 v1/a "$sb"
+t_check "and v1/b on h2 -> s1 on h1 in v1/a" twice reach h2 v1/b "$s1"
+"${C[@]}" ct rm -f sb >/dev/null 2>&1
 
 # ---- security group change on the controller, effective on h3 ----
 t_check "server locked on h3 in sg locked" serve locked h3 v1/a --sg locked
@@ -203,15 +253,15 @@ before=$(ids)
 kpid=$!
 victim=
 for _ in $(seq 100); do victim=$(comm -13 <(echo "$before") <(ids) | head -1); [ -n "$victim" ] && break; sleep 0.1; done
-vmac=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $6}')
-fdb_h1() { for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h1-"); do ip netns exec "$n" bridge fdb show; done | grep -c "^$vmac dev clvx-[0-9a-f]* dst"; }
-has_fdb() { [ "$(fdb_h1)" = 1 ]; }
-t_check "a guest on h2 ($victim) has an FDB entry on h1" waitfor has_fdb
+vip=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $5}')
+route_h1() { ip -n "$h1v1" route show | grep -c "^$vip via 172\.31\.0\.3 "; }
+has_route() { [ "$(route_h1)" = 1 ]; }
+t_check "a guest on h2 ($victim, $vip) has a route on h1" waitfor has_route
 kill -KILL "$kpid"; wait "$kpid" 2>/dev/null
-gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(fdb_h1)" = 0 ]; }
+gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(route_h1)" = 0 ]; }
 released=0
 for _ in $(seq 100); do gone && { released=1; break; }; sleep 0.1; done
-t_eq "its launcher SIGKILLed: released, its FDB entry leaves h1" 1 "$released"
+t_eq "its launcher SIGKILLed: released, its route leaves h1" 1 "$released"
 "${C[@]}" ct rm -f "$victim" >/dev/null 2>&1
 
 # ---- drift repair ----
@@ -221,6 +271,20 @@ ip netns exec "$h2v1" bridge fdb del "$mac" dev "$dev" self
 back=0
 for _ in $(seq 50); do ip netns exec "$h2v1" bridge fdb show dev "$dev" | grep -q "^$mac dst" && { back=1; break; }; sleep 0.1; done
 t_eq "an FDB entry deleted by hand is restored" 1 "$back"
+rt=$(ip -n "$h2v1" route show dev "$vxs" | head -1)
+ip -n "$h2v1" route del ${rt%% *}
+back=0
+for _ in $(seq 50); do ip -n "$h2v1" route show dev "$vxs" | grep -qx "$rt" && { back=1; break; }; sleep 0.1; done
+t_eq "a route deleted by hand is restored (${rt%% *})" 1 "$back"
+ip -n "$h2v1" route add 10.30.9.0/24 dev "$vxs"
+gone=0
+for _ in $(seq 50); do ip -n "$h2v1" route show dev "$vxs" | grep -q '^10\.30\.9\.0/24' || { gone=1; break; }; sleep 0.1; done
+t_eq "a route added by hand to the VXLAN device is removed" 1 "$gone"
+pbr=$(ip -n "$h2v1" -o link show type bridge | awk -F': ' '{print $2}' | head -1)
+ip netns exec "$h2v1" sh -c "echo 0 > /proc/sys/net/ipv4/conf/$pbr/proxy_arp"
+back=0
+for _ in $(seq 50); do [ "$(ip netns exec "$h2v1" cat /proc/sys/net/ipv4/conf/$pbr/proxy_arp 2>/dev/null)" = 1 ] && { back=1; break; }; sleep 0.1; done
+t_eq "proxy ARP turned off by hand on a gateway comes back" 1 "$back"
 br=$(ip -n "$h2v1" -o link show type bridge | awk -F': ' '{print $2}' | head -1)
 ip -n "$h2v1" link del "$br"
 back=0
@@ -263,9 +327,12 @@ fi
 t_check "host rm h3" "${C[@]}" host rm h3
 gone=0
 for _ in $(seq 50); do
-    ip netns exec "$h2v1" bridge fdb show | grep -q 'dst 172.31.0.4' || { gone=1; break; }; sleep 0.1
+    { ip netns exec "$h2v1" bridge fdb show | grep -q 'dst 172.31.0.4' ||
+        ip -n "$h2v1" route show | grep -q 'via 172.31.0.4' ||
+        ip -n "$h2v1" neigh show | grep -q '^172.31.0.4 '; } || { gone=1; break; }
+    sleep 0.1
 done
-t_eq "h3's guests' FDB entries leave h2" 1 "$gone"
+t_eq "h3's FDB and neighbour entries and its guests' routes leave h2" 1 "$gone"
 t_eq "and h3's namespaces are gone" "" "$(ip netns list | grep -- "-$cluster-h3" || true)"
 
 # ---- the controller down, then back (etcd) ----
@@ -293,7 +360,7 @@ if [ "$store" = etcd ]; then
     etcd_put() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$@" >/dev/null; }
     etcd_put /cloudlet/schema 99
     bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
-    etcd_put /cloudlet/schema 1
+    etcd_put /cloudlet/schema 2
 fi
 
 # ---- teardown ----
