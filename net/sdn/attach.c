@@ -110,8 +110,10 @@ static int agent_wait(const char *url, const char *host, const char *ns, const c
 		char key[128];
 		snprintf(key, sizeof(key), "/cloudlet/applied/%s", host);
 		if (sdn_store_open(url, &st, NULL) == 0) {
-			if (st->ops->get(st, key, &kvs, &n, &srev, NULL) == 0 && n == 1)
-				applied = strtoll(kvs[0].value, NULL, 10);
+			struct sdn_report rep;
+			if (st->ops->get(st, key, &kvs, &n, &srev, NULL) == 0 && n == 1 &&
+			    sdn_report_from_json(kvs[0].value, &rep) == 0)
+				applied = rep.applied;
 			sdn_kvs_free(kvs, n);
 			sdn_store_close(st);
 		}
