@@ -232,8 +232,16 @@ out:
 int sdn_etcd_watch_msg(struct json_object *msg, struct sdn_watch *w, struct cl_error *err)
 {
 	struct json_object *res, *f, *evs;
+	/* the gateway's stream error, e.g. grpc_code 14 UNAVAILABLE "transport
+	 * is closing" when the server stops */
+	if (json_object_object_get_ex(msg, "error", &f)) {
+		struct json_object *m;
+		return cl_err(err, EHOSTUNREACH, "unreachable (%s)",
+			      json_object_object_get_ex(f, "message", &m) ? json_object_get_string(m)
+									 : json_object_to_json_string(f));
+	}
 	if (!json_object_object_get_ex(msg, "result", &res))
-		return cl_err(err, EBADMSG, "watch: %.200s", json_object_to_json_string(msg));
+		return cl_err(err, EBADMSG, "%.200s", json_object_to_json_string(msg));
 	w->compacted = num(res, "compact_revision") > w->compacted ? num(res, "compact_revision") : w->compacted;
 	if (json_object_object_get_ex(res, "canceled", &f) && json_object_get_boolean(f))
 		return 1;
@@ -250,14 +258,14 @@ int sdn_etcd_watch_msg(struct json_object *msg, struct sdn_watch *w, struct cl_e
 		/* proto3 JSON leaves out the default: type PUT */
 		bool del = json_object_object_get_ex(e, "type", &ft) && !strcmp(json_object_get_string(ft), "DELETE");
 		if (!json_object_object_get_ex(e, "kv", &kv) || !json_object_object_get_ex(kv, "key", &fk))
-			return cl_err(err, EBADMSG, "watch: an event without a key");
+			return cl_err(err, EBADMSG, "an event without a key");
 		memset(k, 0, sizeof(*k));
 		k->mod_rev = num(kv, "mod_revision");
 		if (!(k->key = unb64(json_object_get_string(fk))) ||
 		    (!del && !(k->value = unb64(json_object_object_get_ex(kv, "value", &fv) ? json_object_get_string(fv)
 											  : "")))) {
 			free(k->key);
-			return cl_err(err, EBADMSG, "watch: a key or value that is not base64");
+			return cl_err(err, EBADMSG, "a key or value that is not base64");
 		}
 		w->n++;
 		if (k->mod_rev > w->rev)
@@ -416,7 +424,7 @@ static int et_watch(struct sdn_store *s, const char *prefix, int64_t after, unsi
 	}
 	if (r < 0) {
 		sdn_watch_free(w);
-		return cl_err_wrap(err, "controller etcd:%s", e->endpoint);
+		return cl_err_wrap(err, "controller etcd:%s%s", e->endpoint, err && err->code == EHOSTUNREACH ? "" : ": watch");
 	}
 	if (c != CURLE_OK && !bad)
 		return cl_err(err, EHOSTUNREACH, "controller etcd:%s: unreachable (%s)", e->endpoint, curl_easy_strerror(c));
