@@ -134,7 +134,7 @@ static int agent_wait(const char *url, const char *host, const char *ns, const c
 		nap_ms(100);
 	}
 	return cl_err(err, ETIMEDOUT, "host %s: its agent has not set up the VPC in %d s "
-		      "(is `cloudlet host agent %s` running?)", host, AGENT_WAIT_MS / 1000, host);
+		      "(is `cloudlet agent --host %s` running?)", host, AGENT_WAIT_MS / 1000, host);
 }
 
 int sdn_attach(const char *url, const struct net_attach_req *rq, struct net_attachment *a,
