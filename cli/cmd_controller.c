@@ -16,6 +16,7 @@ static int controller_status_cmd(const struct cli_args *a, struct cl_error *err)
 	if (r < 0)
 		return r;
 	printf("controller %s\n", s.url);
+	printf("cluster    %s (in its namespaces' names)\n", s.cluster);
 	printf("schema     %ld\n", s.schema);
 	printf("revision   %lld (hosts and VPCs last changed at %lld)\n", (long long)s.rev, (long long)s.desired);
 	printf("%-24s %-8s %-8s %-12s %s\n", "HOST", "APPLIED", "SEEN", "REPORTED", "AGENT");

@@ -230,6 +230,7 @@ struct sdn_status_host {
 };
 struct sdn_status {
 	char url[512];
+	char cluster[9];            /* in the namespace names (sdn_host_netns) */
 	long schema;                /* 0: not written yet */
 	int64_t rev;                /* the store's revision */
 	int64_t desired;            /* the newest change to hosts or VPCs */

@@ -25,6 +25,7 @@ int sdn_status_get(const char *url, struct sdn_status *out, struct cl_error *err
 	if ((r = sdn_store_open(url, &st, err)) < 0)
 		return r;
 	snprintf(out->url, sizeof(out->url), "%s", st->url);
+	snprintf(out->cluster, sizeof(out->cluster), "%s", st->cluster);
 	if ((r = st->ops->get(st, "/cloudlet/", &kvs, &n, &out->rev, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)

@@ -86,7 +86,9 @@ bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTER
 }
 for h in h1 h2 h3; do t_check "host add $h" "${C[@]}" host add $h; done
 t_eq "host ls lists three hosts" 3 "$("${C[@]}" host ls | awk 'NR>1' | wc -l)"
-cluster=$(ip netns list | awk '{print $1}' | grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
+# the store's cluster id, in its namespaces' names (other runs have their own)
+cluster=$("${C[@]}" controller status | awk '$1 == "cluster" {print $2}')
+[[ $cluster =~ ^[0-9a-f]{8}$ ]] || { t_fail "controller status: cluster" "'$cluster'"; cluster=; t_end; }
 t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
     ip netns exec "clsh-$cluster-h1" busybox ping -c1 -W2 172.31.0.3
 bad "host name too long" "name too long" host add a-host-name-much-too-long-x
@@ -269,6 +271,16 @@ if [ -n "${DEBUG-}" ]; then
 fi
 "${C[@]}" ct rm -f talker >/dev/null 2>&1
 
+# ---- agents watch, they do not poll ----
+if [ "$store" = etcd ]; then
+    # etcd's own count of Range calls (its /metrics): three idle agents
+    # reconciling every 500 ms read nothing from the store
+    ranges() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^grpc_server_started_total\{.*grpc_method="Range"/ {print $2}'; }
+    a=$(ranges); sleep 3; b=$(ranges)
+    [ -n "$a" ] && [ "$a" = "$b" ] && t_pass "idle agents send etcd no range request in 3 s (they watch)" ||
+        t_fail "idle agents send etcd no range request in 3 s" "$a -> $b"
+fi
+
 # ---- controller status ----
 status_of() { "${C[@]}" controller status | awk -v h="$1" '$1 == h {print $NF}'; }
 all_ok() { for h in h1 h2 h3; do [ "$(status_of $h)" = ok ] || return 1; done; }
@@ -344,6 +356,9 @@ if [ "$store" = etcd ]; then
     bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
     etcd_put /cloudlet/schema 1
 fi
+
+t_eq "h1's agent read the whole state once (events since; no resync after an outage)" 1 \
+    "$(grep -c 'full resync' "$st/agent-h1.log")"
 
 # ---- teardown ----
 for c in s1 s1b x1 s1c s2 locked; do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
