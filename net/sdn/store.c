@@ -3,7 +3,8 @@
  *   /cloudlet/schema        SDN_SCHEMA, written once
  *   /cloudlet/hosts/NAME    a host (model.c)
  *   /cloudlet/vpcs/NAME     a VPC with its attachments (model.c)
- *   /cloudlet/applied/HOST  the desired revision HOST's agent has applied */
+ *   /cloudlet/applied/HOST  HOST's agent's report: the desired revision it
+ *                           has applied, and when (struct sdn_report) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -379,7 +379,7 @@ static int et_watch(struct sdn_store *s, const char *prefix, int64_t after, unsi
 {
 	struct et *e = (struct et *)s;
 	int64_t deadline = now_ms() + timeout_ms;
-	int r = 0;
+	int r = 0, running = 0;
 	memset(w, 0, sizeof(*w));
 	/* the open stream goes on from where the last call left it */
 	if (e->wpos != after)
@@ -387,7 +387,6 @@ static int et_watch(struct sdn_store *s, const char *prefix, int64_t after, unsi
 	if (!e->wcurl && (r = watch_start(e, prefix, after, err)) < 0)
 		return r;
 	for (;;) {
-		int running = 0;
 		curl_multi_perform(e->multi, &running);
 		while (e->nmsgs && r == 0) {
 			struct json_object *m = e->msgs[0];
@@ -403,7 +402,12 @@ static int et_watch(struct sdn_store *s, const char *prefix, int64_t after, unsi
 		curl_multi_poll(e->multi, NULL, 0, left > 200 ? 200 : (int)left, NULL);
 	}
 	if (r == 0 && w->n) {
-		e->wpos = w->rev;
+		/* the stream goes on after these; one that ended is opened
+		 * again by the next call */
+		if (running)
+			e->wpos = w->rev;
+		else
+			watch_stop(e);
 		return 0;
 	}
 	/* the stream ended: canceled (compacted), broken, or never connected */
