@@ -17,7 +17,10 @@ static int controller_status_cmd(const struct cli_args *a, struct cl_error *err)
 		return r;
 	printf("controller %s\n", s.url);
 	printf("cluster    %s (in its namespaces' names)\n", s.cluster);
-	printf("schema     %ld\n", s.schema);
+	if (s.schema)
+		printf("schema     %ld\n", s.schema);
+	else
+		printf("schema     none yet (nothing written)\n");
 	printf("revision   %lld (hosts and VPCs last changed at %lld)\n", (long long)s.rev, (long long)s.desired);
 	printf("%-24s %-8s %-8s %-12s %s\n", "HOST", "APPLIED", "SEEN", "REPORTED", "AGENT");
 	for (size_t i = 0; i < s.nhosts; i++) {

@@ -94,6 +94,12 @@ t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
 bad "host name too long" "name too long" host add a-host-name-much-too-long-x
 bad "host exists" "host h1 exists" host add h1
 bad "unknown host" "no such host" host rm nosuch
+bad "compact a future revision" "compact 99999999: a future revision \(the store is at [0-9]+\)" \
+    controller compact --revision 99999999
+out=$(CLOUDLET_CONTROLLER="sqlite:$st/nosuch/c.db" "$cl" --root "$st" controller status 2>&1); r=$?
+[ $r = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "controller sqlite:$st/nosuch/c.db: " <<<"$out" &&
+    [ ! -e "$st/nosuch" ] && t_pass "bad input: controller status on a store that cannot open names it" ||
+    t_fail "bad input: controller status on a store that cannot open" "exit $r: $out"
 out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" host ls 2>&1); r=$?
 [ $r = 1 ] && grep -q "no controller configured (set CLOUDLET_CONTROLLER" <<<"$out" &&
     t_pass "bad input: no controller" || t_fail "bad input: no controller" "exit $r: $out"
