@@ -53,6 +53,10 @@ struct agent {
 	int64_t applied;            /* the desired revision last reported (-1: none) */
 	int64_t reported_ms;        /* when (monotonic) */
 	unsigned report_ms;
+	bool started, synced;       /* synced: the copy follows the store (no gap) */
+	bool down;                  /* the store is unreachable */
+	bool dirty;                 /* the desired state changed since the last pass */
+	unsigned backoff;           /* ms, while down */
 };
 
 static int64_t now_ms(void)
@@ -171,12 +175,79 @@ static void agent_report(struct agent *a)
 	free(val);
 }
 
+/* the store is down: keep forwarding, say so once, back off */
+static void agent_down(struct agent *a, const char *why, volatile int *stop)
+{
+	if (!a->down)
+		logf_(a->log, "host %s: %s (data plane left as it is; retrying)", a->host, why);
+	a->down = true;
+	nap(a->backoff, stop);
+	a->backoff = a->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff * 2;
+}
+
+/* before watching: a full read (at start, after a gap); or, coming back
+ * from an outage, one look (the watch resumes from a->seen). 0: go on */
+static int agent_connect(struct agent *a, const char *url, volatile int *stop)
+{
+	struct cl_error e = { 0 };
+	struct sdn_kv *kvs = NULL;
+	size_t n = 0;
+	int64_t rev = 0;
+	int r = a->synced ? a->st->ops->get(a->st, "/cloudlet/schema", &kvs, &n, &rev, &e) : agent_resync(a, &e);
+	sdn_kvs_free(kvs, n);
+	if (r < 0) {
+		agent_down(a, e.msg, stop);
+		return r;
+	}
+	if (!a->started)
+		logf_(a->log, "host %s: agent started on controller %s: full resync at revision %lld", a->host, url,
+		      (long long)a->seen);
+	else if (a->down && a->synced)
+		logf_(a->log, "host %s: controller back at revision %lld: watching from revision %lld", a->host,
+		      (long long)rev, (long long)a->seen + 1);
+	else
+		logf_(a->log, "host %s: %sfull resync at revision %lld", a->host, a->down ? "controller back: " : "",
+		      (long long)a->seen);
+	a->dirty = a->dirty || !a->synced;
+	a->started = a->synced = true;
+	a->down = false;
+	a->backoff = BACKOFF_FIRST_MS;
+	return 0;
+}
+
+/* wait for the store's next changes until the next pass and take them in */
+static void agent_follow(struct agent *a, int64_t wait_ms, volatile int *stop)
+{
+	struct cl_error e = { 0 };
+	struct sdn_watch w;
+	if (a->st->ops->watch(a->st, "/cloudlet/", a->seen, wait_ms > 0 ? (unsigned)wait_ms : 0, &w, &e) < 0) {
+		agent_down(a, e.msg, stop);
+		return;
+	}
+	if (w.compacted) {
+		logf_(a->log, "host %s: revision gap: changes after revision %lld are compacted away (the store's "
+		      "history starts at %lld): full resync", a->host, (long long)a->seen, (long long)w.compacted);
+		a->synced = false;
+	} else if (w.n) {
+		int64_t d = sdn_kvs_apply(&a->kvs, &a->n, w.ev, w.n);
+		if (d < 0) {
+			logf_(a->log, "host %s: out of memory: full resync", a->host);
+			a->synced = false;
+		} else if (d > 0) {
+			a->dirty = true;
+			if (d > a->desired)
+				a->desired = d;
+		}
+		a->seen = w.rev;
+	}
+	sdn_watch_free(&w);
+}
+
 int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, unsigned report_ms,
 		  volatile int *stop, void (*log)(const char *line), struct cl_error *err)
 {
-	struct agent a = { .host = host, .log = log, .applied = -1, .report_ms = report_ms ? report_ms : 10000 };
-	bool synced = false, down = false, dirty = true, started = false;
-	unsigned backoff = BACKOFF_FIRST_MS;
+	struct agent a = { .host = host, .log = log, .applied = -1, .report_ms = report_ms ? report_ms : 10000,
+			   .dirty = true, .backoff = BACKOFF_FIRST_MS };
 	int64_t next_pass = 0;
 	int r;
 	if (!interval_ms)
@@ -188,75 +259,18 @@ int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, unsig
 		return r;
 	}
 	while (!*stop) {
-		struct cl_error e = { 0 };
-		if (!synced || down) {
-			/* a full read; or, coming back from an outage, a look
-			 * (the watch resumes from a.seen) */
-			struct sdn_kv *kvs = NULL;
-			size_t n = 0;
-			int64_t rev = 0;
-			r = synced ? a.st->ops->get(a.st, "/cloudlet/schema", &kvs, &n, &rev, &e) : agent_resync(&a, &e);
-			sdn_kvs_free(kvs, n);
-			if (r < 0) {
-				/* the store is down: keep forwarding, say so once */
-				if (!down)
-					logf_(log, "host %s: %s (data plane left as it is; retrying)", host, e.msg);
-				down = true;
-				nap(backoff, stop);
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-				continue;
-			}
-			if (!started)
-				logf_(log, "host %s: agent started on controller %s: full resync at revision %lld", host,
-				      url, (long long)a.seen);
-			else if (down)
-				logf_(log, "host %s: controller back at revision %lld: %s %lld", host, (long long)rev,
-				      synced ? "watching from revision" : "full resync at revision",
-				      (long long)(synced ? a.seen + 1 : a.seen));
-			else
-				logf_(log, "host %s: full resync at revision %lld", host, (long long)a.seen);
-			started = true;
-			dirty = dirty || !synced;
-			synced = true;
-			down = false;
-			backoff = BACKOFF_FIRST_MS;
-		}
-		if (dirty || now_ms() >= next_pass) {
-			r = agent_pass(&a, &e);
-			if (r < 0)
+		if ((!a.synced || a.down) && agent_connect(&a, url, stop) < 0)
+			continue;
+		if (a.dirty || now_ms() >= next_pass) {
+			struct cl_error e = { 0 };
+			if (agent_pass(&a, &e) < 0)
 				logf_(log, "%s", e.msg);
 			else
 				agent_report(&a);
-			dirty = false;
+			a.dirty = false;
 			next_pass = now_ms() + interval_ms;
 		}
-		int64_t wait = next_pass - now_ms();
-		struct sdn_watch w;
-		e = (struct cl_error){ 0 };
-		r = a.st->ops->watch(a.st, "/cloudlet/", a.seen, wait > 0 ? (unsigned)wait : 0, &w, &e);
-		if (r < 0) {
-			logf_(log, "host %s: %s (data plane left as it is; retrying)", host, e.msg);
-			down = true;
-			nap(backoff, stop);
-			continue;
-		}
-		if (w.compacted) {
-			logf_(log, "host %s: revision gap: changes after revision %lld are compacted away (the store's "
-			      "history starts at %lld): full resync", host, (long long)a.seen, (long long)w.compacted);
-			synced = false;
-		} else if (w.n) {
-			int64_t d = sdn_kvs_apply(&a.kvs, &a.n, w.ev, w.n);
-			if (d < 0) {
-				logf_(log, "host %s: out of memory: full resync", host);
-				synced = false;
-			} else if (d > 0) {
-				dirty = true;
-				if (d > a.desired)
-					a.desired = d;
-			}
-			a.seen = w.rev;
-		}
-		sdn_watch_free(&w);
+		agent_follow(&a, next_pass - now_ms(), stop);
 	}
 	dp_close(&a.dp);
 	sdn_kvs_free(a.kvs, a.n);
