@@ -179,6 +179,15 @@ struct sdn_kv {
 	char *key, *value;
 	int64_t mod_rev;
 };
+/* What a watch returns: events in revision order, each a kv whose value is
+ * NULL for a delete and whose mod_rev is the event's revision. */
+struct sdn_watch {
+	struct sdn_kv *ev;
+	size_t n;
+	int64_t rev;            /* the last event's revision (0: no event) */
+	int64_t compacted;      /* >0: the store's history starts there */
+};
+void sdn_watch_free(struct sdn_watch *w);
 struct sdn_store_ops {
 	/* every key under prefix, sorted; *rev: the store's revision */
 	int (*get)(struct sdn_store *s, const char *prefix, struct sdn_kv **kvs, size_t *n,
@@ -187,6 +196,13 @@ struct sdn_store_ops {
 	 * (0: absent; -1: whatever it is); -EAGAIN when it is not */
 	int (*cas)(struct sdn_store *s, const char *key, const char *value, int64_t expect,
 		   int64_t *rev, struct cl_error *err);
+	/* the changes under prefix after revision `after`, waiting up to
+	 * timeout_ms for the first (none: w->n == 0); history before `after`
+	 * compacted away: w->compacted set, no events (etcd's watch) */
+	int (*watch)(struct sdn_store *s, const char *prefix, int64_t after, unsigned timeout_ms,
+		     struct sdn_watch *w, struct cl_error *err);
+	/* drop the history before revision rev (etcd's compaction) */
+	int (*compact)(struct sdn_store *s, int64_t rev, struct cl_error *err);
 	void (*close)(struct sdn_store *s);
 };
 struct sdn_store {
@@ -204,6 +220,59 @@ int sdn_store_etcd_open(const char *endpoint, struct sdn_store **out, struct cl_
 /* Read the whole desired state (hosts, VPCs), checking the schema version
  * ("written by a newer cloudlet" is an error, never a guess). */
 int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err);
+/* The same from keys already read (pure): the agent's copy kept by watch
+ * events. `url` only names the store in errors. */
+int sdn_state_from_kvs(const struct sdn_kv *kvs, size_t n, const char *url, struct sdn_state *out,
+		       struct cl_error *err);
+
+/* ---- watching (watch.c, pure) ---- */
+
+/* A watch from revision after + 1 has a gap when the store's history
+ * starts later (etcd: start_revision < compact_revision cancels it). */
+bool sdn_watch_gap(int64_t after, int64_t compacted);
+/* Apply events to a copy of the keys (sorted by key, kept sorted): a put
+ * replaces or inserts, a delete removes. Returns the newest revision among
+ * events that change the desired state (anything but /cloudlet/applied/),
+ * 0 when none did, or -ENOMEM. */
+int64_t sdn_kvs_apply(struct sdn_kv **kvs, size_t *n, const struct sdn_kv *ev, size_t nev);
+/* One message of etcd's watch stream (the gateway's {"result": {...}}),
+ * as parsed JSON: events appended to w, compact_revision into
+ * w->compacted; 1 when the watch was canceled (w->compacted then says why). */
+struct json_object;
+int sdn_etcd_watch_msg(struct json_object *msg, struct sdn_watch *w, struct cl_error *err);
+
+/* What an agent reports at /cloudlet/applied/HOST: the desired revision
+ * applied, the store revision seen, when (Unix seconds) and how often it
+ * reports; an older agent's bare number is the applied revision. */
+struct sdn_report {
+	int64_t applied, seen, at;
+	unsigned every_ms;
+};
+char *sdn_report_to_json(const struct sdn_report *r);
+int sdn_report_from_json(const char *json, struct sdn_report *r);
+/* Missed three reports (and at least 3 s): the agent is gone or stuck. */
+bool sdn_report_stale(const struct sdn_report *r, int64_t now);
+
+/* ---- the controller's status (status.c) ---- */
+
+struct sdn_status_host {
+	char name[NET_NAME_LEN + 1];
+	bool reported;              /* false: its agent never reported */
+	struct sdn_report rep;
+};
+struct sdn_status {
+	char url[512];
+	char cluster[9];            /* in the namespace names (sdn_host_netns) */
+	long schema;                /* 0: not written yet */
+	int64_t rev;                /* the store's revision */
+	int64_t desired;            /* the newest change to hosts or VPCs */
+	struct sdn_status_host *hosts;
+	size_t nhosts;
+};
+int sdn_status_get(const char *url, struct sdn_status *out, struct cl_error *err);
+void sdn_status_free(struct sdn_status *s);
+/* Compact the store's history before rev (0: the current revision). */
+int sdn_store_compact(const char *url, int64_t rev, int64_t *done, struct cl_error *err);
 
 /* ---- control (control.c): what the CLI's host/vpc/sg commands write ---- */
 
@@ -228,11 +297,13 @@ int sdn_detach(const char *url, struct net_attachment *a, struct cl_error *err);
 
 /* ---- the agent (agent.c) ---- */
 
-/* Reconcile host `host` with the store every interval_ms (and on every
- * change) until *stop; logs one line per op, per resync and per store
- * outage through log(). With the store down the data plane is left as it
- * is. */
-int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, volatile int *stop,
-		  void (*log)(const char *line), struct cl_error *err);
+/* Reconcile host `host` with the store: a full read at start, then a
+ * watch from the last revision seen (a full resync only after a revision
+ * gap), reconciling on every change and every interval_ms (drift repair),
+ * reporting at least every report_ms; until *stop. Logs one line per op,
+ * per resync and per store outage through log(). With the store down the
+ * data plane is left as it is. */
+int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, unsigned report_ms,
+		  volatile int *stop, void (*log)(const char *line), struct cl_error *err);
 
 #endif

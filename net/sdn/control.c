@@ -519,9 +519,11 @@ int sdn_vpc_get(const char *url, const char *name, struct sdn_vpc *out, struct s
 		goto out;
 	for (size_t i = 0; i < st_out->nhosts; i++) {
 		(*applied)[i] = -1;
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(kvs[k].key + 18, st_out->hosts[i].name))
-				(*applied)[i] = strtoll(kvs[k].value, NULL, 10);
+		for (size_t k = 0; k < n; k++) {
+			struct sdn_report rep;
+			if (!strcmp(kvs[k].key + 18, st_out->hosts[i].name) && sdn_report_from_json(kvs[k].value, &rep) == 0)
+				(*applied)[i] = rep.applied;
+		}
 	}
 	sdn_kvs_free(kvs, n);
 out:

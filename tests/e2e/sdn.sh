@@ -10,7 +10,12 @@
 # effect on the right host; a deleted FDB entry, route and bridge come
 # back; an agent restart leaves the data plane alone; removing a host
 # removes its entries everywhere; teardown leaves no namespace, link or
-# store key.
+# store key. Agents watch the store
+# from their last revision: `controller status` shows each one's applied
+# revision and last report (a stopped agent is flagged STALE); a revision
+# gap (history compacted with `controller compact` while an agent was
+# stopped) makes it log a full resync and converge.
+# `cloudlet agent --host NAME` is the agent; `host agent NAME` its alias.
 # The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
 # Debian's etcd-server started here on 127.0.0.1 with its data in the
 # test's directory, then stopped and restarted: traffic must keep flowing,
@@ -82,17 +87,22 @@ bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTER
         t_fail "bad input: $n" "exit $r: $out"
     fi
 }
-ns_before=$(ip netns list | awk '{print $1}' | sort)
 for h in h1 h2 h3; do t_check "host add $h" "${C[@]}" host add $h; done
 t_eq "host ls lists three hosts" 3 "$("${C[@]}" host ls | awk 'NR>1' | wc -l)"
-# ours: the host namespace that was not there before (others' runs may be)
-cluster=$(comm -13 <(echo "$ns_before") <(ip netns list | awk '{print $1}' | sort) |
-    grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
+# the store's cluster id, in its namespaces' names (other runs have their own)
+cluster=$("${C[@]}" controller status | awk '$1 == "cluster" {print $2}')
+[[ $cluster =~ ^[0-9a-f]{8}$ ]] || { t_fail "controller status: cluster" "'$cluster'"; cluster=; t_end; }
 t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
     ip netns exec "clsh-$cluster-h1" busybox ping -c1 -W2 172.31.0.3
 bad "host name too long" "name too long" host add a-host-name-much-too-long-x
 bad "host exists" "host h1 exists" host add h1
 bad "unknown host" "no such host" host rm nosuch
+bad "compact a future revision" "compact 99999999: a future revision \(the store is at [0-9]+\)" \
+    controller compact --revision 99999999
+out=$(CLOUDLET_CONTROLLER="sqlite:$st/nosuch/c.db" "$cl" --root "$st" controller status 2>&1); r=$?
+[ $r = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "controller sqlite:$st/nosuch/c.db: " <<<"$out" &&
+    [ ! -e "$st/nosuch" ] && t_pass "bad input: controller status on a store that cannot open names it" ||
+    t_fail "bad input: controller status on a store that cannot open" "exit $r: $out"
 out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" host ls 2>&1); r=$?
 [ $r = 1 ] && grep -q "no controller configured (set CLOUDLET_CONTROLLER" <<<"$out" &&
     t_pass "bad input: no controller" || t_fail "bad input: no controller" "exit $r: $out"
@@ -125,8 +135,12 @@ t_eq "race7's VNI is the lowest free one (race1's)" "$(sort -n <<<"$all" | sed -
 "${C[@]}" vpc rm race7 >/dev/null
 t_eq "no namespace on a host before a guest is there" "" "$(ip netns list | grep "clsv-$cluster" || true)"
 
-agent() { # HOST: start its agent, logging to $st/agent-HOST.log
-    "$cl" --root "$st" host agent "$1" --interval 500ms >>"$st/agent-$1.log" 2>&1 &
+agent() { # HOST [alias]: start its agent, logging to $st/agent-HOST.log
+    if [ "${2-}" = alias ]; then
+        "$cl" --root "$st" host agent "$1" --interval 500ms --report 1s >>"$st/agent-$1.log" 2>&1 &
+    else
+        "$cl" --root "$st" agent --host "$1" --interval 500ms --report 1s >>"$st/agent-$1.log" 2>&1 &
+    fi
     agents+=($!)
     eval "agent_$1=$!"
 }
@@ -235,6 +249,7 @@ t_check "server slow on h2 with --rate 20" serve slow h2 v1/a --rate 20
 tbf() { ip netns exec "$h2v1" tc qdisc show | grep 'tbf' | grep -q 'rate 20Mbit'; }
 # the agent sets it once the launcher has plugged the port (its next pass)
 waitfor() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+waitfor_long() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 t_check "its port gets a 20 Mbit/s tbf" waitfor tbf
 dev=$(ip netns exec "$h2v1" tc qdisc show | awk '/tbf/ {print $5; exit}')
 t_check "deleted by hand" ip netns exec "$h2v1" tc qdisc del dev "$dev" root
@@ -309,7 +324,7 @@ a=$(oks); sleep 2; b=$(oks)
 [ "$b" -gt "$a" ] && t_pass "with h2's agent stopped, traffic keeps flowing ($a -> $b exchanges)" ||
     t_fail "with h2's agent stopped, traffic keeps flowing" "$a -> $b"
 lines=$(wc -l <"$st/agent-h2.log")
-agent h2
+agent h2 alias
 sleep 2
 t_eq "the restarted agent deletes and re-adds nothing" "" \
     "$(tail -n +$((lines + 1)) "$st/agent-h2.log" | grep -E ': (del|add) ' || true)"
@@ -322,6 +337,53 @@ if [ -n "${DEBUG-}" ]; then
     done
 fi
 "${C[@]}" ct rm -f talker >/dev/null 2>&1
+
+# ---- agents watch, they do not poll ----
+if [ "$store" = etcd ]; then
+    # etcd's own count of Range calls (its /metrics): three idle agents
+    # reconciling every 500 ms read nothing from the store
+    ranges() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^grpc_server_started_total\{.*grpc_method="Range"/ {print $2}'; }
+    a=$(ranges); sleep 3; b=$(ranges)
+    [ -n "$a" ] && [ "$a" = "$b" ] && t_pass "idle agents send etcd no range request in 3 s (they watch)" ||
+        t_fail "idle agents send etcd no range request in 3 s" "$a -> $b"
+fi
+
+# ---- controller status ----
+status_of() { "${C[@]}" controller status | awk -v h="$1" '$1 == h {print $NF}'; }
+all_ok() { for h in h1 h2 h3; do [ "$(status_of $h)" = ok ] || return 1; done; }
+t_check "controller status: every host's agent ok" waitfor all_ok
+out=$("${C[@]}" controller status)
+grep -qx "controller $CLOUDLET_CONTROLLER" <<<"$out" && grep -Eq '^schema +1$' <<<"$out" &&
+    grep -Eq '^revision +[0-9]+ ' <<<"$out" &&
+    t_pass "controller status names the store, its schema and revision" ||
+    t_fail "controller status names the store, its schema and revision" "$out"
+rev=$(awk '$1 == "revision" {print $2}' <<<"$out")
+h1app=$(awk '$1 == "h1" {print $2}' <<<"$out")
+[[ $h1app =~ ^[0-9]+$ ]] && [ "$h1app" -le "$rev" ] && t_pass "h1's applied revision ($h1app <= $rev)" ||
+    t_fail "h1's applied revision" "$out"
+
+# ---- a revision gap: h2's agent stopped while the history is compacted ----
+kill -STOP "$agent_h2"
+# etcd: a restart ends h2's open watch stream, so it must watch again from
+# its revision (its socket still holds what etcd sent before)
+[ "$store" = etcd ] && { etcd_stop; t_check "etcd restarted" etcd_start; }
+t_check "sg rule add (port 9) while h2's agent is stopped" \
+    "${C[@]}" vpc sg rule add v1/locked --ingress --proto tcp --port 9
+stale() { [ "$(status_of h2)" = STALE ] && [ "$(status_of h1)" = ok ]; }
+t_check "controller status flags h2's stopped agent STALE, h1's ok" waitfor_long stale
+out=$("${C[@]}" controller compact); r=$?
+[ $r = 0 ] && grep -q "history before revision [0-9]* dropped" <<<"$out" && t_pass "controller compact" ||
+    t_fail "controller compact" "exit $r: $out"
+lines=$(wc -l <"$st/agent-h2.log")
+kill -CONT "$agent_h2"
+port9() { ip netns exec "$h2v1" nft list table inet cloudlet | grep -q 'tcp dport 9 '; }
+t_check "h2's agent converges after the gap (the port 9 rule is there)" waitfor_long port9
+gapline=$(tail -n +$((lines + 1)) "$st/agent-h2.log" | grep 'revision gap')
+[ "$(wc -l <<<"$gapline")" = 1 ] &&
+    grep -Eq 'changes after revision [0-9]+ are compacted away \(the store.s history starts at [0-9]+\): full resync' \
+        <<<"$gapline" && t_pass "h2's agent logs one line naming the revisions: $gapline" ||
+    t_fail "h2's agent logs the revision gap" "$(tail -n +$((lines + 1)) "$st/agent-h2.log" | head -5)"
+t_check "and reports again (controller status: ok)" waitfor_long all_ok
 
 # ---- host removal ----
 t_check "host rm h3" "${C[@]}" host rm h3
@@ -352,6 +414,8 @@ if [ "$store" = etcd ]; then
     grep -q "unreachable.*data plane left as it is" "$st/agent-h1.log" &&
         t_pass "controller down: the agents say so and leave the data plane" ||
         t_fail "controller down: the agents say so" "$(tail -2 "$st/agent-h1.log")"
+    bad "controller status with the store down names it" \
+        "^cloudlet: controller etcd:http://127.0.0.1:$port: unreachable" controller status
     t_check "controller back" etcd_start
     t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
     t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
@@ -362,6 +426,9 @@ if [ "$store" = etcd ]; then
     bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
     etcd_put /cloudlet/schema 2
 fi
+
+t_eq "h1's agent read the whole state once (events since; no resync after an outage)" 1 \
+    "$(grep -c 'full resync' "$st/agent-h1.log")"
 
 # ---- teardown ----
 for c in s1 s1b x1 s1c s2 locked; do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done

@@ -34,7 +34,7 @@ modprobe br_netfilter 2>/dev/null; modprobe vxlan 2>/dev/null
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || { t_skip "overlay with a VM" "no br_netfilter"; t_end; }
 
 t_check "hosts h1 and h2" bash -c "'$cl' host add h1 && '$cl' host add h2"
-for h in h1 h2; do "$cl" --root "$st" host agent $h --interval 500ms >>"$st/agent-$h.log" 2>&1 & agents+=($!); done
+for h in h1 h2; do "$cl" --root "$st" agent --host $h --interval 500ms >>"$st/agent-$h.log" 2>&1 & agents+=($!); done
 t_check "vpc and subnets" bash -c "'$cl' vpc create v --cidr 10.30.0.0/16 && '$cl' vpc subnet create v/a --cidr 10.30.1.0/24 && '$cl' vpc subnet create v/b --cidr 10.30.2.0/24"
 "${C[@]}" ct run -d --name web --host h1 --net v/a "$img/oci" serve >/dev/null || t_fail "container web on h1"
 for _ in $(seq 200); do grep -q cloudlet-serving "$st/ct/web/log" 2>/dev/null && break; sleep 0.1; done
