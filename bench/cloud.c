@@ -78,8 +78,11 @@ int cloud_applied(struct cloud *c, struct sdn_store *st, int64_t *applied, int64
 	for (size_t i = 0; i < c->n; i++) {
 		applied[i] = -1;
 		for (size_t k = 0; k < n; k++)
-			if (!strcmp(kvs[k].key + strlen("/cloudlet/applied/"), c->host[i]))
-				applied[i] = strtoll(kvs[k].value, NULL, 10);
+			if (!strcmp(kvs[k].key + strlen("/cloudlet/applied/"), c->host[i])) {
+				struct sdn_report rep;
+				if (sdn_report_from_json(kvs[k].value, &rep) == 0)
+					applied[i] = rep.applied;
+			}
 	}
 	sdn_kvs_free(kvs, n);
 	if (store_rev)

@@ -4,7 +4,7 @@
  * guest end lives in a network namespace of the bench's own, attached with
  * net_attach through the controller as the CNI plugin does: the host's
  * agent builds the VPC, the port is plugged into its bridge, and every
- * other host of the VPC gets its FDB and neighbour entries). Then, at a
+ * other host of the VPC gets its route, FDB and neighbour entries). Then, at a
  * growing number of hosts, desired-state changes, each timed by a poller
  * thread that reads the store every POLL_MS: from the change's write being
  * visible (the store's revision reaching it) to each affected host's agent
@@ -69,23 +69,30 @@ void bench_sdn_expect(const struct sdn_state *s, const char *host, struct bench_
 {
 	memset(row, 0, sizeof(*row));
 	snprintf(row->name, sizeof(row->name), "%s", host);
-	row->fdb = row->neigh = -1;
+	row->fdb = row->neigh = row->routes = -1;
 	for (size_t i = 0; i < s->nvpcs; i++) {
 		const struct vpc *v = &s->vpcs[i].v;
-		unsigned here = 0, elsewhere = 0;
+		unsigned here = 0, elsewhere = 0, hosts = 0;
 		for (size_t k = 0; k < v->natts; k++) {
-			if (!sdn_host_find(s, v->atts[k].host))
+			const char *h = v->atts[k].host;
+			if (!sdn_host_find(s, h))
 				continue;   /* a removed host's guests are gone everywhere */
-			if (!strcmp(v->atts[k].host, host))
+			if (!strcmp(h, host)) {
 				here++;
-			else
-				elsewhere++;
+				continue;
+			}
+			elsewhere++;
+			bool first = true;   /* the first guest of its host in this VPC */
+			for (size_t j = 0; j < k && first; j++)
+				first = strcmp(v->atts[j].host, h) != 0;
+			hosts += first;
 		}
 		row->local += here;
 		row->cloud += elsewhere;
 		if (here) {
 			row->vpcs++;
 			row->expect += elsewhere;
+			row->expect_hosts += hosts;
 		}
 	}
 }
@@ -542,24 +549,27 @@ static int rows_read(struct scale *x, struct bench_sdn_scale *res, unsigned st, 
 		char prefix[NET_NAME_LEN + 32];
 		size_t np = (size_t)snprintf(prefix, sizeof(prefix), "clsv-%s-%s-", c->st->cluster, c->host[i]);
 		bench_sdn_expect(&s, c->host[i], row);
-		row->fdb = row->neigh = 0;
+		row->fdb = row->neigh = row->routes = 0;
 		DIR *d = opendir("/run/netns");
 		struct dirent *de;
 		while (d && r == 0 && (de = readdir(d))) {
-			size_t f, nb;
+			size_t f, nb, rt;
 			if (strncmp(de->d_name, prefix, np) || strlen(de->d_name + np) != 8)
 				continue;
-			if ((r = net_vxlan_entries(de->d_name, &f, &nb, err)) == 0) {
+			if ((r = net_vxlan_entries(de->d_name, &f, &nb, &rt, err)) == 0) {
 				row->fdb += (long)f;
 				row->neigh += (long)nb;
+				row->routes += (long)rt;
 			}
 		}
 		if (d)
 			closedir(d);
-		if (row->fdb != row->expect || row->neigh != row->expect)
+		if (row->routes != row->expect || row->fdb != row->expect_hosts || row->neigh != row->expect_hosts)
 			res->growth_ok = false;
-		res->fdb_mean[st] += (double)row->fdb / (double)c->n;
+		res->routes_mean[st] += (double)row->routes / (double)c->n;
 		res->expect_mean[st] += (double)row->expect / (double)c->n;
+		res->fdb_mean[st] += (double)row->fdb / (double)c->n;
+		res->expect_hosts_mean[st] += (double)row->expect_hosts / (double)c->n;
 		res->cloud_mean[st] += (double)row->cloud / (double)c->n;
 	}
 	sdn_state_free(&s);
@@ -613,9 +623,10 @@ static int run(struct scale *x, struct bench_sdn_scale *res, struct cl_error *er
 			res->atts[st] += x->g[i].on;
 		if ((r = rows_read(x, res, st, err)) < 0)
 			break;
-		say(o, "sdn-scale: %u hosts, %u attachments in %u VPCs: set up in %.1f s; FDB entries per host %.1f "
-		    "(its VPCs need %.1f, the cloud has %.1f)", to, res->atts[st], o->vpcs, (bench_now_ms() - ts) / 1000,
-		    res->fdb_mean[st], res->expect_mean[st], res->cloud_mean[st]);
+		say(o, "sdn-scale: %u hosts, %u attachments in %u VPCs: set up in %.1f s; per host %.1f routes and %.1f "
+		    "FDB entries (its VPCs need %.1f and %.1f; the cloud has %.1f guests elsewhere)", to, res->atts[st],
+		    o->vpcs, (bench_now_ms() - ts) / 1000, res->routes_mean[st], res->fdb_mean[st], res->expect_mean[st],
+		    res->expect_hosts_mean[st], res->cloud_mean[st]);
 		if ((r = poller_start(&x->p, c, err)) < 0)
 			break;
 		step_changes(x, st, res);

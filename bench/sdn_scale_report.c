@@ -49,26 +49,32 @@ void bench_sdn_scale_table(FILE *out, const struct bench_sdn_scale_opts *o, cons
 		}
 	if (!r->nrows)
 		return;
-	fprintf(out, "\nFDB entries per host (mean) as the hosts grow: held by its kernel / needed by its VPCs / "
-		"the whole cloud's guests elsewhere\n");
+	fprintf(out, "\nper host (mean) as the hosts grow: /32 routes held / needed by its VPCs; FDB entries held /\n"
+		"needed (one per other host of its VPCs; neighbour entries the same); the whole cloud's guests elsewhere\n");
 	for (unsigned st = 0; st < r->nsteps && r->atts[st]; st++)
-		fprintf(out, "%3u hosts, %4u attachments: %6.1f / %6.1f / %6.1f\n", r->hosts[st], r->atts[st],
-			r->fdb_mean[st], r->expect_mean[st], r->cloud_mean[st]);
-	fprintf(out, "\nper host at %zu hosts: the permanent FDB and neighbour entries its kernel holds, vs the\n"
-		"attachments of the VPCs present on it that live on other hosts (expected) and vs all of the cloud's\n"
-		"attachments on other hosts (what a full mesh would hold)\n", r->nrows);
-	fprintf(out, "%-8s %6s %5s %9s %6s %6s %7s\n", "host", "local", "vpcs", "expected", "fdb", "neigh", "cloud");
+		fprintf(out, "%3u hosts, %4u attachments: routes %6.1f / %6.1f; FDB %5.1f / %5.1f; cloud %6.1f\n",
+			r->hosts[st], r->atts[st], r->routes_mean[st], r->expect_mean[st], r->fdb_mean[st],
+			r->expect_hosts_mean[st], r->cloud_mean[st]);
+	fprintf(out, "\nper host at %zu hosts: what its kernel holds on the VXLAN devices vs what the VPCs present on\n"
+		"it need (routes: their guests on other hosts; FDB and neighbour entries: those hosts), and the\n"
+		"cloud's guests on other hosts (what a flat, every-guest design would hold)\n", r->nrows);
+	fprintf(out, "%-8s %6s %5s %15s %13s %6s %7s\n", "host", "local", "vpcs", "routes/needed", "fdb/needed", "neigh",
+		"cloud");
 	long sum = 0, cloud = 0;
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct bench_sdn_host_row *w = &r->rows[i];
-		fprintf(out, "%-8s %6u %5u %9u %6ld %6ld %7u%s\n", w->name, w->local, w->vpcs, w->expect, w->fdb, w->neigh,
-			w->cloud, w->fdb == w->expect && w->neigh == w->expect ? "" : "  <- differs");
-		sum += w->fdb;
+		char rt[32], fd[32];
+		snprintf(rt, sizeof(rt), "%ld/%u", w->routes, w->expect);
+		snprintf(fd, sizeof(fd), "%ld/%u", w->fdb, w->expect_hosts);
+		bool ok = w->routes == w->expect && w->fdb == w->expect_hosts && w->neigh == w->expect_hosts;
+		fprintf(out, "%-8s %6u %5u %15s %13s %6ld %7u%s\n", w->name, w->local, w->vpcs, rt, fd, w->neigh, w->cloud,
+			ok ? "" : "  <- differs");
+		sum += w->routes;
 		cloud += w->cloud;
 	}
-	fprintf(out, "growth: %s; at %zu hosts FDB entries per host %.1f on average, against %.1f for the whole cloud\n",
-		r->growth_ok ? "OK (at every step, every host holds exactly one FDB and one neighbour entry per guest "
-			       "of its VPCs elsewhere)" : "FAILED (a host holds other entries than its VPCs need)",
+	fprintf(out, "growth: %s; at %zu hosts %.1f routes per host on average, against %.1f guests elsewhere in the "
+		"cloud\n", r->growth_ok ? "OK (at every step, every host holds exactly what its VPCs need)"
+					: "FAILED (a host holds other entries than its VPCs need)",
 		r->nrows, (double)sum / (double)r->nrows, (double)cloud / (double)r->nrows);
 }
 
@@ -91,8 +97,10 @@ int bench_sdn_scale_json(const char *path, const struct bench_sdn_scale_opts *o,
 		json_object *x = json_object_new_object(), *ch = json_object_new_object();
 		json_object_object_add(x, "hosts", json_object_new_int((int)r->hosts[st]));
 		json_object_object_add(x, "attachments", json_object_new_int((int)r->atts[st]));
+		json_object_object_add(x, "routes_per_host", json_object_new_double(r->routes_mean[st]));
+		json_object_object_add(x, "routes_needed_per_host", json_object_new_double(r->expect_mean[st]));
 		json_object_object_add(x, "fdb_per_host", json_object_new_double(r->fdb_mean[st]));
-		json_object_object_add(x, "expected_per_host", json_object_new_double(r->expect_mean[st]));
+		json_object_object_add(x, "fdb_needed_per_host", json_object_new_double(r->expect_hosts_mean[st]));
 		json_object_object_add(x, "cloud_per_host", json_object_new_double(r->cloud_mean[st]));
 		for (int c = 0; c < BENCH_SDN_KINDS; c++) {
 			const struct bench_series *s = &r->s[st][c];
@@ -117,7 +125,9 @@ int bench_sdn_scale_json(const char *path, const struct bench_sdn_scale_opts *o,
 		json_object_object_add(x, "host", json_object_new_string(w->name));
 		json_object_object_add(x, "local", json_object_new_int((int)w->local));
 		json_object_object_add(x, "vpcs", json_object_new_int((int)w->vpcs));
-		json_object_object_add(x, "expected", json_object_new_int((int)w->expect));
+		json_object_object_add(x, "routes_needed", json_object_new_int((int)w->expect));
+		json_object_object_add(x, "fdb_needed", json_object_new_int((int)w->expect_hosts));
+		json_object_object_add(x, "routes", json_object_new_int64(w->routes));
 		json_object_object_add(x, "fdb", json_object_new_int64(w->fdb));
 		json_object_object_add(x, "neigh", json_object_new_int64(w->neigh));
 		json_object_object_add(x, "cloud", json_object_new_int((int)w->cloud));

@@ -100,7 +100,7 @@ static int guest_start(const struct bench_net_opts *o, enum bench_guest g, const
 }
 
 /* Why a guest's launcher ended early: -ENODEV for a VMM that KVM could
- * not run, else its stderr, clperf's complaint or its status. */
+ * not run, else clperf's complaint, its stderr or its status. */
 static int guest_failed(const struct child *c, enum bench_guest g, const struct clperf_out *res,
 			const char *what, struct cl_error *err)
 {
@@ -108,10 +108,11 @@ static int guest_failed(const struct child *c, enum bench_guest g, const struct 
 	if (g == BENCH_GUEST_VM && st == VMM_NO_KVM)
 		return cl_err(err, ENODEV, "KVM cannot run a guest here (vm run exit %d: %s); run through "
 			      "tests/kvmhost/run", st, c->errbuf[0] ? c->errbuf : "no message");
-	if (c->errbuf[0])
-		return cl_err(err, EIO, "%s: %.*s", what, (int)strcspn(c->errbuf, "\n"), c->errbuf);
+	/* clperf's own complaint first: it names the test that stalled */
 	if (res->why[0])
 		return cl_err(err, EIO, "%s: %s", what, res->why);
+	if (c->errbuf[0])
+		return cl_err(err, EIO, "%s: %.*s", what, (int)strcspn(c->errbuf, "\n"), c->errbuf);
 	if (!c->reaped)
 		return cl_err(err, ETIMEDOUT, "%s: no result before the timeout", what);
 	return cl_err(err, EIO, "%s: ended with status %d", what, st);
@@ -126,9 +127,12 @@ static int client_finish(struct child *c, enum bench_guest g, bool host, unsigne
 	if (res.done && !c->reaped)   /* a VM resets after the marker; a container exits */
 		child_wait(c, bench_now_ms() + GRACE_MS, clperf_on_line, &res, NULL);
 	int r = 0;
-	if (res.have != ALL || !c->reaped || !WIFEXITED(c->status) || WEXITSTATUS(c->status))
-		r = guest_failed(c, g, &res, res.have != ALL ? "client" : "client's launcher", err);
-	else {
+	if (res.have != ALL || !c->reaped || !WIFEXITED(c->status) || WEXITSTATUS(c->status)) {
+		/* which of the three tests it got through: where a stall was */
+		char what[48];
+		snprintf(what, sizeof(what), "client (%d of 3 results)", __builtin_popcount(res.have));
+		r = guest_failed(c, g, &res, res.have != ALL ? what : "client's launcher", err);
+	} else {
 		for (unsigned m = 0; m < BENCH_NET_METRICS; m++)
 			out->v[m] = res.v[m];
 		out->rtt_p99 = res.rtt_p99;

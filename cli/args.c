@@ -183,16 +183,21 @@ int cli_parse(const struct cli_group *groups, int argc, char **argv,
 	if (!a->group)
 		return cl_err(err, EINVAL, "unknown command '%s' (try '%s --help')", argv[i], a->prog);
 	i++;
+	/* a group that is one command (`cloudlet agent --host H`): its
+	 * table's only entry has an empty name */
+	bool single = !a->group->cmds[0].name[0];
+	if (single)
+		a->cmd = a->group->cmds;
 	if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
 		a->help = true;
-	if (a->help && (i >= argc || argv[i][0] == '-'))
+	if (a->help && (single || i >= argc || argv[i][0] == '-'))
 		return 0;
-	if (i >= argc)
+	if (i >= argc && !single)
 		return cl_err(err, EINVAL, "%s: missing command (try '%s %s --help')",
 			      a->group->name, a->prog, a->group->name);
 
 	int best = 0;
-	for (const struct cli_cmd *c = a->group->cmds; c->name; c++) {
+	for (const struct cli_cmd *c = a->group->cmds; c->name && !single; c++) {
 		int w = cmd_match(c->name, argc, argv, i);
 		if (w > best) {
 			best = w;
@@ -206,10 +211,10 @@ int cli_parse(const struct cli_group *groups, int argc, char **argv,
 		return 0;
 	r = parse_cmd_args(a, argc, argv, i + best, err);
 	if (r < 0) {
-		char msg[CL_ERR_MSG_MAX];
+		char msg[CL_ERR_MSG_MAX], name[128];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		return cl_err(err, err->code, "%s %s: %.700s (try '%s %s %s --help')",
-			      a->group->name, a->cmd->name, msg, a->prog, a->group->name, a->cmd->name);
+		snprintf(name, sizeof(name), "%s%s%s", a->group->name, single ? "" : " ", a->cmd->name);
+		return cl_err(err, err->code, "%s: %.700s (try '%s %s --help')", name, msg, a->prog, name);
 	}
 	return 0;
 }

@@ -107,6 +107,7 @@ int cli_self_path(char *buf, size_t size, struct cl_error *err);
 
 /* The per-group command tables (cmd_*.c). */
 extern const struct cli_cmd cli_vm_cmds[], cli_ct_cmds[], cli_vpc_cmds[],
-	cli_host_cmds[], cli_fn_cmds[], cli_bench_cmds[], cli_image_cmds[];
+	cli_host_cmds[], cli_fn_cmds[], cli_bench_cmds[], cli_image_cmds[], cli_agent_cmds[],
+	cli_controller_cmds[];
 
 #endif

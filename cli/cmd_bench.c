@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cloudlet/bench.h"
+#include "cloudlet/file.h"
 #include "cloudlet/fn.h"
 
 static void progress(void *ctx, const char *line)
@@ -257,9 +258,7 @@ static int net_bench_cmd(const struct cli_args *a, const struct bench_kind *k, n
 		if (note[0])
 			printf("%s\n", note);
 	}
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	cl_remove_tree(work); /* best effort: a scratch dir under /run */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (r < 0)
@@ -326,9 +325,7 @@ static int bench_sdn_scale_cmd(const struct cli_args *a, struct cl_error *err)
 		if (json)
 			r = bench_sdn_scale_json(json, &o, &res, err);
 	}
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "/bin/rm -rf '%s'", work);
-	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	cl_remove_tree(work); /* best effort: a scratch dir under /run */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	bool bad = !res.growth_ok;
@@ -373,9 +370,7 @@ static int bench_ct_start_cmd(const struct cli_args *a, struct cl_error *err)
 		r = report(a, &bench_ct_start_kind, "launch -> ready marker, launch -> container deleted (runtime exit)",
 			   series, ns, NULL, 0, err);
 	}
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-	if (system(cmd) != 0) { /* best effort: a scratch dir under /tmp */ }
+	cl_remove_tree(work); /* best effort: a scratch dir under /tmp */
 	free((char *)o.runc);
 	free((char *)o.crun);
 	if (r < 0)
@@ -412,10 +407,7 @@ static int bench_all_cmd(const struct cli_args *a, struct cl_error *err)
 		r = cl_err_sys(err, errno, "mkdtemp %s", work);
 	else {
 		r = bench_all_run(&o, &res, err);
-		char cmd[PATH_MAX + 32];
-		/* by its path: the caller's PATH may be a test's, without rm */
-		snprintf(cmd, sizeof(cmd), "/bin/rm -rf '%s'", work);
-		if (system(cmd) != 0) { /* best effort: our own scratch dir */ }
+		cl_remove_tree(work); /* best effort: our own scratch dir */
 	}
 	if (r == 0) {
 		bench_all_table(stdout, &res);
@@ -574,9 +566,7 @@ static int bench_oci_cmd(const struct cli_args *a, struct cl_error *err)
 			 o.podman, work, work);
 		if (system(cmd) != 0) { /* best effort, as the rm below */ }
 	}
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-	if (system(cmd) != 0) { /* best effort: a scratch dir under /tmp */ }
+	cl_remove_tree(work); /* best effort: a scratch dir under /tmp */
 	free((char *)o.podman);
 	free((char *)o.runc);
 	free((char *)o.crun);

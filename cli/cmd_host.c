@@ -57,18 +57,37 @@ static void agent_log(const char *line)
 	fprintf(stderr, "%s %s\n", ts, line);
 }
 
+/* `cloudlet agent --host NAME`, and its older spelling `host agent NAME` */
 static int host_agent_cmd(const struct cli_args *a, struct cl_error *err)
 {
 	struct sigaction sa = { .sa_handler = agent_signal };
+	const char *host = a->npos ? a->pos[0] : cli_str(a, "host", NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	return sdn_agent_run(controller(), a->pos[0], (unsigned)cli_num(a, "interval", 1000), &agent_stop,
-			     agent_log, err);
+	return sdn_agent_run(controller(), host, (unsigned)cli_num(a, "interval", 1000),
+			     (unsigned)cli_num(a, "report", 10000), &agent_stop, agent_log, err);
 }
 
+#define AGENT_OPTS \
+	{ "interval", 0, CLI_DURATION, "TIME", "reconcile (and repair drift) at least this often (default 1s)", false }, \
+	{ "report", 0, CLI_DURATION, "TIME", "report to the controller at least this often (default 10s)", false }
+#define AGENT_DETAILS \
+	"Makes the host's data plane (VPC namespaces, bridges, VXLAN devices,\n" \
+	"static FDB and neighbour entries, nftables) match the controller: one full\n" \
+	"read, then a watch from the last revision seen (a full resync only after\n" \
+	"a revision gap), and puts back what drifts. Stops on SIGTERM/SIGINT,\n" \
+	"leaving the data plane."
+
 static const struct cli_opt host_none[] = { { 0 } };
-static const struct cli_opt host_agent_opts[] = {
-	{ "interval", 0, CLI_DURATION, "TIME", "reconcile (and repair drift) this often (default 1s)", false },
+static const struct cli_opt host_agent_opts[] = { AGENT_OPTS, { 0 } };
+static const struct cli_opt agent_opts[] = {
+	{ "host", 0, CLI_STR, "NAME", "the host this agent runs for", true },
+	AGENT_OPTS,
+	{ 0 },
+};
+
+const struct cli_cmd cli_agent_cmds[] = {
+	{ "", "", "run a host's agent (foreground)", agent_opts, 0, 0, false, host_agent_cmd, NULL, AGENT_DETAILS },
 	{ 0 },
 };
 
@@ -76,13 +95,11 @@ const struct cli_cmd cli_host_cmds[] = {
 	{ "add", "NAME", "add a (simulated) host on the underlay", host_none, 1, 1, false, host_add_cmd, NULL,
 	  "A simulated host is a network namespace (clsh-...) with an underlay interface\n"
 	  "ul0 on a bridge shared by all hosts (namespace clsu-...), addressed in\n"
-	  "172.31.0.0/16 inside those namespaces only. Run its agent with `host agent`." },
+	  "172.31.0.0/16 inside those namespaces only. Run its agent with `agent --host NAME`." },
 	{ "ls", "", "list hosts", host_none, 0, 0, false, host_ls_cmd, NULL, NULL },
 	{ "rm", "NAME", "remove a host", host_none, 1, 1, false, host_rm_cmd, NULL,
 	  "Its guests' FDB and neighbour entries leave every other host." },
-	{ "agent", "NAME", "run the host's agent (foreground)", host_agent_opts, 1, 1, false, host_agent_cmd, NULL,
-	  "Makes the host's data plane (VPC namespaces, bridges, VXLAN devices,\n"
-	  "static FDB and neighbour entries, nftables) match the controller, and\n"
-	  "puts back what drifts. Stops on SIGTERM/SIGINT, leaving the data plane." },
+	{ "agent", "NAME", "run the host's agent (the same as `agent --host NAME`)", host_agent_opts, 1, 1, false,
+	  host_agent_cmd, NULL, AGENT_DETAILS },
 	{ 0 },
 };

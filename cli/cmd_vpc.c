@@ -84,12 +84,12 @@ static int vpc_show_sdn(const struct cli_args *a, struct cl_error *err)
 	if (r < 0)
 		return r;
 	const struct vpc *v = &sv.v;
-	printf("vpc %s  %s  controller %s  desired revision %lld\n", v->name, cidr_format(&v->cidr, c), ctl(),
-	       (long long)sv.mod_rev);
-	printf("\nSUBNET               CIDR               GATEWAY          VNI\n");
+	printf("vpc %s  %s  vni %u  controller %s  desired revision %lld\n", v->name, cidr_format(&v->cidr, c),
+	       sv.vni, ctl(), (long long)sv.mod_rev);
+	printf("\nSUBNET               CIDR               GATEWAY\n");
 	for (size_t i = 0; i < v->nsubnets; i++)
-		printf("%-20s %-18s %-16s %u\n", v->subnets[i].name, cidr_format(&v->subnets[i].cidr, c),
-		       ip4_format(ipam_gateway(&v->subnets[i].cidr), ip), sv.vnis[i]);
+		printf("%-20s %-18s %s\n", v->subnets[i].name, cidr_format(&v->subnets[i].cidr, c),
+		       ip4_format(ipam_gateway(&v->subnets[i].cidr), ip));
 	printf("\nKIND ID                   SUBNET       HOST         IP               MAC                APPLIED\n");
 	for (size_t i = 0; i < v->natts; i++) {
 		const struct vpc_att *t = &v->atts[i];

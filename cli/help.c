@@ -39,7 +39,8 @@ static void help_group(FILE *out, const struct cli_group *g, const char *prog)
 static void help_cmd(FILE *out, const struct cli_group *g, const struct cli_cmd *c,
 		     const char *prog)
 {
-	fprintf(out, "usage: %s %s %s [OPTIONS]%s%s\n\n%s\n", prog, g->name, c->name,
+	/* a one-command group's command has no name of its own */
+	fprintf(out, "usage: %s %s%s%s [OPTIONS]%s%s\n\n%s\n", prog, g->name, c->name[0] ? " " : "", c->name,
 		c->synopsis && *c->synopsis ? " " : "", c->synopsis ? c->synopsis : "",
 		c->summary);
 	if (!c->run)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudlet/file.h"
 #include "internal.h"
 
 char *ct_path_join(const char *a, const char *b)
@@ -92,51 +93,9 @@ int ct_state_create_dir(const char *root, const char *name, char **dir, struct c
 	return 0;
 }
 
-/* rm -rf that stays on one filesystem and never follows symlinks; makes
- * unreadable directories (overlay's work/work is mode 0) readable first */
-static int remove_tree_at(int dfd, const char *name, dev_t dev, int depth)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EBUSY;   /* a mount point: never descend */
-	if (depth > 256)
-		return -ELOOP;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int e = remove_tree_at(dirfd(d), de->d_name, dev, depth + 1);
-		if (e < 0 && !r)
-			r = e;
-	}
-	closedir(d);
-	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
-
 int ct_state_remove_dir(const char *dir, struct cl_error *err)
 {
-	struct stat st;
-	if (lstat(dir, &st) < 0)
-		return errno == ENOENT ? 0 : cl_err_sys(err, errno, "%s", dir);
-	int r = remove_tree_at(AT_FDCWD, dir, st.st_dev, 0);
+	int r = cl_remove_tree(dir);
 	if (r < 0)
 		return cl_err_sys(err, -r, "remove %s", dir);
 	return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cloudlet/clock.h"
+#include "cloudlet/file.h"
 #include "cloudlet/net.h"
 #include "internal.h"
 
@@ -165,8 +166,6 @@ int fn_bench_run(const struct fn_bench_opts *o, struct fn_bench_kind *k, size_t 
 out_vpc:
 	vpc_rm(root, vpc, true, NULL);
 out:;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0) { /* best effort: a scratch dir under /run */ }
+	cl_remove_tree(root); /* best effort: a scratch dir under /run */
 	return r;
 }

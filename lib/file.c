@@ -1,4 +1,5 @@
 /* File helpers: see include/cloudlet/file.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,4 +161,51 @@ int cl_file_write_atomic(const char *path, const char *text, mode_t mode, struct
 		return cl_err_sys(err, e, "rename %s", tmp);
 	}
 	return 0;
+}
+
+/* rm -rf that stays on one filesystem and never follows symlinks; makes
+ * unreadable directories (overlay's work/work is mode 0) readable first */
+static int remove_tree_at(int dfd, const char *name, dev_t dev, int depth)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (st.st_dev != dev)
+		return -EBUSY;   /* a mount point: never descend */
+	if (depth > 256)
+		return -ELOOP;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int e = remove_tree_at(dirfd(d), de->d_name, dev, depth + 1);
+		if (e < 0 && !r)
+			r = e;
+	}
+	closedir(d);
+	if (!r && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int cl_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return remove_tree_at(AT_FDCWD, path, st.st_dev, 0);
 }

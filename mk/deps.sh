@@ -18,6 +18,8 @@ pkgs=(
     libsqlite3-dev etcd-server etcd-client
     # tests
     libcriterion-dev iproute2 acpica-tools
+    # tests/e2e/sdn.sh: etcd's /metrics (its request counters)
+    curl
     # tests: the libFuzzer target (clang with its fuzzer runtime)
     clang libclang-rt-14-dev
     # images: workload packagings (initramfs, ext4, OCI layout)

@@ -29,6 +29,8 @@ int netns_enter(int ns, int *saved, struct cl_error *err);
 void netns_leave(int saved);
 /* Write a sysctl under /proc/sys/net (e.g. "ipv4/ip_forward") in ns. */
 int netns_sysctl(int ns, const char *key, const char *value, struct cl_error *err);
+/* Read one: its first line, without the newline. */
+int netns_sysctl_get(int ns, const char *key, char *buf, size_t len, struct cl_error *err);
 
 /* ---- link.c: links, addresses and routes (rtnetlink, libnl-route-3) ---- */
 
@@ -37,7 +39,9 @@ int nl_open(int ns, struct nl_sock **out, struct cl_error *err);
 void nl_close(struct nl_sock *sk);
 
 int link_index(struct nl_sock *sk, const char *name);      /* 0: no such link */
-int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu, struct cl_error *err);
+/* A bridge; mac NULL: the kernel's (which follows its ports). */
+int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu, const uint8_t *mac,
+		    struct cl_error *err);
 /* A veth pair: `name` here (in sk's namespace), `peer` created directly in
  * namespace peer_ns with MAC peer_mac (NULL: random) — no moment where the
  * peer exists in the wrong namespace under a name that may clash there. */
@@ -56,12 +60,27 @@ int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix
 /* dst/prefix via gw (prefix 0: the default route). */
 int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
 	      struct cl_error *err);
+/* "ip route replace DST/PREFIX via GW dev DEV onlink proto static": a
+ * next hop that is no address of DEV's (the overlay's remote VTEP) */
+int route_set_onlink(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw, const char *dev,
+		     struct cl_error *err);
+/* Delete DST/PREFIX (via gw, 0: none) on dev from the main table; one
+ * already gone is not an error. */
+int route_del(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw, const char *dev,
+	      struct cl_error *err);
+/* The main table's IPv4 routes with one next hop, through link ifindex. */
+struct route_entry {
+	uint32_t dst, gw;   /* gw 0: none */
+	uint8_t prefix;
+	bool onlink;
+};
+int route_list(struct nl_sock *sk, int ifindex, struct route_entry **out, size_t *n, struct cl_error *err);
 
-/* A VXLAN device (RFC 7348) `name` made through sk (its UDP socket lives
- * in sk's namespace, on `local`) directly in namespace target_ns: static
- * FDB only (no learning), ARP answered from its neighbour table (proxy). */
+/* A VXLAN device (RFC 7348) `name` with address mac (NULL: random) made
+ * through sk (its UDP socket lives in sk's namespace, on `local`) directly
+ * in namespace target_ns: static FDB only (no learning). */
 int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t local, int target_ns,
-		   unsigned mtu, struct cl_error *err);
+		   const uint8_t *mac, unsigned mtu, struct cl_error *err);
 /* Links of sk's namespace whose name starts with prefix: name, kind
  * ("bridge", "vxlan", "veth", "tun"...), master's name, mtu, and for a
  * VXLAN its VNI and local address. */
@@ -70,6 +89,7 @@ struct link_info {
 	int ifindex;
 	unsigned mtu;
 	uint32_t vni, local, addr;      /* addr: the first IPv4 address */
+	uint8_t mac[6];
 	uint8_t prefix;
 };
 int link_list(struct nl_sock *sk, struct link_info **out, size_t *n, struct cl_error *err);

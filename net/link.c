@@ -79,16 +79,26 @@ int link_index(struct nl_sock *sk, const char *name)
 	return i;
 }
 
-int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu, struct cl_error *err)
+int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu, const uint8_t *mac,
+		    struct cl_error *err)
 {
 	struct rtnl_link *l = rtnl_link_bridge_alloc();
-	if (!l)
-		return cl_err(err, ENOMEM, "bridge %s: out of memory", name);
+	struct nl_addr *a = mac ? nl_addr_build(AF_LLC, mac, 6) : NULL;
+	int r = -NLE_NOMEM;
+	if (!l || (mac && !a))
+		goto out;
 	rtnl_link_set_name(l, name);
 	if (mtu)
 		rtnl_link_set_mtu(l, mtu);
-	int r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(l);
+	/* an address set at creation stays (a bridge otherwise takes its
+	 * lowest port's, and changes with its ports) */
+	if (a)
+		rtnl_link_set_addr(l, a);
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	nl_addr_put(a);
+	if (l)
+		rtnl_link_put(l);
 	return r < 0 ? nl_fail(err, r, "bridge", name) : 0;
 }
 
@@ -214,33 +224,130 @@ out:
 	return r;
 }
 
-int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
-	      struct cl_error *err)
+/* an IPv4 route of the main table: dst/prefix via gw (0: none) out of
+ * link idx (0: any), the next hop on that link whatever its addresses
+ * (onlink) */
+static struct rtnl_route *route_build(uint32_t dst, uint8_t prefix, uint32_t gw, int idx, bool onlink)
 {
-	char buf[IP4_STR_MAX];
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *d = ip4_addr(dst, prefix), *g = ip4_addr(gw, 32);
-	int r;
-	if (!rt || !nh || !d || !g) {
-		r = cl_err(err, ENOMEM, "route: out of memory");
+	struct nl_addr *d = ip4_addr(dst, prefix), *g = gw ? ip4_addr(gw, 32) : NULL;
+	if (!rt || !nh || !d || (gw && !g)) {
+		if (rt)
+			rtnl_route_put(rt);
+		rt = NULL;
 		goto out;
 	}
 	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
 	rtnl_route_set_dst(rt, d);
-	rtnl_route_nh_set_gateway(nh, g);
+	if (g)
+		rtnl_route_nh_set_gateway(nh, g);
+	if (idx)
+		rtnl_route_nh_set_ifindex(nh, idx);
+	if (onlink)
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	rtnl_route_add_nexthop(rt, nh);
 	nh = NULL;   /* the route owns it now */
-	if ((r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL)) < 0)
-		r = nl_fail(err, r, "route via", ip4_format(gw, buf));
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);
 	nl_addr_put(d);
 	nl_addr_put(g);
-	if (rt)
-		rtnl_route_put(rt);
-	return r;
+	return rt;
+}
+
+int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
+	      struct cl_error *err)
+{
+	char buf[IP4_STR_MAX];
+	struct rtnl_route *rt = route_build(dst, prefix, gw, 0, false);
+	if (!rt)
+		return cl_err(err, ENOMEM, "route: out of memory");
+	int r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_route_put(rt);
+	return r < 0 ? nl_fail(err, r, "route via", ip4_format(gw, buf)) : 0;
+}
+
+int route_set_onlink(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw, const char *dev,
+		     struct cl_error *err)
+{
+	char ip[IP4_STR_MAX], buf[IP4_STR_MAX + 4];
+	int idx = link_index(sk, dev);
+	if (!idx)
+		return cl_err(err, ENODEV, "route on %s: no such link", dev);
+	struct rtnl_route *rt = route_build(dst, prefix, gw, idx, true);
+	if (!rt)
+		return cl_err(err, ENOMEM, "route: out of memory");
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	int r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(rt);
+	snprintf(buf, sizeof(buf), "%s/%u", ip4_format(dst, ip), prefix);
+	return r < 0 ? nl_fail(err, r, "route", buf) : 0;
+}
+
+int route_del(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw, const char *dev,
+	      struct cl_error *err)
+{
+	char ip[IP4_STR_MAX], buf[IP4_STR_MAX + 4];
+	int idx = link_index(sk, dev);
+	if (!idx)
+		return 0;   /* gone with its link */
+	/* as it was made: libnl derives the scope the kernel matches from
+	 * the next hop (a gateway: universe, none: link); any protocol */
+	struct rtnl_route *rt = route_build(dst, prefix, gw, idx, gw != 0);
+	if (!rt)
+		return cl_err(err, ENOMEM, "route: out of memory");
+	rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
+	int r = rtnl_route_delete(sk, rt, 0);
+	rtnl_route_put(rt);
+	snprintf(buf, sizeof(buf), "%s/%u", ip4_format(dst, ip), prefix);
+	if (r == -NLE_OBJ_NOTFOUND)
+		return 0;   /* already gone */
+	return r < 0 ? nl_fail(err, r, "delete route", buf) : 0;
+}
+
+int route_list(struct nl_sock *sk, int ifindex, struct route_entry **out, size_t *n, struct cl_error *err)
+{
+	struct nl_cache *c = NULL;
+	int r = rtnl_route_alloc_cache(sk, AF_INET, 0, &c);
+	*out = NULL;
+	*n = 0;
+	if (r < 0)
+		return nl_fail(err, r, "list", "routes");
+	for (struct nl_object *o = nl_cache_get_first(c); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *rt = (struct rtnl_route *)o;
+		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, 0);
+		struct nl_addr *d = rtnl_route_get_dst(rt), *g = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
+		if (rtnl_route_get_table(rt) != RT_TABLE_MAIN || rtnl_route_get_nnexthops(rt) != 1 ||
+		    rtnl_route_nh_get_ifindex(nh) != ifindex || !d || nl_addr_get_family(d) != AF_INET)
+			continue;
+		struct route_entry *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+		if (!grown) {
+			r = cl_err(err, ENOMEM, "out of memory");
+			break;
+		}
+		*out = grown;
+		struct route_entry *e = &grown[(*n)++];
+		uint32_t be = 0;
+		memset(e, 0, sizeof(*e));
+		if (nl_addr_get_len(d) == 4)
+			memcpy(&be, nl_addr_get_binary_addr(d), 4);
+		e->dst = ntohl(be);
+		e->prefix = (uint8_t)nl_addr_get_prefixlen(d);
+		if (g && nl_addr_get_family(g) == AF_INET && nl_addr_get_len(g) == 4) {
+			memcpy(&be, nl_addr_get_binary_addr(g), 4);
+			e->gw = ntohl(be);
+		}
+		e->onlink = rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK;
+	}
+	nl_cache_free(c);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return r < 0 ? r : 0;
 }
 
 /* an address on a link, as a foreign_cb walk of the kernel's address cache */
@@ -279,19 +386,20 @@ int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix
 }
 
 int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t local, int target_ns,
-		   unsigned mtu, struct cl_error *err)
+		   const uint8_t *mac, unsigned mtu, struct cl_error *err)
 {
 	struct rtnl_link *l = rtnl_link_vxlan_alloc();
-	struct nl_addr *a = ip4_addr(local, 32);
+	struct nl_addr *a = ip4_addr(local, 32), *ll = mac ? nl_addr_build(AF_LLC, mac, 6) : NULL;
 	int r = -NLE_NOMEM;
-	if (!l || !a)
+	if (!l || !a || (mac && !ll))
 		goto out;
 	rtnl_link_set_name(l, name);
+	if (ll)
+		rtnl_link_set_addr(l, ll);
 	rtnl_link_vxlan_set_id(l, vni);
 	rtnl_link_vxlan_set_local(l, a);
 	rtnl_link_vxlan_set_port(l, 4789);      /* IANA's VXLAN port, RFC 7348 section 5 */
 	rtnl_link_vxlan_set_learning(l, 0);
-	rtnl_link_vxlan_set_proxy(l, 1);
 	if (mtu)
 		rtnl_link_set_mtu(l, mtu);
 	/* made in target_ns while its socket stays with sk (the underlay) */
@@ -300,6 +408,7 @@ int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t 
 	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 out:
 	nl_addr_put(a);
+	nl_addr_put(ll);
 	if (l)
 		rtnl_link_put(l);
 	return r < 0 ? nl_fail(err, r, "vxlan", name) : 0;
@@ -330,6 +439,9 @@ int link_list(struct nl_sock *sk, struct link_info **out, size_t *n, struct cl_e
 		snprintf(li->kind, sizeof(li->kind), "%s", kind ? kind : "");
 		li->ifindex = rtnl_link_get_ifindex(l);
 		li->mtu = rtnl_link_get_mtu(l);
+		struct nl_addr *ll = rtnl_link_get_addr(l);
+		if (ll && nl_addr_get_len(ll) == 6)
+			memcpy(li->mac, nl_addr_get_binary_addr(ll), 6);
 		int m = rtnl_link_get_master(l);
 		if (m > 0)
 			rtnl_link_i2name(links, m, li->master, sizeof(li->master));

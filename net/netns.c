@@ -126,23 +126,46 @@ int netns_delete(const char *name, struct cl_error *err)
 	return 0;
 }
 
-int netns_sysctl(int ns, const char *key, const char *value, struct cl_error *err)
+/* /proc/sys/net/KEY opened in ns: the file shows the namespace of the
+ * thread that opens it */
+static int sysctl_open(int ns, const char *key, int flags, struct cl_error *err)
 {
 	char path[PATH_MAX];
 	int saved, r;
 	snprintf(path, sizeof(path), "/proc/sys/net/%s", key);
 	if (ns >= 0 && (r = netns_enter(ns, &saved, err)) < 0)
 		return r;
-	/* /proc/sys/net shows the namespace of the thread that opens it */
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, flags | O_CLOEXEC);
+	int e = errno;
 	if (ns >= 0)
 		netns_leave(saved);
+	return fd < 0 ? cl_err_sys(err, e, "sysctl net.%s", key) : fd;
+}
+
+int netns_sysctl(int ns, const char *key, const char *value, struct cl_error *err)
+{
+	int fd = sysctl_open(ns, key, O_WRONLY, err), r;
 	if (fd < 0)
-		return cl_err_sys(err, errno, "sysctl net.%s", key);
+		return fd;
 	size_t n = strlen(value);
 	r = write(fd, value, n) == (ssize_t)n ? 0 : cl_err_sys(err, errno, "sysctl net.%s=%s", key, value);
 	close(fd);
 	return r;
+}
+
+int netns_sysctl_get(int ns, const char *key, char *buf, size_t len, struct cl_error *err)
+{
+	int fd = sysctl_open(ns, key, O_RDONLY, err);
+	if (fd < 0)
+		return fd;
+	ssize_t n = read(fd, buf, len - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return cl_err_sys(err, e, "sysctl net.%s", key);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
 }
 
 int net_netns_socket(const char *name, int domain, int type, int *fd, struct cl_error *err)

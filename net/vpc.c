@@ -284,7 +284,7 @@ int vpc_subnet_create(const char *root, const char *ref, const char *cidr, struc
 	v->subnets[v->nsubnets].cidr = c;
 	net_ifname(NET_IF_BRIDGE, vn, sn, NULL, NULL, br);
 	/* the bridge is the subnet; its address is the guests' gateway */
-	if ((r = link_bridge_add(tx.sk, br, NET_MTU, err)) < 0 ||
+	if ((r = link_bridge_add(tx.sk, br, NET_MTU, NULL, err)) < 0 ||
 	    (r = addr_add(tx.sk, br, ipam_gateway(&c), c.prefix, err)) < 0 ||
 	    (r = link_set_up(tx.sk, br, 0, err)) < 0) {
 		free((char *)v->subnets[v->nsubnets].name);

@@ -232,8 +232,8 @@ int bench_overlay(const struct bench_net_opts *o, unsigned agent_interval_ms, st
  * of hosts, a series of desired-state changes (attach, detach, a security
  * group rule), each timed from its write being visible in the store to the
  * last host it affects (whose desired items it changes) reporting that
- * revision applied; and per host the FDB and neighbour entries the kernel
- * holds against the attachments in the VPCs present there. */
+ * revision applied; and per host the routes, FDB and neighbour entries the
+ * kernel holds against the attachments in the VPCs present there. */
 enum { BENCH_SDN_ATTACH, BENCH_SDN_DETACH, BENCH_SDN_SG, BENCH_SDN_KINDS };
 /* per change: write visible -> last / first affected host applied, ms;
  * the call -> its write visible, ms; the hosts it affected */
@@ -257,9 +257,10 @@ struct bench_sdn_host_row {
 	char name[32];                
 	unsigned local;              /* its attachments */
 	unsigned vpcs;               /* VPCs present on it */
-	unsigned expect;             /* attachments of those VPCs on other hosts */
+	unsigned expect;             /* attachments of those VPCs on other hosts: a route each */
+	unsigned expect_hosts;       /* per VPC present, the other hosts it is on: an FDB and a neighbour entry each */
 	unsigned cloud;              /* attachments on other hosts, in any VPC */
-	long fdb, neigh;             /* what its kernel holds (-1: not read) */
+	long fdb, neigh, routes;     /* what its kernel holds (-1: not read) */
 };
 
 struct bench_sdn_scale {
@@ -269,12 +270,14 @@ struct bench_sdn_scale {
 	struct bench_series s[BENCH_SDN_STEPS][BENCH_SDN_KINDS];   /* BENCH_SDN_* metrics */
 	char names[BENCH_SDN_STEPS][BENCH_SDN_KINDS][32];
 	double setup_s;                              /* making the cloud, all steps */
-	/* per step, once the cloud is made: FDB entries per host, as held by
-	 * the kernels, as the VPCs present need, as the whole cloud has */
-	double fdb_mean[BENCH_SDN_STEPS], expect_mean[BENCH_SDN_STEPS], cloud_mean[BENCH_SDN_STEPS];
+	/* per step, once the cloud is made, per host: routes and FDB entries
+	 * held by the kernels and needed by the VPCs present, and the whole
+	 * cloud's guests elsewhere */
+	double routes_mean[BENCH_SDN_STEPS], expect_mean[BENCH_SDN_STEPS], cloud_mean[BENCH_SDN_STEPS];
+	double fdb_mean[BENCH_SDN_STEPS], expect_hosts_mean[BENCH_SDN_STEPS];
 	struct bench_sdn_host_row *rows;             /* at the last step measured; malloc'd */
 	size_t nrows;
-	bool growth_ok;                              /* every host, every step: fdb == neigh == expect */
+	bool growth_ok;                              /* every host, every step: held == needed */
 };
 int bench_sdn_scale(const struct bench_sdn_scale_opts *o, struct bench_sdn_scale *r, struct cl_error *err);
 void bench_sdn_scale_free(struct bench_sdn_scale *r);
@@ -293,7 +296,8 @@ unsigned bench_sdn_steps(unsigned hosts, unsigned out[BENCH_SDN_STEPS]);
 unsigned bench_sdn_vpc_of(unsigned h, unsigned k, unsigned vpcs);
 /* Host `host`'s row from the desired state: its attachments, the VPCs
  * present (an attachment there), the attachments of those VPCs elsewhere
- * (the FDB entries the overlay needs), and all attachments elsewhere. */
+ * (a /32 route each in the routed overlay), the other hosts of each
+ * (an FDB and a neighbour entry each), and all attachments elsewhere. */
 struct sdn_state;
 void bench_sdn_expect(const struct sdn_state *s, const char *host, struct bench_sdn_host_row *row);
 

@@ -23,6 +23,9 @@ int cl_text_write(const char *path, const char *text, struct cl_error *err);
 int cl_file_write_atomic(const char *path, const char *text, mode_t mode, struct cl_error *err);
 /* mkdir -p: each missing directory with mode; 0 or -errno. */
 int cl_mkdir_p(const char *path, mode_t mode);
+/* rm -rf PATH that stays on PATH's filesystem (-EBUSY at a mount point
+ * below it) and never follows symlinks; 0 when PATH is already gone. */
+int cl_remove_tree(const char *path);
 /* pread exactly len bytes at off (retrying short reads); -EIO on early EOF. */
 int cl_pread_full(int fd, void *buf, size_t len, uint64_t off);
 

@@ -347,10 +347,10 @@ int net_attach_check(const struct net_attach_req *rq, struct net_attachment *out
  * (Documentation/admin-guide/nfs/nfsroot.rst). */
 char *net_kernel_ip_arg(const struct net_attachment *a, const char *ifname, char *buf, size_t len);
 
-/* The permanent FDB and neighbour entries on the VXLAN devices of named
- * network namespace ns (an overlay host's VPC namespace: what its agent
- * installed for the guests on other hosts). */
-int net_vxlan_entries(const char *ns, size_t *fdb, size_t *neigh, struct cl_error *err);
+/* The permanent FDB and neighbour entries and the IPv4 routes on the VXLAN
+ * devices of named network namespace ns (an overlay host's VPC namespace:
+ * what its agent installed for the guests on other hosts). */
+int net_vxlan_entries(const char *ns, size_t *fdb, size_t *neigh, size_t *routes, struct cl_error *err);
 
 /* A veth pair between network namespaces ns_a and ns_b (fds), name_a with
  * ip_a/prefix in ns_a and name_b with ip_b/prefix in ns_b, MTU NET_MTU, both

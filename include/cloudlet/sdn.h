@@ -1,10 +1,11 @@
 /* net/sdn/: VPCs across hosts. The control plane (a store holding the
- * desired state: hosts, VPCs with their subnets, security groups and
+ * desired state: hosts, VPCs with their VNI, subnets, security groups and
  * attachments, each attachment placed on a host) is separate from the data
  * plane (per-host agents that make the host's kernel match it: a namespace
- * per VPC, a bridge per subnet, a VXLAN device per subnet on the underlay,
- * static FDB and neighbour entries for every remote guest, the nftables
- * security groups).
+ * per VPC, a bridge per subnet answering ARP for the subnet's remote
+ * guests, one routed VXLAN device per VPC on the underlay, a /32 route per
+ * remote guest through it, a static FDB and neighbour entry per remote
+ * host of the VPC, the nftables security groups).
  *
  * Three layers, top to bottom:
  *   desired.c   state + host -> the items that host must have   (pure)
@@ -29,12 +30,13 @@
  * device) and, reversed, torn down. */
 enum sdn_kind {
 	SDN_NETNS,      /* key: namespace name; value: "" */
-	SDN_BRIDGE,     /* key: bridge; value: "GW/PREFIX mtu N" */
-	SDN_VXLAN,      /* key: device; value: "vni N local IP bridge BR mtu N" */
+	SDN_BRIDGE,     /* key: bridge; value: "GW/PREFIX mac MAC mtu N proxy-arp" */
+	SDN_VXLAN,      /* key: device; value: "vni N local IP mac MAC mtu N" */
 	SDN_PORT,       /* key: a guest's port; value: its bridge */
 	SDN_QOS,        /* key: a guest's port; value: "tbf rate NNNmbit" (to the guest) */
-	SDN_FDB,        /* key: "VXLAN MAC"; value: the remote host's underlay IP */
-	SDN_NEIGH,      /* key: "VXLAN IP"; value: MAC (answers ARP locally) */
+	SDN_FDB,        /* key: "VXLAN MAC" (a remote router MAC); value: that host's underlay IP */
+	SDN_NEIGH,      /* key: "VXLAN IP" (a remote host's underlay IP); value: its router MAC */
+	SDN_ROUTE,      /* key: "IP/32" (a remote guest); value: "via UNDERLAY-IP dev VXLAN" */
 	SDN_NFT,        /* key: "ruleset"; value: the whole nftables script */
 	SDN_KIND_MAX,
 };
@@ -82,7 +84,7 @@ int sdn_items_apply(const struct sdn_items *actual, const struct sdn_op *ops, si
 /* ---- the desired state (model.c: JSON; desired.c: pure) ---- */
 
 #define SDN_HOST_NAME_MAX 24    /* goes into namespace names; see sdn_host_check */
-#define SDN_SCHEMA 1            /* the store's layout version */
+#define SDN_SCHEMA 2            /* the store's layout version (2: a VNI per VPC) */
 #define SDN_VNI_FIRST 4096
 #define SDN_VNI_LAST 16777215   /* 24 bits (RFC 7348 section 5) */
 #define SDN_UNDERLAY_MTU 1500
@@ -95,7 +97,7 @@ struct sdn_host {
 };
 struct sdn_vpc {
 	struct vpc v;               /* subnets, SGs, attachments (att.host: where) */
-	uint32_t *vnis;             /* one per subnet, same order */
+	uint32_t vni;               /* its VXLAN network (claimed in /cloudlet/vnis) */
 	uint32_t *last;             /* per subnet: the address leased last (IPAM round robin) */
 	int64_t mod_rev;            /* the store revision of its last change */
 };
@@ -115,18 +117,48 @@ int sdn_host_check(const char *name, struct cl_error *err);
 /* The lowest VNI in [first, last] not in used[0..n): -ENOSPC when none. */
 int sdn_vni_pick(const uint32_t *used, size_t n, uint32_t first, uint32_t last, uint32_t *out);
 
-/* Names: the namespace of a host, of VPC `vpc` on host `host`, the VXLAN
- * device of a subnet; `cluster` is 8 hex digits naming the store, so two
- * stores (two test runs) never share a name. */
+/* The cloud's VNI claims (key /cloudlet/vnis, {"4096": "vpc-name", ...}),
+ * changed only by compare-and-swap, so two VPCs created at once never get
+ * one VNI: whoever writes second re-reads and picks again. */
+struct sdn_vni_claim {
+	uint32_t vni;
+	char vpc[NET_NAME_LEN + 1];
+};
+struct sdn_vnis {
+	struct sdn_vni_claim *v;
+	size_t n;
+};
+int sdn_vnis_from_json(const char *json, struct sdn_vnis *out, struct cl_error *err);
+char *sdn_vnis_to_json(const struct sdn_vnis *m);
+void sdn_vnis_free(struct sdn_vnis *m);
+/* Claim the lowest free VNI of [first, last] for vpc (a new claim each
+ * time: a claim is released only by whoever made it); -ENOSPC when every
+ * one is claimed. */
+int sdn_vnis_claim(struct sdn_vnis *m, const char *vpc, uint32_t first, uint32_t last, uint32_t *out);
+/* Drop the claim (vni, vpc): 1, or 0 when there was none. */
+int sdn_vnis_release(struct sdn_vnis *m, uint32_t vni, const char *vpc);
+const struct sdn_vni_claim *sdn_vnis_find(const struct sdn_vnis *m, uint32_t vni);
+
+/* Names: the namespace of a host, of VPC `vpc` on host `host`, the VPC's
+ * VXLAN device; `cluster` is 8 hex digits naming the store, so two stores
+ * (two test runs) never share a name. */
 void sdn_host_netns(const char *cluster, const char *host, char out[NET_NAME_LEN + 32]);
 void sdn_vpc_netns(const char *cluster, const char *host, const char *vpc,
 		   char out[NET_NAME_LEN + 32]);
-char *sdn_vxlan_name(const char *vpc, const char *subnet, char out[NET_IFNAMSIZ]);
+char *sdn_vxlan_name(const char *vpc, char out[NET_IFNAMSIZ]);
+/* MACs every host derives alike: the router MAC of `host` in `vpc` (its
+ * VXLAN device's: the inner destination of what other hosts route to it)
+ * and a subnet's anycast gateway MAC (the same bridge address on every
+ * host, so a guest's ARP entry for its gateway holds wherever it runs). */
+void sdn_router_mac(const char *vpc, const char *host, uint8_t mac[6]);
+void sdn_gateway_mac(const char *vpc, const char *subnet, uint8_t mac[6]);
 
 /* The items host `host` must have: for every VPC with an attachment there,
- * its namespace, a bridge and a VXLAN device per subnet, its local guests'
- * ports on their bridges, an FDB and a neighbour entry per guest of that
- * VPC on another host, and the VPC's nftables ruleset. */
+ * its namespace, a bridge per subnet (the anycast gateway, proxy ARP on),
+ * the VPC's VXLAN device, its local guests' ports on their bridges, per
+ * guest of that VPC on another host a /32 route to that host's VTEP, per
+ * such host a static FDB and neighbour entry (its router MAC), and the
+ * VPC's nftables ruleset. */
 int sdn_desired(const struct sdn_state *s, const char *cluster, const char *host,
 		struct sdn_items *out, struct cl_error *err);
 
@@ -147,6 +179,15 @@ struct sdn_kv {
 	char *key, *value;
 	int64_t mod_rev;
 };
+/* What a watch returns: events in revision order, each a kv whose value is
+ * NULL for a delete and whose mod_rev is the event's revision. */
+struct sdn_watch {
+	struct sdn_kv *ev;
+	size_t n;
+	int64_t rev;            /* the last event's revision (0: no event) */
+	int64_t compacted;      /* >0: the store's history starts there */
+};
+void sdn_watch_free(struct sdn_watch *w);
 struct sdn_store_ops {
 	/* every key under prefix, sorted; *rev: the store's revision */
 	int (*get)(struct sdn_store *s, const char *prefix, struct sdn_kv **kvs, size_t *n,
@@ -155,6 +196,13 @@ struct sdn_store_ops {
 	 * (0: absent; -1: whatever it is); -EAGAIN when it is not */
 	int (*cas)(struct sdn_store *s, const char *key, const char *value, int64_t expect,
 		   int64_t *rev, struct cl_error *err);
+	/* the changes under prefix after revision `after`, waiting up to
+	 * timeout_ms for the first (none: w->n == 0); history before `after`
+	 * compacted away: w->compacted set, no events (etcd's watch) */
+	int (*watch)(struct sdn_store *s, const char *prefix, int64_t after, unsigned timeout_ms,
+		     struct sdn_watch *w, struct cl_error *err);
+	/* drop the history before revision rev (etcd's compaction) */
+	int (*compact)(struct sdn_store *s, int64_t rev, struct cl_error *err);
 	void (*close)(struct sdn_store *s);
 };
 struct sdn_store {
@@ -172,6 +220,59 @@ int sdn_store_etcd_open(const char *endpoint, struct sdn_store **out, struct cl_
 /* Read the whole desired state (hosts, VPCs), checking the schema version
  * ("written by a newer cloudlet" is an error, never a guess). */
 int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err);
+/* The same from keys already read (pure): the agent's copy kept by watch
+ * events. `url` only names the store in errors. */
+int sdn_state_from_kvs(const struct sdn_kv *kvs, size_t n, const char *url, struct sdn_state *out,
+		       struct cl_error *err);
+
+/* ---- watching (watch.c, pure) ---- */
+
+/* A watch from revision after + 1 has a gap when the store's history
+ * starts later (etcd: start_revision < compact_revision cancels it). */
+bool sdn_watch_gap(int64_t after, int64_t compacted);
+/* Apply events to a copy of the keys (sorted by key, kept sorted): a put
+ * replaces or inserts, a delete removes. Returns the newest revision among
+ * events that change the desired state (anything but /cloudlet/applied/),
+ * 0 when none did, or -ENOMEM. */
+int64_t sdn_kvs_apply(struct sdn_kv **kvs, size_t *n, const struct sdn_kv *ev, size_t nev);
+/* One message of etcd's watch stream (the gateway's {"result": {...}}),
+ * as parsed JSON: events appended to w, compact_revision into
+ * w->compacted; 1 when the watch was canceled (w->compacted then says why). */
+struct json_object;
+int sdn_etcd_watch_msg(struct json_object *msg, struct sdn_watch *w, struct cl_error *err);
+
+/* What an agent reports at /cloudlet/applied/HOST: the desired revision
+ * applied, the store revision seen, when (Unix seconds) and how often it
+ * reports; an older agent's bare number is the applied revision. */
+struct sdn_report {
+	int64_t applied, seen, at;
+	unsigned every_ms;
+};
+char *sdn_report_to_json(const struct sdn_report *r);
+int sdn_report_from_json(const char *json, struct sdn_report *r);
+/* Missed three reports (and at least 3 s): the agent is gone or stuck. */
+bool sdn_report_stale(const struct sdn_report *r, int64_t now);
+
+/* ---- the controller's status (status.c) ---- */
+
+struct sdn_status_host {
+	char name[NET_NAME_LEN + 1];
+	bool reported;              /* false: its agent never reported */
+	struct sdn_report rep;
+};
+struct sdn_status {
+	char url[512];
+	char cluster[9];            /* in the namespace names (sdn_host_netns) */
+	long schema;                /* 0: not written yet */
+	int64_t rev;                /* the store's revision */
+	int64_t desired;            /* the newest change to hosts or VPCs */
+	struct sdn_status_host *hosts;
+	size_t nhosts;
+};
+int sdn_status_get(const char *url, struct sdn_status *out, struct cl_error *err);
+void sdn_status_free(struct sdn_status *s);
+/* Compact the store's history before rev (0: the current revision). */
+int sdn_store_compact(const char *url, int64_t rev, int64_t *done, struct cl_error *err);
 
 /* ---- control (control.c): what the CLI's host/vpc/sg commands write ---- */
 
@@ -196,11 +297,13 @@ int sdn_detach(const char *url, struct net_attachment *a, struct cl_error *err);
 
 /* ---- the agent (agent.c) ---- */
 
-/* Reconcile host `host` with the store every interval_ms (and on every
- * change) until *stop; logs one line per op, per resync and per store
- * outage through log(). With the store down the data plane is left as it
- * is. */
-int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, volatile int *stop,
-		  void (*log)(const char *line), struct cl_error *err);
+/* Reconcile host `host` with the store: a full read at start, then a
+ * watch from the last revision seen (a full resync only after a revision
+ * gap), reconciling on every change and every interval_ms (drift repair),
+ * reporting at least every report_ms; until *stop. Logs one line per op,
+ * per resync and per store outage through log(). With the store down the
+ * data plane is left as it is. */
+int sdn_agent_run(const char *url, const char *host, unsigned interval_ms, unsigned report_ms,
+		  volatile int *stop, void (*log)(const char *line), struct cl_error *err);
 
 #endif

@@ -110,8 +110,10 @@ static int agent_wait(const char *url, const char *host, const char *ns, const c
 		char key[128];
 		snprintf(key, sizeof(key), "/cloudlet/applied/%s", host);
 		if (sdn_store_open(url, &st, NULL) == 0) {
-			if (st->ops->get(st, key, &kvs, &n, &srev, NULL) == 0 && n == 1)
-				applied = strtoll(kvs[0].value, NULL, 10);
+			struct sdn_report rep;
+			if (st->ops->get(st, key, &kvs, &n, &srev, NULL) == 0 && n == 1 &&
+			    sdn_report_from_json(kvs[0].value, &rep) == 0)
+				applied = rep.applied;
 			sdn_kvs_free(kvs, n);
 			sdn_store_close(st);
 		}
@@ -132,7 +134,7 @@ static int agent_wait(const char *url, const char *host, const char *ns, const c
 		nap_ms(100);
 	}
 	return cl_err(err, ETIMEDOUT, "host %s: its agent has not set up the VPC in %d s "
-		      "(is `cloudlet host agent %s` running?)", host, AGENT_WAIT_MS / 1000, host);
+		      "(is `cloudlet agent --host %s` running?)", host, AGENT_WAIT_MS / 1000, host);
 }
 
 int sdn_attach(const char *url, const struct net_attach_req *rq, struct net_attachment *a,

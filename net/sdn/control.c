@@ -30,7 +30,9 @@ static int store_open(const char *url, struct sdn_store **st, struct sdn_state *
 		return cl_err_wrap(err, "changes cannot be made");
 	}
 	/* a store is stamped with the schema it is written in */
-	if ((r = (*st)->ops->cas(*st, "/cloudlet/schema", "1", 0, NULL, err)) == -EAGAIN)
+	char schema[16];
+	snprintf(schema, sizeof(schema), "%d", SDN_SCHEMA);
+	if ((r = (*st)->ops->cas(*st, "/cloudlet/schema", schema, 0, NULL, err)) == -EAGAIN)
 		r = 0;
 	if (r < 0) {
 		sdn_state_free(s);
@@ -60,7 +62,7 @@ static int host_plumb(const struct sdn_store *st, const char *name, uint32_t ip,
 	if (!netns_exists(uns)) {
 		if ((r = netns_create(uns, err)) < 0 || (r = netns_open(uns, &ufd, err)) < 0 ||
 		    (r = nl_open(ufd, &usk, err)) < 0 ||
-		    (r = link_bridge_add(usk, UNDERLAY_BRIDGE, SDN_UNDERLAY_MTU, err)) < 0 ||
+		    (r = link_bridge_add(usk, UNDERLAY_BRIDGE, SDN_UNDERLAY_MTU, NULL, err)) < 0 ||
 		    (r = link_set_up(usk, UNDERLAY_BRIDGE, 0, err)) < 0)
 			goto out;
 	} else if ((r = netns_open(uns, &ufd, err)) < 0 || (r = nl_open(ufd, &usk, err)) < 0) {
@@ -251,9 +253,76 @@ static int default_sg(struct vpc *v, struct cl_error *err)
 	return sg_rule_parse(SG_INGRESS, "all", NULL, "sg:" NET_SG_DEFAULT, &v->sgs[0].rules[0], err);
 }
 
+/* ---- VNIs: one per VPC, claimed in one key under compare-and-swap ---- */
+
+#define VNIS_KEY "/cloudlet/vnis"
+
+struct vni_arg {
+	const char *vpc;
+	uint32_t vni;
+};
+
+/* fn on the claims (0: write them back, 1: unchanged), committed only if
+ * the key did not change meanwhile (retried); no claim left: no key */
+static int vnis_update(const char *url, int (*fn)(struct sdn_vnis *m, struct vni_arg *a, struct cl_error *err),
+		       struct vni_arg *arg, struct cl_error *err)
+{
+	for (int tries = 0; tries < CAS_TRIES; tries++) {
+		struct sdn_store *st;
+		struct sdn_state s;
+		struct sdn_kv *kvs = NULL;
+		struct sdn_vnis m = { 0 };
+		size_t n = 0;
+		int64_t rev, expect = 0;
+		int r = store_open(url, &st, &s, err);   /* the schema checked */
+		if (r < 0)
+			return r;
+		sdn_state_free(&s);
+		if ((r = st->ops->get(st, VNIS_KEY, &kvs, &n, &rev, err)) < 0)
+			goto next;
+		for (size_t i = 0; i < n && r == 0; i++)
+			if (!strcmp(kvs[i].key, VNIS_KEY)) {
+				expect = kvs[i].mod_rev;
+				if ((r = sdn_vnis_from_json(kvs[i].value, &m, err)) < 0)
+					cl_err_wrap(err, "controller %s: %s", url, VNIS_KEY);
+			}
+		if (r < 0 || (r = fn(&m, arg, err)) != 0 || (!m.n && !expect))
+			goto next;
+		char *json = m.n ? sdn_vnis_to_json(&m) : NULL;
+		if (m.n && !json)
+			r = cl_err(err, ENOMEM, "out of memory");
+		else
+			r = st->ops->cas(st, VNIS_KEY, json, expect, NULL, err);
+		free(json);
+next:
+		sdn_vnis_free(&m);
+		sdn_kvs_free(kvs, n);
+		sdn_store_close(st);
+		if (r != -EAGAIN)
+			return r < 0 ? r : 0;
+	}
+	return cl_err(err, EAGAIN, "%s: changed concurrently %d times, try again", VNIS_KEY, CAS_TRIES);
+}
+
+static int vni_claim_fn(struct sdn_vnis *m, struct vni_arg *a, struct cl_error *err)
+{
+	int r = sdn_vnis_claim(m, a->vpc, SDN_VNI_FIRST, SDN_VNI_LAST, &a->vni);
+	if (r == -ENOSPC)
+		return cl_err(err, ENOSPC, "vpc %s: no VNI left (%d..%d all claimed by other VPCs)", a->vpc,
+			      SDN_VNI_FIRST, SDN_VNI_LAST);
+	return r < 0 ? cl_err(err, -r, "out of memory") : 0;
+}
+
+static int vni_release_fn(struct sdn_vnis *m, struct vni_arg *a, struct cl_error *err)
+{
+	(void)err;
+	return sdn_vnis_release(m, a->vni, a->vpc) ? 0 : 1;
+}
+
 struct create_arg {
 	const char *name;
 	struct cidr cidr;
+	uint32_t vni;
 };
 
 static int vpc_create_fn(struct sdn_state *s, struct sdn_vpc *v, const void *arg, struct cl_error *err)
@@ -263,32 +332,73 @@ static int vpc_create_fn(struct sdn_state *s, struct sdn_vpc *v, const void *arg
 	snprintf(v->v.name, sizeof(v->v.name), "%s", a->name);
 	snprintf(v->v.netns, sizeof(v->v.netns), "overlay");   /* one per host: sdn_vpc_netns */
 	v->v.cidr = a->cidr;
+	v->vni = a->vni;
 	return default_sg(&v->v, err);
+}
+
+/* is VPC `name` in the store with VNI vni (or can that not be told)? */
+static bool vpc_holds_vni(const char *url, const char *name, uint32_t vni)
+{
+	struct sdn_store *st;
+	struct sdn_state s;
+	bool holds = true;
+	if (sdn_store_open(url, &st, NULL) < 0)
+		return true;
+	if (sdn_state_load(st, &s, NULL) == 0) {
+		const struct sdn_vpc *v = state_vpc(&s, name);
+		holds = v && v->vni == vni;
+		sdn_state_free(&s);
+	}
+	sdn_store_close(st);
+	return holds;
 }
 
 int sdn_vpc_create(const char *url, const char *name, const char *cidr, struct cl_error *err)
 {
 	struct create_arg a = { .name = name };
+	struct vni_arg c = { .vpc = name };
 	int r;
 	if ((r = net_name_check("vpc", name, err)) < 0 || (r = cidr_parse(cidr, &a.cidr, err)) < 0 ||
 	    (r = net_vpc_check(name, &a.cidr, err)) < 0)
 		return r;
-	return vpc_update(url, name, true, vpc_create_fn, &a, NULL, err);
+	/* claim first, then write the VPC: a VPC's VNI is always claimed, by
+	 * it alone (a claim is fresh, and released only by its maker or by
+	 * `vpc rm` of the VPC holding it) */
+	if ((r = vnis_update(url, vni_claim_fn, &c, err)) < 0)
+		return r;
+	a.vni = c.vni;
+	if ((r = vpc_update(url, name, true, vpc_create_fn, &a, NULL, err)) < 0 && !vpc_holds_vni(url, name, c.vni))
+		vnis_update(url, vni_release_fn, &c, NULL);
+	return r;
 }
+
+struct rm_arg {
+	bool force;
+	uint32_t vni;   /* out: the VPC's */
+};
 
 static int vpc_rm_fn(struct sdn_state *s, struct sdn_vpc *v, const void *arg, struct cl_error *err)
 {
+	struct rm_arg *a = (struct rm_arg *)arg;
 	(void)s;
-	if (v->v.natts && !*(const bool *)arg)
+	if (v->v.natts && !a->force)
 		return cl_err(err, EBUSY, "vpc %s: %zu guest(s) attached (%s %s on host %s...): stop them or use --force",
 			      v->v.name, v->v.natts, v->v.atts[0].kind, v->v.atts[0].id, v->v.atts[0].host);
+	a->vni = v->vni;
 	return 1;
 }
 
 int sdn_vpc_rm(const char *url, const char *name, bool force, struct cl_error *err)
 {
+	struct rm_arg a = { .force = force };
 	int r = net_name_check("vpc", name, err);
-	return r < 0 ? r : vpc_update(url, name, false, vpc_rm_fn, &force, NULL, err);
+	if (r < 0 || (r = vpc_update(url, name, false, vpc_rm_fn, &a, NULL, err)) < 0)
+		return r;
+	/* the VPC is gone; a claim left behind (store down just now) only
+	 * keeps one VNI out of use */
+	struct vni_arg c = { .vpc = name, .vni = a.vni };
+	vnis_update(url, vni_release_fn, &c, NULL);
+	return 0;
 }
 
 struct subnet_arg {
@@ -300,37 +410,20 @@ static int subnet_fn(struct sdn_state *s, struct sdn_vpc *sv, const void *arg, s
 {
 	const struct subnet_arg *a = arg;
 	struct vpc *v = &sv->v;
-	size_t nused = 0;
-	uint32_t vni, *used;
+	(void)s;
 	int r = net_subnet_check(v->name, &v->cidr, a->name, &a->cidr, v->subnets, v->nsubnets, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s->nvpcs; i++)
-		nused += s->vpcs[i].v.nsubnets;
-	if (!(used = calloc(nused + 1, sizeof(*used))))
-		return cl_err(err, ENOMEM, "out of memory");
-	nused = 0;
-	for (size_t i = 0; i < s->nvpcs; i++)
-		for (size_t j = 0; j < s->vpcs[i].v.nsubnets; j++)
-			used[nused++] = s->vpcs[i].vnis[j];
-	r = sdn_vni_pick(used, nused, SDN_VNI_FIRST, SDN_VNI_LAST, &vni);
-	free(used);
-	if (r < 0)
-		return cl_err(err, ENOSPC, "no VNI left (%d..%d all in use)", SDN_VNI_FIRST, SDN_VNI_LAST);
 	struct net_subnet *g = realloc(v->subnets, (v->nsubnets + 1) * sizeof(*g));
-	uint32_t *gv = g ? realloc(sv->vnis, (v->nsubnets + 1) * sizeof(*gv)) : NULL;
-	uint32_t *gl = gv ? realloc(sv->last, (v->nsubnets + 1) * sizeof(*gl)) : NULL;
+	uint32_t *gl = g ? realloc(sv->last, (v->nsubnets + 1) * sizeof(*gl)) : NULL;
 	if (g)
 		v->subnets = g;
-	if (gv)
-		sv->vnis = gv;
 	if (gl)
 		sv->last = gl;
-	if (!g || !gv || !gl || !(g[v->nsubnets].name = strdup(a->name)))
+	if (!g || !gl || !(g[v->nsubnets].name = strdup(a->name)))
 		return cl_err(err, ENOMEM, "out of memory");
 	g[v->nsubnets].cidr = a->cidr;
-	gl[v->nsubnets] = 0;
-	gv[v->nsubnets++] = vni;
+	gl[v->nsubnets++] = 0;
 	return 0;
 }
 
@@ -426,9 +519,11 @@ int sdn_vpc_get(const char *url, const char *name, struct sdn_vpc *out, struct s
 		goto out;
 	for (size_t i = 0; i < st_out->nhosts; i++) {
 		(*applied)[i] = -1;
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(kvs[k].key + 18, st_out->hosts[i].name))
-				(*applied)[i] = strtoll(kvs[k].value, NULL, 10);
+		for (size_t k = 0; k < n; k++) {
+			struct sdn_report rep;
+			if (!strcmp(kvs[k].key + 18, st_out->hosts[i].name) && sdn_report_from_json(kvs[k].value, &rep) == 0)
+				(*applied)[i] = rep.applied;
+		}
 	}
 	sdn_kvs_free(kvs, n);
 out:

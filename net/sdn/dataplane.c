@@ -68,12 +68,85 @@ static bool ns_ours(const struct sdn_dp *dp, const char *name)
 	return strspn(name + n, "0123456789abcdef") == 8;
 }
 
+/* a bridge answers ARP for the subnet's remote guests at once: proxy_arp
+ * (ip-sysctl.rst: for addresses routed through another interface), with
+ * no proxy_delay (which holds broadcast requests back up to 0.8 s) */
+static const char *const proxy_keys[][2] = {
+	{ "ipv4/conf/%s/proxy_arp", "1" },
+	{ "ipv4/neigh/%s/proxy_delay", "0" },
+};
+
+static int proxy_arp_get(int fd, const char *br, bool *on, struct cl_error *err)
+{
+	char key[96], val[32];
+	*on = true;
+	for (size_t i = 0; i < sizeof(proxy_keys) / sizeof(proxy_keys[0]); i++) {
+		snprintf(key, sizeof(key), proxy_keys[i][0], br);
+		int r = netns_sysctl_get(fd, key, val, sizeof(val), err);
+		if (r < 0)
+			return r;
+		*on &= !strcmp(val, proxy_keys[i][1]);
+	}
+	return 0;
+}
+
+static int proxy_arp_set(int fd, const char *br, struct cl_error *err)
+{
+	char key[96];
+	for (size_t i = 0; i < sizeof(proxy_keys) / sizeof(proxy_keys[0]); i++) {
+		snprintf(key, sizeof(key), proxy_keys[i][0], br);
+		int r = netns_sysctl(fd, key, proxy_keys[i][1], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* what hangs off a VXLAN device: FDB and neighbour entries, routes */
+static int observe_vxlan(struct nl_sock *sk, const char *ns, const struct link_info *l, struct sdn_items *out,
+			 struct cl_error *err)
+{
+	char key[SDN_KEY_MAX], val[128], ip[IP4_STR_MAX], gw[IP4_STR_MAX], mac[MAC_STR_MAX];
+	struct fdb_entry *e = NULL;
+	struct route_entry *rt = NULL;
+	size_t m = 0;
+	int r;
+	if ((r = fdb_list(sk, l->ifindex, &e, &m, err)) < 0)
+		return r;
+	for (size_t k = 0; k < m && r == 0; k++) {
+		snprintf(key, sizeof(key), "%s %s", l->name, net_mac_format(e[k].mac, mac));
+		r = sdn_items_add(out, SDN_FDB, ns, key, ip4_format(e[k].ip, ip));
+	}
+	free(e);
+	e = NULL;
+	if (r < 0 || (r = neigh_list(sk, l->ifindex, &e, &m, err)) < 0)
+		return r;
+	for (size_t k = 0; k < m && r == 0; k++) {
+		snprintf(key, sizeof(key), "%s %s", l->name, ip4_format(e[k].ip, ip));
+		r = sdn_items_add(out, SDN_NEIGH, ns, key, net_mac_format(e[k].mac, mac));
+	}
+	free(e);
+	if (r < 0 || (r = route_list(sk, l->ifindex, &rt, &m, err)) < 0)
+		return r;
+	for (size_t k = 0; k < m && r == 0; k++) {
+		snprintf(key, sizeof(key), "%s/%u", ip4_format(rt[k].dst, ip), rt[k].prefix);
+		if (rt[k].gw)
+			snprintf(val, sizeof(val), "via %s dev %s%s", ip4_format(rt[k].gw, gw), l->name,
+				 rt[k].onlink ? "" : " (not onlink)");
+		else
+			snprintf(val, sizeof(val), "dev %s", l->name);
+		r = sdn_items_add(out, SDN_ROUTE, ns, key, val);
+	}
+	free(rt);
+	return r;
+}
+
 static int observe_ns(struct sdn_dp *dp, const char *ns, struct sdn_items *out, struct cl_error *err)
 {
 	struct nl_sock *sk = NULL;
 	struct link_info *ls = NULL;
 	size_t n = 0;
-	char val[256], key[SDN_KEY_MAX], ip[IP4_STR_MAX], mac[MAC_STR_MAX];
+	char val[256], ip[IP4_STR_MAX], mac[MAC_STR_MAX];
 	int fd = -1, r;
 	if ((r = sdn_items_add(out, SDN_NETNS, ns, "", "")) < 0)
 		return cl_err(err, -r, "out of memory");
@@ -83,29 +156,18 @@ static int observe_ns(struct sdn_dp *dp, const char *ns, struct sdn_items *out, 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct link_info *l = &ls[i];
 		if (!strncmp(l->name, "clbr-", 5) && !strcmp(l->kind, "bridge")) {
-			snprintf(val, sizeof(val), "%s/%u mtu %u", ip4_format(l->addr, ip), l->prefix, l->mtu);
+			bool proxy;
+			if ((r = proxy_arp_get(fd, l->name, &proxy, err)) < 0)
+				break;
+			snprintf(val, sizeof(val), "%s/%u mac %s mtu %u%s", ip4_format(l->addr, ip), l->prefix,
+				 net_mac_format(l->mac, mac), l->mtu, proxy ? " proxy-arp" : "");
 			r = sdn_items_add(out, SDN_BRIDGE, ns, l->name, val);
 		} else if (!strncmp(l->name, "clvx-", 5) && !strcmp(l->kind, "vxlan")) {
-			snprintf(val, sizeof(val), "vni %u local %s bridge %s mtu %u", l->vni,
-				 ip4_format(l->local, ip), l->master, l->mtu);
-			if ((r = sdn_items_add(out, SDN_VXLAN, ns, l->name, val)) < 0)
-				break;
-			struct fdb_entry *e = NULL;
-			size_t m = 0;
-			if ((r = fdb_list(sk, l->ifindex, &e, &m, err)) < 0)
-				break;
-			for (size_t k = 0; k < m && r == 0; k++) {
-				snprintf(key, sizeof(key), "%s %s", l->name, net_mac_format(e[k].mac, mac));
-				r = sdn_items_add(out, SDN_FDB, ns, key, ip4_format(e[k].ip, ip));
-			}
-			free(e);
-			if (r < 0 || (r = neigh_list(sk, l->ifindex, &e, &m, err)) < 0)
-				break;
-			for (size_t k = 0; k < m && r == 0; k++) {
-				snprintf(key, sizeof(key), "%s %s", l->name, ip4_format(e[k].ip, ip));
-				r = sdn_items_add(out, SDN_NEIGH, ns, key, net_mac_format(e[k].mac, mac));
-			}
-			free(e);
+			/* a bridge port is not what the design has: changed */
+			snprintf(val, sizeof(val), "vni %u local %s mac %s mtu %u%s%s", l->vni, ip4_format(l->local, ip),
+				 net_mac_format(l->mac, mac), l->mtu, l->master[0] ? " master " : "", l->master);
+			if ((r = sdn_items_add(out, SDN_VXLAN, ns, l->name, val)) == 0)
+				r = observe_vxlan(sk, ns, l, out, err);
 		} else if (!strncmp(l->name, "clvh-", 5) || !strncmp(l->name, "cltp-", 5)) {
 			uint32_t mbit;
 			if ((r = sdn_items_add(out, SDN_PORT, ns, l->name, l->master)) < 0 ||
@@ -197,9 +259,12 @@ static int apply_in(struct sdn_dp *dp, const struct sdn_op *op, int fd, struct n
 			return r;
 		if (del)
 			return 0;
-		if (sscanf(it->value, "%63[^/]/%u mtu %u", a, &x, &y) != 3 || ip4_parse(a, &ip, err) < 0)
+		if (sscanf(it->value, "%63[^/]/%u mac %63s mtu %u", a, &x, b, &y) != 4 || ip4_parse(a, &ip, err) < 0 ||
+		    mac_of(b, mac, err) < 0)
 			return cl_err(err, EINVAL, "bridge %s: '%s'", it->key, it->value);
-		if ((r = link_bridge_add(sk, it->key, y, err)) < 0 || (r = addr_add(sk, it->key, ip, (uint8_t)x, err)) < 0)
+		if ((r = link_bridge_add(sk, it->key, y, mac, err)) < 0 ||
+		    (r = addr_add(sk, it->key, ip, (uint8_t)x, err)) < 0 ||
+		    (strstr(it->value, " proxy-arp") && (r = proxy_arp_set(fd, it->key, err)) < 0))
 			return r;
 		return link_set_up(sk, it->key, 0, err);
 	case SDN_VXLAN:
@@ -207,11 +272,10 @@ static int apply_in(struct sdn_dp *dp, const struct sdn_op *op, int fd, struct n
 			return r;
 		if (del)
 			return 0;
-		if (sscanf(it->value, "vni %u local %63s bridge %63s mtu %u", &x, a, b, &y) != 4 ||
-		    ip4_parse(a, &ip, err) < 0)
+		if (sscanf(it->value, "vni %u local %63s mac %63s mtu %u", &x, a, b, &y) != 4 ||
+		    ip4_parse(a, &ip, err) < 0 || mac_of(b, mac, err) < 0)
 			return cl_err(err, EINVAL, "vxlan %s: '%s'", it->key, it->value);
-		if ((r = link_vxlan_add(dp->host_sk, it->key, x, ip, fd, y, err)) < 0 ||
-		    (r = link_set_master(sk, it->key, b, err)) < 0)
+		if ((r = link_vxlan_add(dp->host_sk, it->key, x, ip, fd, mac, y, err)) < 0)
 			return r;
 		return link_set_up(sk, it->key, 0, err);
 	case SDN_PORT:
@@ -248,6 +312,22 @@ static int apply_in(struct sdn_dp *dp, const struct sdn_op *op, int fd, struct n
 		if (mac_of(it->value, mac, err) < 0)
 			return -EINVAL;
 		return neigh_set(sk, a, ip, mac, err);
+	case SDN_ROUTE:
+		/* "IP/PREFIX" = "[via GW] dev DEV" */
+		if (sscanf(it->key, "%63[^/]/%u", c, &x) != 2 || ip4_parse(c, &ip, err) < 0 || x > 32)
+			return cl_err(err, EINVAL, "route '%s'", it->key);
+		ip2 = 0;
+		if (sscanf(it->value, "via %63s dev %63s", a, b) == 2) {
+			if (ip4_parse(a, &ip2, err) < 0)
+				return -EINVAL;
+		} else if (sscanf(it->value, "dev %63s", b) != 1) {
+			return cl_err(err, EINVAL, "route %s: '%s'", it->key, it->value);
+		}
+		if (del)
+			return route_del(sk, ip, (uint8_t)x, ip2, b, err);
+		if (!ip2)
+			return cl_err(err, EINVAL, "route %s: '%s': no next hop", it->key, it->value);
+		return route_set_onlink(sk, ip, (uint8_t)x, ip2, b, err);
 	case SDN_NFT: {
 		char *listing = NULL;
 		if ((r = nft_apply(fd, del ? "flush ruleset" : it->value, err)) < 0 ||

@@ -12,7 +12,8 @@ const char *sdn_kind_name(enum sdn_kind k)
 {
 	static const char *const names[SDN_KIND_MAX] = {
 		[SDN_NETNS] = "netns", [SDN_BRIDGE] = "bridge", [SDN_VXLAN] = "vxlan",
-		[SDN_PORT] = "port", [SDN_QOS] = "qos", [SDN_FDB] = "fdb", [SDN_NEIGH] = "neigh", [SDN_NFT] = "nft",
+		[SDN_PORT] = "port", [SDN_QOS] = "qos", [SDN_FDB] = "fdb", [SDN_NEIGH] = "neigh", [SDN_ROUTE] = "route",
+		[SDN_NFT] = "nft",
 	};
 	return k < SDN_KIND_MAX ? names[k] : "?";
 }

@@ -3,7 +3,8 @@
  *   /cloudlet/schema        SDN_SCHEMA, written once
  *   /cloudlet/hosts/NAME    a host (model.c)
  *   /cloudlet/vpcs/NAME     a VPC with its attachments (model.c)
- *   /cloudlet/applied/HOST  the desired revision HOST's agent has applied */
+ *   /cloudlet/applied/HOST  HOST's agent's report: the desired revision it
+ *                           has applied, and when (struct sdn_report) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,32 +48,29 @@ void sdn_kvs_free(struct sdn_kv *kvs, size_t n)
 	free(kvs);
 }
 
-static int schema_check(struct sdn_store *s, const struct sdn_kv *kv, struct cl_error *err)
+static int schema_check(const char *url, const struct sdn_kv *kv, struct cl_error *err)
 {
 	long v = strtol(kv->value, NULL, 10);
 	if (v > SDN_SCHEMA)
 		return cl_err(err, EPROTO, "controller %s: store written by a newer cloudlet (schema %ld, this one "
-			      "knows %d): upgrade cloudlet", s->url, v, SDN_SCHEMA);
+			      "knows %d): upgrade cloudlet", url, v, SDN_SCHEMA);
 	if (v < 1)
-		return cl_err(err, EBADMSG, "controller %s: schema '%s'", s->url, kv->value);
+		return cl_err(err, EBADMSG, "controller %s: schema '%s'", url, kv->value);
 	return 0;
 }
 
-int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err)
+int sdn_state_from_kvs(const struct sdn_kv *kvs, size_t n, const char *url, struct sdn_state *out,
+		       struct cl_error *err)
 {
-	struct sdn_kv *kvs;
-	size_t n;
-	int r = s->ops->get(s, "/cloudlet/", &kvs, &n, &out->rev, err);
-	memset(out, 0, sizeof(*out));
-	if (r < 0)
-		return r;
+	int r = 0;
 	int64_t rev = 0;
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const char *k = kvs[i].key;
 		if (kvs[i].mod_rev > rev && strncmp(k, "/cloudlet/applied/", 18))
 			rev = kvs[i].mod_rev;
 		if (!strcmp(k, "/cloudlet/schema")) {
-			r = schema_check(s, &kvs[i], err);
+			r = schema_check(url, &kvs[i], err);
 		} else if (!strncmp(k, "/cloudlet/hosts/", 16)) {
 			struct sdn_host *g = realloc(out->hosts, (out->nhosts + 1) * sizeof(*g));
 			if (!g) {
@@ -100,8 +98,21 @@ int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *
 	/* the desired revision: the newest change to hosts or VPCs (the
 	 * agents' own status writes do not count) */
 	out->rev = rev;
-	sdn_kvs_free(kvs, n);
 	if (r < 0)
 		sdn_state_free(out);
+	return r;
+}
+
+int sdn_state_load(struct sdn_store *s, struct sdn_state *out, struct cl_error *err)
+{
+	struct sdn_kv *kvs;
+	size_t n;
+	int64_t rev;
+	int r = s->ops->get(s, "/cloudlet/", &kvs, &n, &rev, err);
+	memset(out, 0, sizeof(*out));
+	if (r < 0)
+		return r;
+	r = sdn_state_from_kvs(kvs, n, s->url, out, err);
+	sdn_kvs_free(kvs, n);
 	return r;
 }

@@ -8,7 +8,7 @@ cl=${CLOUDLET:-build/cloudlet}
 [ -x "$cl" ] || { t_fail binary "$cl missing (run: make)"; t_end; }
 
 out=$("$cl" --help); t_eq "top help exits 0" 0 $?
-for g in vm ct vpc host fn bench; do
+for g in vm ct vpc host controller fn bench; do
     grep -q "^  $g " <<<"$out" || t_fail "top help lists $g"
     gh=$("$cl" "$g" --help) && grep -q "^usage: cloudlet $g COMMAND" <<<"$gh" \
         && t_pass "$g --help" || t_fail "$g --help"
@@ -23,6 +23,9 @@ for g in vm ct vpc host fn bench; do
     done < <(sed -n '/^Commands:/,/^$/p' <<<"$gh" | grep '^  [a-z]')
 done
 t_pass "every command has --help"
+# a group that is one command
+grep -q "^  agent " <<<"$out" && "$cl" agent --help | grep -q "^usage: cloudlet agent \[OPTIONS\]" &&
+    t_pass "agent --help" || t_fail "agent --help"
 
 check_err() {   # NAME EXPECTED-RC STDERR-PATTERN ARGS...
     local name=$1 want=$2 pat=$3; shift 3

@@ -3,11 +3,19 @@
 # simulated hosts (namespaces on a shared underlay bridge, 172.31.0.0/16
 # inside them only), an agent per host, containers placed with --host.
 # Checks: a container on h1 and one on h2 in one subnet ping and complete
-# TCP over VXLAN; two VPCs with the same CIDR on the same hosts stay
-# isolated; a security group change takes effect on the right host; a
-# deleted FDB entry and a deleted bridge come back; an agent restart leaves
-# the data plane alone; removing a host removes its entries everywhere;
-# teardown leaves no namespace, link or store key.
+# TCP over VXLAN (ARP for the remote guest answered by the local gateway),
+# and so do two subnets of one VPC across hosts, over the VPC's one VXLAN
+# device; VPCs created at once get distinct VNIs; two VPCs with the same
+# CIDR on the same hosts stay isolated; a security group change takes
+# effect on the right host; a deleted FDB entry, route and bridge come
+# back; an agent restart leaves the data plane alone; removing a host
+# removes its entries everywhere; teardown leaves no namespace, link or
+# store key. Agents watch the store
+# from their last revision: `controller status` shows each one's applied
+# revision and last report (a stopped agent is flagged STALE); a revision
+# gap (history compacted with `controller compact` while an agent was
+# stopped) makes it log a full resync and converge.
+# `cloudlet agent --host NAME` is the agent; `host agent NAME` its alias.
 # The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
 # Debian's etcd-server started here on 127.0.0.1 with its data in the
 # test's directory, then stopped and restarted: traffic must keep flowing,
@@ -81,12 +89,20 @@ bad() { # NAME PATTERN ARGS...: fails with status 1 and one line matching PATTER
 }
 for h in h1 h2 h3; do t_check "host add $h" "${C[@]}" host add $h; done
 t_eq "host ls lists three hosts" 3 "$("${C[@]}" host ls | awk 'NR>1' | wc -l)"
-cluster=$(ip netns list | awk '{print $1}' | grep -o '^clsh-[0-9a-f]*-h1$' | cut -d- -f2)
+# the store's cluster id, in its namespaces' names (other runs have their own)
+cluster=$("${C[@]}" controller status | awk '$1 == "cluster" {print $2}')
+[[ $cluster =~ ^[0-9a-f]{8}$ ]] || { t_fail "controller status: cluster" "'$cluster'"; cluster=; t_end; }
 t_check "each host has an underlay address (h1 pings h2 on the underlay)" \
     ip netns exec "clsh-$cluster-h1" busybox ping -c1 -W2 172.31.0.3
 bad "host name too long" "name too long" host add a-host-name-much-too-long-x
 bad "host exists" "host h1 exists" host add h1
 bad "unknown host" "no such host" host rm nosuch
+bad "compact a future revision" "compact 99999999: a future revision \(the store is at [0-9]+\)" \
+    controller compact --revision 99999999
+out=$(CLOUDLET_CONTROLLER="sqlite:$st/nosuch/c.db" "$cl" --root "$st" controller status 2>&1); r=$?
+[ $r = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "controller sqlite:$st/nosuch/c.db: " <<<"$out" &&
+    [ ! -e "$st/nosuch" ] && t_pass "bad input: controller status on a store that cannot open names it" ||
+    t_fail "bad input: controller status on a store that cannot open" "exit $r: $out"
 out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" host ls 2>&1); r=$?
 [ $r = 1 ] && grep -q "no controller configured (set CLOUDLET_CONTROLLER" <<<"$out" &&
     t_pass "bad input: no controller" || t_fail "bad input: no controller" "exit $r: $out"
@@ -97,13 +113,34 @@ t_check "v1 subnet a" "${C[@]}" vpc subnet create v1/a --cidr 10.30.1.0/24
 t_check "vpc create v2, same CIDR" "${C[@]}" vpc create v2 --cidr 10.30.0.0/16
 t_check "v2 subnet a, same CIDR" "${C[@]}" vpc subnet create v2/a --cidr 10.30.1.0/24
 t_check "sg create v1/locked" "${C[@]}" vpc sg create v1/locked
-vnis=$("${C[@]}" vpc show v1 | awk '$1=="a"{print $4}')/$("${C[@]}" vpc show v2 | awk '$1=="a"{print $4}')
+vni_of() { "${C[@]}" vpc show "$1" | awk '$1 == "vpc" && $4 == "vni" {print $5}'; }
+vnis=$(vni_of v1)/$(vni_of v2)
 [[ $vnis =~ ^[0-9]+/[0-9]+$ ]] && [ "${vnis%/*}" != "${vnis#*/}" ] &&
-    t_pass "the two subnets have distinct VNIs ($vnis)" || t_fail "distinct VNIs" "$vnis"
+    t_pass "the two VPCs have distinct VNIs ($vnis)" || t_fail "distinct VNIs" "$vnis"
+t_check "v1 subnet b (same VPC, same VNI)" "${C[@]}" vpc subnet create v1/b --cidr 10.30.2.0/24
+t_eq "a subnet adds no VNI" "$vnis" "$(vni_of v1)/$(vni_of v2)"
+
+# ---- VNIs: VPCs created at once each claim their own ----
+pids=()
+for i in 1 2 3 4 5 6; do
+    "${C[@]}" vpc create race$i --cidr 10.4$i.0.0/16 >"$st/race$i.out" 2>&1 & pids+=($!)
+done
+ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+t_eq "six vpc create at once all succeed" 6 "$ok"
+all=$(for v in v1 v2 race1 race2 race3 race4 race5 race6; do vni_of $v; done)
+t_eq "eight VPCs, eight distinct VNIs ($(echo $all))" "8 8" "$(grep -c . <<<"$all") $(sort -u <<<"$all" | grep -c .)"
+for i in 1 2 3 4 5 6; do "${C[@]}" vpc rm race$i >/dev/null || t_fail "vpc rm race$i"; done
+t_check "a VNI freed by vpc rm is claimed again" "${C[@]}" vpc create race7 --cidr 10.47.0.0/16
+t_eq "race7's VNI is the lowest free one (race1's)" "$(sort -n <<<"$all" | sed -n 3p)" "$(vni_of race7)"
+"${C[@]}" vpc rm race7 >/dev/null
 t_eq "no namespace on a host before a guest is there" "" "$(ip netns list | grep "clsv-$cluster" || true)"
 
-agent() { # HOST: start its agent, logging to $st/agent-HOST.log
-    "$cl" --root "$st" host agent "$1" --interval 500ms >>"$st/agent-$1.log" 2>&1 &
+agent() { # HOST [alias]: start its agent, logging to $st/agent-HOST.log
+    if [ "${2-}" = alias ]; then
+        "$cl" --root "$st" host agent "$1" --interval 500ms --report 1s >>"$st/agent-$1.log" 2>&1 &
+    else
+        "$cl" --root "$st" agent --host "$1" --interval 500ms --report 1s >>"$st/agent-$1.log" 2>&1 &
+    fi
     agents+=($!)
     eval "agent_$1=$!"
 }
@@ -166,10 +203,37 @@ t_check "all hosts applied v1" converged v1
 # h2's v1 namespace: the one with an entry towards h3 (only v1 has a guest there)
 h2v1=$(for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h2-"); do
     ip netns exec "$n" bridge fdb show 2>/dev/null | grep -q "dst 172.31.0.4" && echo "$n"; done | head -1)
+vxs=$(ip -n "$h2v1" -o link show type vxlan | awk -F': ' '{print $2}' | cut -d@ -f1)
+t_eq "h2's v1 namespace: one VXLAN device for the VPC" 1 "$(grep -c . <<<"$vxs")"
+t_eq "it is no bridge port (routed, not bridged)" "" "$(ip -n "$h2v1" -o link show "$vxs" | grep -o 'master [^ ]*')"
+t_eq "its VNI is v1's" "${vnis%/*}" "$(ip -n "$h2v1" -d link show "$vxs" | grep -o 'vxlan id [0-9]*' | cut -d' ' -f3)"
+t_eq "no learning on it" 1 "$(ip -n "$h2v1" -d link show "$vxs" | grep -c 'nolearning')"
 fdbs=$(ip netns exec "$h2v1" bridge fdb show | grep -c 'dst 172.31')
-t_eq "h2's v1 namespace: one static FDB entry per remote v1 guest (s1, x1, s1c)" 3 "$fdbs"
+t_eq "h2's v1 namespace: one static FDB entry per remote host of v1 (h1, h3)" 2 "$fdbs"
+t_eq "and one permanent neighbour entry per remote VTEP" 2 \
+    "$(ip -n "$h2v1" neigh show dev "$vxs" nud permanent | grep -c '^172\.31\.')"
+routes=$(ip -n "$h2v1" route show dev "$vxs")
+t_eq "one /32 route per remote v1 guest (s1, x1, s1c), onlink to its host's VTEP" 3 \
+    "$(grep -cE '^10\.30\.1\.[0-9]+ via 172\.31\.0\.[0-9]+ proto static onlink' <<<"$routes")"
 t_eq "no flood entry (00:00:00:00:00:00): broadcast stays on the host" 0 \
     "$(ip netns exec "$h2v1" bridge fdb show | grep -c '^00:00:00:00:00:00')"
+# ARP for a guest on h1 is answered on h2 by the (anycast) gateway: the
+# container's ARP table holds the gateway's MAC for it
+brmac=$(ip -n "$h2v1" -o link show "$(ip -n "$h2v1" -o addr show | awk '$4 == "10.30.1.1/24" {print $2}')" |
+    grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+arp=$(ctrun h2 v1/a sh -c "ping -c1 -W3 $s1 >/dev/null; cat /proc/net/arp" | awk -v ip="$s1" '$1 == ip {print $4}')
+t_eq "ARP for s1 (on h1) is answered on h2, with the gateway's MAC" "$brmac" "$arp"
+h1v1=${h2v1/-h2-/-h1-}
+t_eq "the gateway's MAC is the same on h1 (anycast)" 1 \
+    "$(ip -n "$h1v1" -o link show type bridge | grep -c "link/ether $brmac ")"
+
+# ---- two subnets of one VPC across hosts ----
+t_check "server sb on h3 in v1/b" serve sb h3 v1/b
+sb=$(ip_of v1 sb)
+t_check "container on h1 in v1/a -> sb on h3 in v1/b: ping + TCP (routed over the one VXLAN device)" \
+    twice reach h1 v1/a "$sb"
+t_check "and v1/b on h2 -> s1 on h1 in v1/a" twice reach h2 v1/b "$s1"
+"${C[@]}" ct rm -f sb >/dev/null 2>&1
 
 # ---- security group change on the controller, effective on h3 ----
 t_check "server locked on h3 in sg locked" serve locked h3 v1/a --sg locked
@@ -185,6 +249,7 @@ t_check "server slow on h2 with --rate 20" serve slow h2 v1/a --rate 20
 tbf() { ip netns exec "$h2v1" tc qdisc show | grep 'tbf' | grep -q 'rate 20Mbit'; }
 # the agent sets it once the launcher has plugged the port (its next pass)
 waitfor() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
+waitfor_long() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 t_check "its port gets a 20 Mbit/s tbf" waitfor tbf
 dev=$(ip netns exec "$h2v1" tc qdisc show | awk '/tbf/ {print $5; exit}')
 t_check "deleted by hand" ip netns exec "$h2v1" tc qdisc del dev "$dev" root
@@ -203,15 +268,15 @@ before=$(ids)
 kpid=$!
 victim=
 for _ in $(seq 100); do victim=$(comm -13 <(echo "$before") <(ids) | head -1); [ -n "$victim" ] && break; sleep 0.1; done
-vmac=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $6}')
-fdb_h1() { for n in $(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-h1-"); do ip netns exec "$n" bridge fdb show; done | grep -c "^$vmac dev clvx-[0-9a-f]* dst"; }
-has_fdb() { [ "$(fdb_h1)" = 1 ]; }
-t_check "a guest on h2 ($victim) has an FDB entry on h1" waitfor has_fdb
+vip=$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id {print $5}')
+route_h1() { ip -n "$h1v1" route show | grep -c "^$vip via 172\.31\.0\.3 "; }
+has_route() { [ "$(route_h1)" = 1 ]; }
+t_check "a guest on h2 ($victim, $vip) has a route on h1" waitfor has_route
 kill -KILL "$kpid"; wait "$kpid" 2>/dev/null
-gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(fdb_h1)" = 0 ]; }
+gone() { [ -z "$("${C[@]}" vpc show v1 | awk -v id="$victim" '$2 == id')" ] && [ "$(route_h1)" = 0 ]; }
 released=0
 for _ in $(seq 100); do gone && { released=1; break; }; sleep 0.1; done
-t_eq "its launcher SIGKILLed: released, its FDB entry leaves h1" 1 "$released"
+t_eq "its launcher SIGKILLed: released, its route leaves h1" 1 "$released"
 "${C[@]}" ct rm -f "$victim" >/dev/null 2>&1
 
 # ---- drift repair ----
@@ -221,6 +286,20 @@ ip netns exec "$h2v1" bridge fdb del "$mac" dev "$dev" self
 back=0
 for _ in $(seq 50); do ip netns exec "$h2v1" bridge fdb show dev "$dev" | grep -q "^$mac dst" && { back=1; break; }; sleep 0.1; done
 t_eq "an FDB entry deleted by hand is restored" 1 "$back"
+rt=$(ip -n "$h2v1" route show dev "$vxs" | head -1)
+ip -n "$h2v1" route del ${rt%% *}
+back=0
+for _ in $(seq 50); do ip -n "$h2v1" route show dev "$vxs" | grep -qx "$rt" && { back=1; break; }; sleep 0.1; done
+t_eq "a route deleted by hand is restored (${rt%% *})" 1 "$back"
+ip -n "$h2v1" route add 10.30.9.0/24 dev "$vxs"
+gone=0
+for _ in $(seq 50); do ip -n "$h2v1" route show dev "$vxs" | grep -q '^10\.30\.9\.0/24' || { gone=1; break; }; sleep 0.1; done
+t_eq "a route added by hand to the VXLAN device is removed" 1 "$gone"
+pbr=$(ip -n "$h2v1" -o link show type bridge | awk -F': ' '{print $2}' | head -1)
+ip netns exec "$h2v1" sh -c "echo 0 > /proc/sys/net/ipv4/conf/$pbr/proxy_arp"
+back=0
+for _ in $(seq 50); do [ "$(ip netns exec "$h2v1" cat /proc/sys/net/ipv4/conf/$pbr/proxy_arp 2>/dev/null)" = 1 ] && { back=1; break; }; sleep 0.1; done
+t_eq "proxy ARP turned off by hand on a gateway comes back" 1 "$back"
 br=$(ip -n "$h2v1" -o link show type bridge | awk -F': ' '{print $2}' | head -1)
 ip -n "$h2v1" link del "$br"
 back=0
@@ -245,7 +324,7 @@ a=$(oks); sleep 2; b=$(oks)
 [ "$b" -gt "$a" ] && t_pass "with h2's agent stopped, traffic keeps flowing ($a -> $b exchanges)" ||
     t_fail "with h2's agent stopped, traffic keeps flowing" "$a -> $b"
 lines=$(wc -l <"$st/agent-h2.log")
-agent h2
+agent h2 alias
 sleep 2
 t_eq "the restarted agent deletes and re-adds nothing" "" \
     "$(tail -n +$((lines + 1)) "$st/agent-h2.log" | grep -E ': (del|add) ' || true)"
@@ -259,13 +338,63 @@ if [ -n "${DEBUG-}" ]; then
 fi
 "${C[@]}" ct rm -f talker >/dev/null 2>&1
 
+# ---- agents watch, they do not poll ----
+if [ "$store" = etcd ]; then
+    # etcd's own count of Range calls (its /metrics): three idle agents
+    # reconciling every 500 ms read nothing from the store
+    ranges() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^grpc_server_started_total\{.*grpc_method="Range"/ {print $2}'; }
+    a=$(ranges); sleep 3; b=$(ranges)
+    [ -n "$a" ] && [ "$a" = "$b" ] && t_pass "idle agents send etcd no range request in 3 s (they watch)" ||
+        t_fail "idle agents send etcd no range request in 3 s" "$a -> $b"
+fi
+
+# ---- controller status ----
+status_of() { "${C[@]}" controller status | awk -v h="$1" '$1 == h {print $NF}'; }
+all_ok() { for h in h1 h2 h3; do [ "$(status_of $h)" = ok ] || return 1; done; }
+t_check "controller status: every host's agent ok" waitfor all_ok
+out=$("${C[@]}" controller status)
+grep -qx "controller $CLOUDLET_CONTROLLER" <<<"$out" && grep -Eq '^schema +1$' <<<"$out" &&
+    grep -Eq '^revision +[0-9]+ ' <<<"$out" &&
+    t_pass "controller status names the store, its schema and revision" ||
+    t_fail "controller status names the store, its schema and revision" "$out"
+rev=$(awk '$1 == "revision" {print $2}' <<<"$out")
+h1app=$(awk '$1 == "h1" {print $2}' <<<"$out")
+[[ $h1app =~ ^[0-9]+$ ]] && [ "$h1app" -le "$rev" ] && t_pass "h1's applied revision ($h1app <= $rev)" ||
+    t_fail "h1's applied revision" "$out"
+
+# ---- a revision gap: h2's agent stopped while the history is compacted ----
+kill -STOP "$agent_h2"
+# etcd: a restart ends h2's open watch stream, so it must watch again from
+# its revision (its socket still holds what etcd sent before)
+[ "$store" = etcd ] && { etcd_stop; t_check "etcd restarted" etcd_start; }
+t_check "sg rule add (port 9) while h2's agent is stopped" \
+    "${C[@]}" vpc sg rule add v1/locked --ingress --proto tcp --port 9
+stale() { [ "$(status_of h2)" = STALE ] && [ "$(status_of h1)" = ok ]; }
+t_check "controller status flags h2's stopped agent STALE, h1's ok" waitfor_long stale
+out=$("${C[@]}" controller compact); r=$?
+[ $r = 0 ] && grep -q "history before revision [0-9]* dropped" <<<"$out" && t_pass "controller compact" ||
+    t_fail "controller compact" "exit $r: $out"
+lines=$(wc -l <"$st/agent-h2.log")
+kill -CONT "$agent_h2"
+port9() { ip netns exec "$h2v1" nft list table inet cloudlet | grep -q 'tcp dport 9 '; }
+t_check "h2's agent converges after the gap (the port 9 rule is there)" waitfor_long port9
+gapline=$(tail -n +$((lines + 1)) "$st/agent-h2.log" | grep 'revision gap')
+[ "$(wc -l <<<"$gapline")" = 1 ] &&
+    grep -Eq 'changes after revision [0-9]+ are compacted away \(the store.s history starts at [0-9]+\): full resync' \
+        <<<"$gapline" && t_pass "h2's agent logs one line naming the revisions: $gapline" ||
+    t_fail "h2's agent logs the revision gap" "$(tail -n +$((lines + 1)) "$st/agent-h2.log" | head -5)"
+t_check "and reports again (controller status: ok)" waitfor_long all_ok
+
 # ---- host removal ----
 t_check "host rm h3" "${C[@]}" host rm h3
 gone=0
 for _ in $(seq 50); do
-    ip netns exec "$h2v1" bridge fdb show | grep -q 'dst 172.31.0.4' || { gone=1; break; }; sleep 0.1
+    { ip netns exec "$h2v1" bridge fdb show | grep -q 'dst 172.31.0.4' ||
+        ip -n "$h2v1" route show | grep -q 'via 172.31.0.4' ||
+        ip -n "$h2v1" neigh show | grep -q '^172.31.0.4 '; } || { gone=1; break; }
+    sleep 0.1
 done
-t_eq "h3's guests' FDB entries leave h2" 1 "$gone"
+t_eq "h3's FDB and neighbour entries and its guests' routes leave h2" 1 "$gone"
 t_eq "and h3's namespaces are gone" "" "$(ip netns list | grep -- "-$cluster-h3" || true)"
 
 # ---- the controller down, then back (etcd) ----
@@ -285,6 +414,8 @@ if [ "$store" = etcd ]; then
     grep -q "unreachable.*data plane left as it is" "$st/agent-h1.log" &&
         t_pass "controller down: the agents say so and leave the data plane" ||
         t_fail "controller down: the agents say so" "$(tail -2 "$st/agent-h1.log")"
+    bad "controller status with the store down names it" \
+        "^cloudlet: controller etcd:http://127.0.0.1:$port: unreachable" controller status
     t_check "controller back" etcd_start
     t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
     t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
@@ -293,8 +424,11 @@ if [ "$store" = etcd ]; then
     etcd_put() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$@" >/dev/null; }
     etcd_put /cloudlet/schema 99
     bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
-    etcd_put /cloudlet/schema 1
+    etcd_put /cloudlet/schema 2
 fi
+
+t_eq "h1's agent read the whole state once (events since; no resync after an outage)" 1 \
+    "$(grep -c 'full resync' "$st/agent-h1.log")"
 
 # ---- teardown ----
 for c in s1 s1b x1 s1c s2 locked; do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A microVM and a container on two hosts of one VPC, talking over the VXLAN
 # overlay (net/sdn/): two simulated hosts, their agents, the embedded store;
-# the container on h1, the VM on h2, ping and a TCP echo both ways. Needs
+# the container on h1, the VM on h2, ping and a TCP echo both ways; then a
+# container in the VPC's other subnet on h1 reaches the VM (routed over the
+# VPC's one VXLAN device). Needs
 # /dev/kvm: run through tests/kvmhost/run (tests/kvm/run does). The
 # container-only scenarios are tests/e2e/sdn.sh.
 set -u
@@ -32,8 +34,8 @@ modprobe br_netfilter 2>/dev/null; modprobe vxlan 2>/dev/null
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || { t_skip "overlay with a VM" "no br_netfilter"; t_end; }
 
 t_check "hosts h1 and h2" bash -c "'$cl' host add h1 && '$cl' host add h2"
-for h in h1 h2; do "$cl" --root "$st" host agent $h --interval 500ms >>"$st/agent-$h.log" 2>&1 & agents+=($!); done
-t_check "vpc and subnet" bash -c "'$cl' vpc create v --cidr 10.30.0.0/16 && '$cl' vpc subnet create v/a --cidr 10.30.1.0/24"
+for h in h1 h2; do "$cl" --root "$st" agent --host $h --interval 500ms >>"$st/agent-$h.log" 2>&1 & agents+=($!); done
+t_check "vpc and subnets" bash -c "'$cl' vpc create v --cidr 10.30.0.0/16 && '$cl' vpc subnet create v/a --cidr 10.30.1.0/24 && '$cl' vpc subnet create v/b --cidr 10.30.2.0/24"
 "${C[@]}" ct run -d --name web --host h1 --net v/a "$img/oci" serve >/dev/null || t_fail "container web on h1"
 for _ in $(seq 200); do grep -q cloudlet-serving "$st/ct/web/log" 2>/dev/null && break; sleep 0.1; done
 ctip=$("${C[@]}" vpc show v | awk '$1 == "ct" && $2 == "web" {print $5}')
@@ -57,5 +59,8 @@ tr -d '\r' <"$st/vm.out" | grep -qx 1450 && t_pass "the VM's MTU is 1450" || t_f
 out=$("${C[@]}" ct run --host h1 --net v/a "$img/oci" run sh -c "ping -c2 -W5 10.30.1.3 >/dev/null && echo hello-from-ct | nc -w 10 10.30.1.3 7" 2>&1)
 grep -qx hello-from-ct <<<"$out" && t_pass "container on h1 -> VM on h2: ping and a TCP echo" \
     || t_fail "container on h1 -> VM on h2" "$out"
+out=$("${C[@]}" ct run --host h1 --net v/b "$img/oci" run sh -c "ping -c2 -W5 10.30.1.3 >/dev/null && echo hello-from-b | nc -w 10 10.30.1.3 7" 2>&1)
+grep -qx hello-from-b <<<"$out" && t_pass "container in subnet b on h1 -> VM in subnet a on h2: ping and a TCP echo" \
+    || t_fail "container in subnet b on h1 -> VM in subnet a on h2" "$out"
 "${C[@]}" vpc show v >&2
 t_end

@@ -1,6 +1,7 @@
 /* bench sdn-scale's pure parts: the steps, the placement of attachments
  * (each VPC on some hosts only), and the per-host expectation, checked
- * against the FDB items the agents' own sdn_desired asks for. */
+ * against the route, FDB and neighbour items the agents' own sdn_desired
+ * asks for; and clperf's p99 field. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -58,21 +59,21 @@ static void vpc_add(struct sdn_state *s, const char *name, uint32_t vni, const c
 		 "{\"vpc\": {\"version\": 1, \"name\": \"%s\", \"cidr\": \"10.0.0.0/16\", \"netns\": \"overlay\","
 		 " \"subnets\": [ {\"name\": \"a\", \"cidr\": \"10.0.1.0/24\"} ],"
 		 " \"sgs\": [ {\"name\": \"default\", \"rules\": []} ], \"attachments\": [%s], \"nat\": null},"
-		 " \"vnis\": [%u]}", name, atts, vni);
+		 " \"vni\": %u}", name, atts, vni);
 	struct cl_error err = { 0 };
 	s->vpcs = realloc(s->vpcs, (s->nvpcs + 1) * sizeof(*s->vpcs));
 	cr_assert_eq(sdn_vpc_from_json(json, &s->vpcs[s->nvpcs], &err), 0, "%s", err.msg);
 	s->nvpcs++;
 }
 
-static size_t fdb_items(const struct sdn_state *s, const char *host)
+static size_t items(const struct sdn_state *s, const char *host, enum sdn_kind kind)
 {
 	struct sdn_items it;
 	struct cl_error err = { 0 };
 	cr_assert_eq(sdn_desired(s, "0badcafe", host, &it, &err), 0, "%s", err.msg);
 	size_t n = 0;
 	for (size_t i = 0; i < it.n; i++)
-		n += it.v[i].kind == SDN_FDB;
+		n += it.v[i].kind == kind;
 	sdn_items_free(&it);
 	return n;
 }
@@ -90,17 +91,20 @@ Test(bench_sdn, expect_counts_only_the_vpcs_present)
 	struct bench_sdn_host_row r;
 	bench_sdn_expect(&s, "h1", &r);
 	cr_assert_str_eq(r.name, "h1");
-	cr_assert(r.local == 2 && r.vpcs == 1 && r.expect == 1 && r.cloud == 6 && r.fdb == -1,
+	cr_assert(r.local == 2 && r.vpcs == 1 && r.expect == 1 && r.expect_hosts == 1 && r.cloud == 6 && r.fdb == -1,
 		  "h1: local %u vpcs %u expect %u cloud %u", r.local, r.vpcs, r.expect, r.cloud);
 	bench_sdn_expect(&s, "h2", &r);
-	cr_assert(r.local == 2 && r.vpcs == 2 && r.expect == 2 + 3 && r.cloud == 6);
+	cr_assert(r.local == 2 && r.vpcs == 2 && r.expect == 2 + 3 && r.expect_hosts == 1 + 1 && r.cloud == 6);
 	bench_sdn_expect(&s, "h3", &r);
-	cr_assert(r.local == 4 && r.vpcs == 2 && r.expect == 1 && r.cloud == 4);
-	/* the agents' own want: one FDB entry per guest of its VPCs elsewhere */
+	cr_assert(r.local == 4 && r.vpcs == 2 && r.expect == 1 && r.expect_hosts == 1 && r.cloud == 4);
+	/* the agents' own want (the routed overlay): a /32 route per guest of
+	 * its VPCs elsewhere, an FDB and a neighbour entry per other host */
 	const char *hosts[] = { "h1", "h2", "h3" };
 	for (size_t i = 0; i < 3; i++) {
 		bench_sdn_expect(&s, hosts[i], &r);
-		cr_assert_eq(fdb_items(&s, hosts[i]), r.expect, "%s", hosts[i]);
+		cr_assert_eq(items(&s, hosts[i], SDN_ROUTE), r.expect, "%s", hosts[i]);
+		cr_assert_eq(items(&s, hosts[i], SDN_FDB), r.expect_hosts, "%s", hosts[i]);
+		cr_assert_eq(items(&s, hosts[i], SDN_NEIGH), r.expect_hosts, "%s", hosts[i]);
 	}
 	sdn_state_free(&s);
 }

@@ -165,3 +165,24 @@ Test(cli, tables_are_consistent)
 			free(buf);
 		}
 }
+
+/* a group that is one command: `cloudlet agent --host NAME` */
+Test(cli, one_command_group)
+{
+	cr_assert_eq(PARSE("agent", "--host", "h1", "--interval", "2s"), 0, "%s", err.msg);
+	cr_assert_str_eq(a.group->name, "agent");
+	cr_assert_str_eq(cli_str(&a, "host", NULL), "h1");
+	cr_assert_eq(cli_num(&a, "interval", 0), 2000);
+	cli_args_free(&a);
+	cr_assert_lt(PARSE("agent"), 0);
+	cr_assert_str_eq(err.msg, "agent: missing option --host NAME (try 'cloudlet agent --help')");
+	cli_args_free(&a);
+	cr_assert_lt(PARSE("agent", "--host", "h1", "h2"), 0);
+	cr_assert(strstr(err.msg, "unexpected argument 'h2'"), "%s", err.msg);
+	cli_args_free(&a);
+	cr_assert_eq(PARSE("agent", "--help"), 0);
+	cr_assert(a.help && a.cmd);
+	cli_args_free(&a);
+	cr_assert_eq(PARSE("host", "agent", "h1"), 0, "the older spelling");
+	cr_assert_str_eq(a.pos[0], "h1");
+}

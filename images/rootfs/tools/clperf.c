@@ -50,12 +50,19 @@
 #define BULK (128 * 1024)       /* bytes per write/read in the bulk tests */
 #define BLOCK 4096              /* the random-read size, and O_DIRECT's alignment */
 #define CONNECT_WAIT_S 30       /* the server may come up after the guest */
+#define SYN_WAIT_S 5            /* one connect attempt (the kernel's own is ~2 min) */
+#define STALL_S 30              /* a connection with no progress this long is broken */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define RR_WARMUP 10            /* round trips not counted (ARP, slow start) */
+
+static const char *phase = "";   /* "tcp-send to HOST:PORT: ", for die's line */
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("clperf: ", stderr);
+	fputs(phase, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -90,7 +97,7 @@ static void write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			die("write: %s", strerror(errno));
+			die("write: %s", errno == EAGAIN ? "no progress for " STR(STALL_S) " s" : strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -105,7 +112,8 @@ static void read_line(int fd, char *buf, size_t size)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			die("read: %s", k ? strerror(errno) : "connection closed");
+			die("read: %s", !k ? "connection closed" : errno == EAGAIN ? "no answer for " STR(STALL_S) " s"
+									  : strerror(errno));
 		if (buf[n] == '\n')
 			break;
 		n++;
@@ -184,20 +192,31 @@ static int tcp_connect(const char *host, const char *port_s, const char *request
 		fprintf(stderr, "clperf: '%s' is not an IPv4 address\n", host);
 		exit(2);
 	}
+	static char ph[80];
+	snprintf(ph, sizeof(ph), "%.*s to %s:%s: ", (int)strcspn(request, " \n"), request, host, port_s);
+	phase = ph;
 	double give_up = now_s() + CONNECT_WAIT_S;
 	for (;;) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			die("socket: %s", strerror(errno));
+		/* socket(7): SO_SNDTIMEO bounds connect too (EINPROGRESS when it
+		 * expires), SO_RCVTIMEO/SO_SNDTIMEO then every read and write, so
+		 * a stalled path ends in a line naming the test, not the guest's
+		 * timeout */
+		struct timeval syn = { .tv_sec = SYN_WAIT_S }, stall = { .tv_sec = STALL_S };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &syn, sizeof(syn));
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof(stall));
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof(stall));
 			write_all(fd, request, strlen(request));
 			return fd;
 		}
 		int e = errno;
 		close(fd);
 		if (now_s() > give_up || (e != ECONNREFUSED && e != ENETUNREACH && e != EHOSTUNREACH &&
-					  e != ETIMEDOUT && e != EINTR))
-			die("connect to %s:%s: %s", host, port_s, strerror(e));
+					  e != ETIMEDOUT && e != EINPROGRESS && e != EINTR))
+			die("connect: %s", e == EINPROGRESS ? "no answer" : strerror(e));
 		usleep(200000);
 	}
 }
@@ -218,7 +237,7 @@ static int tcp_send(const char *host, const char *port, const char *secs_s)
 	read_line(fd, line, sizeof(line));
 	double dt = now_s() - t0;
 	if (sscanf(line, "%llu", &got) != 1 || got != sent)
-		die("tcp-send: the server counted '%s' bytes, %llu were sent", line, sent);
+		die("the server counted '%s' bytes, %llu were sent", line, sent);
 	printf("clperf tcp-send mbit_s=%.2f bytes=%llu secs=%.3f\n", (double)sent * 8 / dt / 1e6, sent, dt);
 	return 0;
 }
@@ -235,10 +254,10 @@ static int tcp_recv(const char *host, const char *port, const char *secs_s)
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
 		got += n > 0 ? (unsigned long long)n : 0;
 	if (n < 0)
-		die("tcp-recv: read: %s", strerror(errno));
+		die("read: %s", errno == EAGAIN ? "no data for " STR(STALL_S) " s" : strerror(errno));
 	double dt = now_s() - t0;
 	if (!got)
-		die("tcp-recv: the server sent nothing");
+		die("the server sent nothing");
 	printf("clperf tcp-recv mbit_s=%.2f bytes=%llu secs=%.3f\n", (double)got * 8 / dt / 1e6, got, dt);
 	return 0;
 }
@@ -265,7 +284,7 @@ static int tcp_rr(const char *host, const char *port, const char *count_s)
 		while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
 			;
 		if (n != 1)
-			die("tcp-rr: no answer to request %lu", i);
+			die("no answer to request %lu (%s)", i, n ? strerror(errno) : "connection closed");
 		if (i >= RR_WARMUP)
 			us[i - RR_WARMUP] = (now_s() - t) * 1e6;
 	}
