@@ -353,7 +353,7 @@ status_of() { "${C[@]}" controller status | awk -v h="$1" '$1 == h {print $NF}';
 all_ok() { for h in h1 h2 h3; do [ "$(status_of $h)" = ok ] || return 1; done; }
 t_check "controller status: every host's agent ok" waitfor all_ok
 out=$("${C[@]}" controller status)
-grep -qx "controller $CLOUDLET_CONTROLLER" <<<"$out" && grep -Eq '^schema +1$' <<<"$out" &&
+grep -qx "controller $CLOUDLET_CONTROLLER" <<<"$out" && grep -Eq '^schema +2$' <<<"$out" &&
     grep -Eq '^revision +[0-9]+ ' <<<"$out" &&
     t_pass "controller status names the store, its schema and revision" ||
     t_fail "controller status names the store, its schema and revision" "$out"

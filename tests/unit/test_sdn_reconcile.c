@@ -109,17 +109,25 @@ static const struct sdn_item *find_kv(const struct sdn_items *it, enum sdn_kind 
 	return NULL;
 }
 
+/* The common fixture: hosts h1 and h2, VPC v (VNI 4096) with web
+ * (10.0.1.2) on h1 and db (10.0.1.3) on h2. */
+static struct sdn_vpc *web_db(struct sdn_state *s)
+{
+	add_host(s, "h1", IP(172, 31, 0, 1));
+	add_host(s, "h2", IP(172, 31, 0, 2));
+	struct sdn_vpc *v = add_vpc(s, "v", 4096);
+	attach(v, "web", "h1", IP(10, 0, 1, 2));
+	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	return v;
+}
+
 Test(sdn_reconcile, add_builds_in_order_and_is_idempotent)
 {
 	struct sdn_state s = { 0 };
 	struct sdn_items want, actual = { 0 };
 	struct sdn_op *ops;
 	size_t n;
-	add_host(&s, "h1", IP(172, 31, 0, 1));
-	add_host(&s, "h2", IP(172, 31, 0, 2));
-	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
-	attach(v, "web", "h1", IP(10, 0, 1, 2));
-	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	struct sdn_vpc *v = web_db(&s);
 	v->v.atts[0].rate_mbit = 100;
 	desired(&s, "h1", &want);
 	cr_assert_eq(count(&want, SDN_NETNS), 1);
@@ -187,11 +195,7 @@ Test(sdn_reconcile, remove_deletes_entries_then_namespace)
 	struct sdn_items want, actual = { 0 };
 	struct sdn_op *ops;
 	size_t n;
-	add_host(&s, "h1", IP(172, 31, 0, 1));
-	add_host(&s, "h2", IP(172, 31, 0, 2));
-	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
-	attach(v, "web", "h1", IP(10, 0, 1, 2));
-	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	struct sdn_vpc *v = web_db(&s);
 	attach(v, "cache", "h2", IP(10, 0, 1, 4));
 	desired(&s, "h1", &want);
 	converge(&want, &actual);
@@ -331,11 +335,7 @@ Test(sdn_reconcile, removed_host_leaves_no_entries_elsewhere)
 {
 	struct sdn_state s = { 0 };
 	struct sdn_items want, actual = { 0 };
-	add_host(&s, "h1", IP(172, 31, 0, 1));
-	add_host(&s, "h2", IP(172, 31, 0, 2));
-	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
-	attach(v, "web", "h1", IP(10, 0, 1, 2));
-	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	web_db(&s);
 	desired(&s, "h1", &want);
 	converge(&want, &actual);
 	sdn_items_free(&want);
@@ -356,11 +356,7 @@ Test(sdn_reconcile, drift_is_repaired)
 	struct sdn_items want, actual = { 0 }, drifted = { 0 };
 	struct sdn_op *ops;
 	size_t n;
-	add_host(&s, "h1", IP(172, 31, 0, 1));
-	add_host(&s, "h2", IP(172, 31, 0, 2));
-	struct sdn_vpc *v = add_vpc(&s, "v", 4096);
-	attach(v, "web", "h1", IP(10, 0, 1, 2));
-	attach(v, "db", "h2", IP(10, 0, 1, 3));
+	web_db(&s);
 	desired(&s, "h1", &want);
 	converge(&want, &actual);
 	/* by hand: an FDB entry and a route deleted, the ruleset edited, a
