@@ -210,9 +210,11 @@ int bench_vpc_net(const struct bench_net_opts *o, struct bench_series *s, size_t
 
 /* ---- overlay and sdn-scale (issue #10): VPCs across simulated hosts ---- */
 
-/* `bench overlay`: o->vm.runs rounds, each one sample of: the bare veth
- * pair, a container pair on one simulated host's subnet bridge, the same
- * pair across two hosts over VXLAN, and (where KVM can run a VM) a microVM
+/* `bench overlay`: TCP throughput both ways, the round trips' median and
+ * p99 (BENCH_NET_*, BENCH_NET_RTT_P99); o->vm.runs rounds, each one sample
+ * of: the bare veth pair, a container pair on one simulated host's subnet
+ * bridge, the same pair across two hosts over VXLAN, and (where KVM can
+ * run a VM) a microVM
  * pair and a microVM-container pair across the hosts, into s[0..*n)
  * (BENCH_OVERLAY_PAIRS series, s[0] the reference). It makes a controller
  * (sqlite: a store in o->vm.root), two hosts with their agents, and takes
