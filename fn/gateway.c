@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudlet/parse.h"
 #include "internal.h"
 
 struct fn_gateway {
@@ -164,24 +165,15 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 
 int fn_gateway_start(struct fn_pool *p, const char *addr, struct fn_gateway **out, struct cl_error *err)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	if (!colon || (size_t)(colon - addr) >= sizeof(host))
-		return cl_err(err, EINVAL, "listen address '%.80s': expected IPV4:PORT", addr);
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !colon[1] || *end || port == 0 || port > 65535)
-		return cl_err(err, EINVAL, "listen address '%.80s': expected IPV4:PORT", addr);
-	sa.sin_port = htons((uint16_t)port);
+	struct sockaddr_in sa;
+	if (cl_parse_ipv4_port(addr, &sa, err) < 0)
+		return -EINVAL;
 	struct fn_gateway *g = calloc(1, sizeof(*g));
 	if (!g)
 		return cl_err(err, ENOMEM, "out of memory");
 	g->pool = p;
 	g->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-				(uint16_t)port, NULL, NULL, handle, g, MHD_OPTION_SOCK_ADDR, &sa,
+				ntohs(sa.sin_port), NULL, NULL, handle, g, MHD_OPTION_SOCK_ADDR, &sa,
 				MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)(FN_MAX_TIMEOUT_MS / 1000 + 60), MHD_OPTION_END);
 	if (!g->d) {
