@@ -14,18 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudlet/buf.h"
 #include "cloudlet/parse.h"
 #include "internal.h"
 
 struct fn_gateway {
 	struct MHD_Daemon *d;
 	struct fn_pool *pool;
-};
-
-struct upload {
-	char *buf;
-	size_t len;
-	bool too_large;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const void *body, size_t len,
@@ -58,14 +53,14 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const cha
 }
 
 static enum MHD_Result invoke(struct fn_gateway *g, struct MHD_Connection *c, const char *name,
-			      struct upload *u)
+			      struct cl_buf *u)
 {
 	struct fn_result res;
 	struct cl_error err = { 0 };
 	char v[256];
-	if (u->too_large)
+	if (u->over)
 		return text(c, fn_http_status(FN_TOO_LARGE), "request body over %u bytes\n", FN_BODY_MAX);
-	if (fn_pool_invoke(g->pool, name, u->buf ? u->buf : "", u->len, &res, &err) < 0)
+	if (fn_pool_invoke(g->pool, name, u->p ? u->p : "", u->n, &res, &err) < 0)
 		return text(c, err.code == ENOENT ? 404 : 500, "%s\n", err.msg);
 	unsigned status = fn_http_status(res.outcome);
 	struct MHD_Response *r;
@@ -112,7 +107,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *version, const char *data, size_t *data_size, void **con_cls)
 {
 	struct fn_gateway *g = cls;
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	(void)version;
 	bool fn = !strncmp(url, "/fn/", 4);
 	if (!u) {
@@ -126,16 +121,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if (!u->too_large && u->len + *data_size <= FN_BODY_MAX) {
-			char *nb = realloc(u->buf, u->len + *data_size);
-			if (!nb)
-				return MHD_NO;
-			u->buf = nb;
-			memcpy(u->buf + u->len, data, *data_size);
-			u->len += *data_size;
-		} else {
-			u->too_large = true;
-		}
+		if (cl_buf_append(u, data, *data_size, FN_BODY_MAX) == -ENOMEM)
+			return MHD_NO;
 		*data_size = 0;
 		return MHD_YES;
 	}
@@ -152,12 +139,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	(void)cls;
 	(void)c;
 	(void)t;
 	if (u) {
-		free(u->buf);
+		cl_buf_free(u);
 		free(u);
 	}
 	*con_cls = NULL;

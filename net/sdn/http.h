@@ -5,13 +5,10 @@
 
 #include <stddef.h>
 
-/* A reply's body, NUL-terminated (p malloc'd). */
-struct sdn_buf {
-	char *p;
-	size_t n;
-};
-/* CURLOPT_WRITEFUNCTION appending to the sdn_buf of CURLOPT_WRITEDATA;
- * a body over 64 MiB ends the transfer. */
+#include "cloudlet/buf.h"
+
+/* CURLOPT_WRITEFUNCTION appending to the struct cl_buf of
+ * CURLOPT_WRITEDATA; a body over 64 MiB ends the transfer. */
 size_t sdn_buf_write(char *data, size_t size, size_t nmemb, void *arg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudlet/buf.h"
 #include "cloudlet/parse.h"
 #include "cloudlet/sdn.h"
 
@@ -25,12 +26,6 @@ struct sdn_server {
 
 struct conn {
 	struct sdn_store *st;
-};
-
-struct upload {
-	char *buf;
-	size_t len;
-	bool too_large;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *json)
@@ -121,7 +116,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *version, const char *data, size_t *data_size, void **con_cls)
 {
 	struct sdn_server *srv = cls;
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	struct cl_error e = { 0 };
 	(void)version;
 	if (!u) {
@@ -131,26 +126,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if (!u->too_large && u->len + *data_size <= BODY_MAX) {
-			char *nb = realloc(u->buf, u->len + *data_size + 1);
-			if (!nb)
-				return MHD_NO;
-			u->buf = nb;
-			memcpy(u->buf + u->len, data, *data_size);
-			u->len += *data_size;
-			u->buf[u->len] = '\0';
-		} else {
-			u->too_large = true;
-		}
+		if (cl_buf_append(u, data, *data_size, BODY_MAX) == -ENOMEM)
+			return MHD_NO;
 		*data_size = 0;
 		return MHD_YES;
 	}
-	if (u->too_large) {
+	if (u->over) {
 		cl_err(&e, EINVAL, "%.200s: a body over %u bytes", url, BODY_MAX);
 		return fail(c, &e);
 	}
 	struct sdn_api_req rq;
-	if (sdn_api_req_parse(method, url, u->buf, &rq, &e) < 0)
+	if (sdn_api_req_parse(method, url, u->p, &rq, &e) < 0)
 		return fail(c, &e);
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *cn = ci ? ci->socket_context : NULL;
@@ -167,12 +153,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	(void)cls;
 	(void)c;
 	(void)t;
 	if (u) {
-		free(u->buf);
+		cl_buf_free(u);
 		free(u);
 	}
 	*con_cls = NULL;

@@ -69,7 +69,7 @@ static int call(struct et *e, const char *path, struct json_object *body, struct
 		struct cl_error *err)
 {
 	char url[600];
-	struct sdn_buf b = { 0 };
+	struct cl_buf b = { 0 };
 	snprintf(url, sizeof(url), "%s%s", e->endpoint, path);
 	curl_easy_reset(e->curl);
 	curl_easy_setopt(e->curl, CURLOPT_URL, url);

@@ -25,7 +25,7 @@ static int call(struct ht *h, const struct sdn_api_req *rq, char **reply, struct
 {
 	const char *path = sdn_api_path(rq->call);
 	char url[600], *body = NULL;
-	struct sdn_buf b = { 0 };
+	struct cl_buf b = { 0 };
 	snprintf(url, sizeof(url), "%s%s", h->endpoint, path);
 	curl_easy_reset(h->curl);
 	if (rq->call != SDN_API_HEALTH) {

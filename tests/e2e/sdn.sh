@@ -360,6 +360,9 @@ back=0
 for _ in $(seq 50); do ip -n "$h2v1" link show "$br" >/dev/null 2>&1 && { back=1; break; }; sleep 0.1; done
 t_eq "a bridge deleted by hand is restored" 1 "$back"
 t_check "and its guests reach across hosts again" twice reach h1 v1/a "$(ip_of v1 s1b)"
+# the guests above are gone: no ruleset change in flight (an agent records
+# how nft lists what it applied; a flush between the two would be taken in)
+t_check "all hosts applied v1 before the hand edit" converged v1
 ip netns exec "$h2v1" nft flush table inet cloudlet
 back=0
 for _ in $(seq 50); do ip netns exec "$h2v1" nft list table inet cloudlet | grep -q 'jump in_' && { back=1; break; }; sleep 0.1; done
