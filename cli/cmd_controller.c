@@ -1,8 +1,11 @@
 /* `cloudlet controller`: the overlay's control plane as its store sees it
- * (net/sdn/status.c). The store is named by $CLOUDLET_CONTROLLER. */
+ * (net/sdn/status.c), and the controller process serving the store
+ * (net/sdn/server.c). The store is named by $CLOUDLET_CONTROLLER. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cloudlet/sdn.h"
@@ -50,13 +53,62 @@ static int controller_compact_cmd(const struct cli_args *a, struct cl_error *err
 	return r;
 }
 
+static volatile sig_atomic_t serve_stop;
+
+static void serve_signal(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+static int controller_serve_cmd(const struct cli_args *a, struct cl_error *err)
+{
+	struct sigaction sa = { .sa_handler = serve_signal };
+	struct sdn_server *srv;
+	const char *store = cli_str(a, "store", NULL), *listen = cli_str(a, "listen", NULL);
+	sigset_t block, old;
+	/* a signal that comes before the wait is not lost: blocked until sigsuspend */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	int r = sdn_server_start(store, listen, &srv, err);
+	if (r < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return r;
+	}
+	fprintf(stderr, "controller: serving %s on http://%s (pid %d)\n", store, listen, (int)getpid());
+	while (!serve_stop)
+		sigsuspend(&old);
+	sdn_server_stop(srv);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	fprintf(stderr, "controller: stopped\n");
+	return 0;
+}
+
 static const struct cli_opt controller_none[] = { { 0 } };
 static const struct cli_opt controller_compact_opts[] = {
 	{ "revision", 0, CLI_UINT, "REV", "drop the history before REV (default: the current revision)", false },
 	{ 0 },
 };
 
+static const struct cli_opt controller_serve_opts[] = {
+	{ "store", 0, CLI_STR, "URL", "the store it owns: sqlite:PATH or etcd:http://HOST:PORT", true },
+	{ "listen", 0, CLI_STR, "IPV4:PORT", "where it serves its HTTP API (e.g. 127.0.0.1:7480)", true },
+	{ 0 },
+};
+
 const struct cli_cmd cli_controller_cmds[] = {
+	{ "serve", "", "run the controller process (foreground)", controller_serve_opts, 0, 0, false,
+	  controller_serve_cmd, NULL,
+	  "Owns the store (the embedded SQLite one or etcd) and serves its interface\n"
+	  "(range, compare-and-swap, watch as a long poll, compact, health) as JSON\n"
+	  "over HTTP; the CLI and the agents use it with\n"
+	  "CLOUDLET_CONTROLLER=http://IPV4:PORT. Refuses a store it cannot reach or\n"
+	  "one written by a newer cloudlet. Stops on SIGTERM/SIGINT; the agents keep\n"
+	  "the data plane as it is while it is down." },
 	{ "status", "", "the store, its revision, and every host's agent", controller_none, 0, 0, false,
 	  controller_status_cmd, NULL,
 	  "Prints the store's endpoint, its schema version and current revision, and\n"

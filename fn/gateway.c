@@ -14,17 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudlet/buf.h"
+#include "cloudlet/parse.h"
 #include "internal.h"
 
 struct fn_gateway {
 	struct MHD_Daemon *d;
 	struct fn_pool *pool;
-};
-
-struct upload {
-	char *buf;
-	size_t len;
-	bool too_large;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const void *body, size_t len,
@@ -57,14 +53,14 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const cha
 }
 
 static enum MHD_Result invoke(struct fn_gateway *g, struct MHD_Connection *c, const char *name,
-			      struct upload *u)
+			      struct cl_buf *u)
 {
 	struct fn_result res;
 	struct cl_error err = { 0 };
 	char v[256];
-	if (u->too_large)
+	if (u->over)
 		return text(c, fn_http_status(FN_TOO_LARGE), "request body over %u bytes\n", FN_BODY_MAX);
-	if (fn_pool_invoke(g->pool, name, u->buf ? u->buf : "", u->len, &res, &err) < 0)
+	if (fn_pool_invoke(g->pool, name, u->p ? u->p : "", u->n, &res, &err) < 0)
 		return text(c, err.code == ENOENT ? 404 : 500, "%s\n", err.msg);
 	unsigned status = fn_http_status(res.outcome);
 	struct MHD_Response *r;
@@ -111,7 +107,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *version, const char *data, size_t *data_size, void **con_cls)
 {
 	struct fn_gateway *g = cls;
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	(void)version;
 	bool fn = !strncmp(url, "/fn/", 4);
 	if (!u) {
@@ -125,16 +121,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if (!u->too_large && u->len + *data_size <= FN_BODY_MAX) {
-			char *nb = realloc(u->buf, u->len + *data_size);
-			if (!nb)
-				return MHD_NO;
-			u->buf = nb;
-			memcpy(u->buf + u->len, data, *data_size);
-			u->len += *data_size;
-		} else {
-			u->too_large = true;
-		}
+		if (cl_buf_append(u, data, *data_size, FN_BODY_MAX) == -ENOMEM)
+			return MHD_NO;
 		*data_size = 0;
 		return MHD_YES;
 	}
@@ -151,12 +139,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-	struct upload *u = *con_cls;
+	struct cl_buf *u = *con_cls;
 	(void)cls;
 	(void)c;
 	(void)t;
 	if (u) {
-		free(u->buf);
+		cl_buf_free(u);
 		free(u);
 	}
 	*con_cls = NULL;
@@ -164,24 +152,15 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 
 int fn_gateway_start(struct fn_pool *p, const char *addr, struct fn_gateway **out, struct cl_error *err)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	if (!colon || (size_t)(colon - addr) >= sizeof(host))
-		return cl_err(err, EINVAL, "listen address '%.80s': expected IPV4:PORT", addr);
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !colon[1] || *end || port == 0 || port > 65535)
-		return cl_err(err, EINVAL, "listen address '%.80s': expected IPV4:PORT", addr);
-	sa.sin_port = htons((uint16_t)port);
+	struct sockaddr_in sa;
+	if (cl_parse_ipv4_port(addr, &sa, err) < 0)
+		return -EINVAL;
 	struct fn_gateway *g = calloc(1, sizeof(*g));
 	if (!g)
 		return cl_err(err, ENOMEM, "out of memory");
 	g->pool = p;
 	g->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-				(uint16_t)port, NULL, NULL, handle, g, MHD_OPTION_SOCK_ADDR, &sa,
+				ntohs(sa.sin_port), NULL, NULL, handle, g, MHD_OPTION_SOCK_ADDR, &sa,
 				MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)(FN_MAX_TIMEOUT_MS / 1000 + 60), MHD_OPTION_END);
 	if (!g->d) {

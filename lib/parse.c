@@ -1,4 +1,5 @@
 /* Value parsers: see include/cloudlet/parse.h. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -86,4 +87,24 @@ int cl_parse_duration_ms(const char *s, uint64_t *out, struct cl_error *err)
 				return 0;
 			}
 	return cl_err(err, EINVAL, "'%s' is not a duration (e.g. 500ms, 30s, 2m)", s ? s : "");
+}
+
+int cl_parse_ipv4_port(const char *s, struct sockaddr_in *out, struct cl_error *err)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = s ? strrchr(s, ':') : NULL;
+	uint64_t port;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		goto bad;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	const char *end = parse_digits(colon + 1, &port);
+	if (inet_pton(AF_INET, host, &out->sin_addr) != 1 || !end || *end || port == 0 || port > 65535)
+		goto bad;
+	out->sin_port = htons((uint16_t)port);
+	return 0;
+bad:
+	return cl_err(err, EINVAL, "listen address '%.80s': expected IPV4:PORT", s ? s : "");
 }

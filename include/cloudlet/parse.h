@@ -2,6 +2,7 @@
 #ifndef CLOUDLET_PARSE_H
 #define CLOUDLET_PARSE_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "cloudlet/error.h"
@@ -16,5 +17,8 @@ int cl_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 
 /* Durations: "30s", "500ms", "2m", "1h", or bare seconds; result in ms. */
 int cl_parse_duration_ms(const char *s, uint64_t *out, struct cl_error *err);
+
+/* "IPV4:PORT" (a listen address: "127.0.0.1:8080"), port 1-65535. */
+int cl_parse_ipv4_port(const char *s, struct sockaddr_in *out, struct cl_error *err);
 
 #endif

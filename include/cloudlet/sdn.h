@@ -12,7 +12,8 @@
  *   reconcile.c desired items + actual items -> ops               (pure)
  *   agent.c     observe the kernel -> actual items; apply ops     (netlink, nft)
  * and the store (store.c: one interface; store_sqlite.c embedded,
- * store_etcd.c etcd's v3 JSON API over libcurl) under all of it. */
+ * store_etcd.c etcd's v3 JSON API over libcurl, store_http.c the
+ * controller process, server.c, serving either over HTTP) under all of it. */
 #ifndef CLOUDLET_SDN_H
 #define CLOUDLET_SDN_H
 
@@ -173,7 +174,8 @@ void sdn_vpc_free(struct sdn_vpc *v);
 
 /* Like etcd's v3 model: every write bumps one store-wide revision and
  * stamps the key with it (mod_rev). URLs: "sqlite:PATH" (embedded, one
- * machine) or "etcd:http://HOST:PORT". */
+ * machine), "etcd:http://HOST:PORT", or "http://HOST:PORT" (a controller
+ * process, `cloudlet controller serve`, owning one of the others). */
 struct sdn_store;
 struct sdn_kv {
 	char *key, *value;
@@ -216,6 +218,7 @@ void sdn_store_close(struct sdn_store *s);
 void sdn_kvs_free(struct sdn_kv *kvs, size_t n);
 int sdn_store_sqlite_open(const char *path, struct sdn_store **out, struct cl_error *err);
 int sdn_store_etcd_open(const char *endpoint, struct sdn_store **out, struct cl_error *err);
+int sdn_store_http_open(const char *url, struct sdn_store **out, struct cl_error *err);
 
 /* Read the whole desired state (hosts, VPCs), checking the schema version
  * ("written by a newer cloudlet" is an error, never a guess). */
@@ -273,6 +276,50 @@ int sdn_status_get(const char *url, struct sdn_status *out, struct cl_error *err
 void sdn_status_free(struct sdn_status *s);
 /* Compact the store's history before rev (0: the current revision). */
 int sdn_store_compact(const char *url, int64_t rev, int64_t *done, struct cl_error *err);
+
+/* ---- the controller process (api.c, pure; server.c) ---- */
+
+/* Its HTTP API: the store's interface above, one call per endpoint
+ * (api.c's header and the README list them with their JSON). */
+#define SDN_API_WATCH_MAX_MS 30000  /* a long poll's longest wait */
+enum sdn_api_call { SDN_API_HEALTH, SDN_API_RANGE, SDN_API_CAS, SDN_API_WATCH, SDN_API_COMPACT };
+struct sdn_api_req {
+	enum sdn_api_call call;
+	char *key;              /* range, watch: the prefix; cas: the key */
+	char *value;            /* cas: NULL deletes */
+	int64_t expect;         /* cas: the mod_rev expected (0: absent; -1: any) */
+	int64_t after;          /* watch: changes after this revision */
+	unsigned timeout_ms;    /* watch: at most SDN_API_WATCH_MAX_MS */
+	int64_t rev;            /* compact */
+};
+const char *sdn_api_path(enum sdn_api_call c);
+/* A request from its method, path and body: -ENOENT no such path (404),
+ * -EOPNOTSUPP another method (405), -EINVAL a bad body (400). */
+int sdn_api_req_parse(const char *method, const char *path, const char *body, struct sdn_api_req *rq,
+		      struct cl_error *err);
+char *sdn_api_req_to_json(const struct sdn_api_req *rq);
+void sdn_api_req_free(struct sdn_api_req *rq);
+/* Replies (malloc'd JSON text), and back; each carries a revision. */
+char *sdn_api_kvs_to_json(const struct sdn_kv *kvs, size_t n, int64_t rev);
+int sdn_api_kvs_from_json(const char *json, struct sdn_kv **kvs, size_t *n, int64_t *rev, struct cl_error *err);
+char *sdn_api_watch_to_json(const struct sdn_watch *w);
+int sdn_api_watch_from_json(const char *json, struct sdn_watch *w, struct cl_error *err);
+/* cas (succeeded 0/1) and compact (succeeded -1: none) */
+char *sdn_api_rev_to_json(int64_t rev, int succeeded);
+int sdn_api_rev_from_json(const char *json, int64_t *rev, bool *succeeded, struct cl_error *err);
+struct sdn_status;
+char *sdn_api_health_to_json(const struct sdn_status *s);
+char *sdn_api_error_to_json(const char *msg);
+int sdn_api_error_from_json(const char *json, char *msg, size_t len);
+/* errno <-> HTTP status (503: the store is unreachable) */
+unsigned sdn_api_status(int code);
+int sdn_api_code(unsigned status);
+
+/* `cloudlet controller serve`: open the store at url (reachable, of a
+ * schema this cloudlet knows) and serve it on listen ("IPV4:PORT"). */
+struct sdn_server;
+int sdn_server_start(const char *url, const char *listen, struct sdn_server **out, struct cl_error *err);
+void sdn_server_stop(struct sdn_server *s);
 
 /* ---- control (control.c): what the CLI's host/vpc/sg commands write ---- */
 

@@ -16,14 +16,18 @@ int sdn_store_open(const char *url, struct sdn_store **out, struct cl_error *err
 {
 	int r;
 	if (!url || !url[0])
-		return cl_err(err, EINVAL, "no controller configured (set %s=sqlite:PATH or etcd:http://HOST:PORT)",
+		return cl_err(err, EINVAL, "no controller configured (set %s=sqlite:PATH, etcd:http://HOST:PORT or "
+			      "http://HOST:PORT)",
 			      SDN_ENV);
 	if (!strncmp(url, "sqlite:", 7))
 		r = sdn_store_sqlite_open(url + 7, out, err);
 	else if (!strncmp(url, "etcd:", 5))
 		r = sdn_store_etcd_open(url + 5, out, err);
+	else if (!strncmp(url, "http://", 7))
+		r = sdn_store_http_open(url, out, err);
 	else
-		return cl_err(err, EINVAL, "controller %s: unknown store (sqlite:PATH or etcd:http://HOST:PORT)", url);
+		return cl_err(err, EINVAL, "controller %s: unknown store (sqlite:PATH, etcd:http://HOST:PORT or "
+			      "http://HOST:PORT)", url);
 	if (r < 0)
 		return r;
 	const char *parts[] = { "cluster", url };

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cloudlet/sdn.h"
+#include "http.h"
 
 #define TIMEOUT_MS 3000L
 
@@ -34,27 +35,6 @@ struct et {
 	bool wbad;                  /* a reply that is not JSON */
 	int64_t wpos;               /* the stream delivers changes after this revision; -1: no stream */
 };
-
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t len = size * nmemb;
-	if (b->n + len > (64u << 20))
-		return 0;   /* a desired state this big is not ours */
-	char *g = realloc(b->p, b->n + len + 1);
-	if (!g)
-		return 0;
-	memcpy(g + b->n, data, len);
-	b->p = g;
-	b->n += len;
-	g[b->n] = '\0';
-	return len;
-}
 
 static char *b64(const char *s, size_t n)
 {
@@ -89,12 +69,12 @@ static int call(struct et *e, const char *path, struct json_object *body, struct
 		struct cl_error *err)
 {
 	char url[600];
-	struct buf b = { 0 };
+	struct cl_buf b = { 0 };
 	snprintf(url, sizeof(url), "%s%s", e->endpoint, path);
 	curl_easy_reset(e->curl);
 	curl_easy_setopt(e->curl, CURLOPT_URL, url);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, sdn_buf_write);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
 	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);

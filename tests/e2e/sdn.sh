@@ -16,11 +16,13 @@
 # gap (history compacted with `controller compact` while an agent was
 # stopped) makes it log a full resync and converge.
 # `cloudlet agent --host NAME` is the agent; `host agent NAME` its alias.
-# The store: sdn.sh [sqlite|etcd] (default sqlite, the embedded one; etcd:
-# Debian's etcd-server started here on 127.0.0.1 with its data in the
-# test's directory, then stopped and restarted: traffic must keep flowing,
-# the CLI must refuse changes naming the endpoint, and a new attachment
-# must converge once it is back).
+# The store: sdn.sh [sqlite|etcd|controller] (default sqlite, the embedded
+# one; etcd: Debian's etcd-server started here on 127.0.0.1 with its data
+# in the test's directory; controller: `cloudlet controller serve` on
+# 127.0.0.1 owning a SQLite store, the CLI and the agents going through its
+# HTTP API). etcd and the controller are stopped and restarted: traffic
+# must keep flowing, the CLI must refuse changes naming the endpoint, and a
+# new attachment must converge once it is back.
 # no pipefail: `... | grep -q` ends its producer early (SIGPIPE), which must not
 # count as a failure
 set -u
@@ -39,7 +41,7 @@ cleanup() {
     for v in $("${C[@]}" vpc ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" vpc rm --force "$v" >/dev/null 2>&1; done
     for p in "${agents[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     for h in $("${C[@]}" host ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" host rm "$h" >/dev/null 2>&1; done
-    etcd_stop
+    server_stop
     [ -n "${cluster-}" ] && for n in $(ip netns list | awk '{print $1}' | grep -- "-$cluster"); do ip netns del "$n"; done
     if [ "$t_nfail" != 0 ]; then    # the agents' logs, for whoever reads the failure
         mkdir -p /tmp/cloudlet-sdn-logs && cp "$st"/agent-*.log /tmp/cloudlet-sdn-logs/ 2>/dev/null &&
@@ -66,15 +68,52 @@ etcd_start() {
     return 1
 }
 etcd_stop() { [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null; etcd_pid=; }
+# the controller process on loopback, owning a SQLite store in the test's directory
+ctl_pid=
+ctl_start() {
+    "$cl" controller serve --store "sqlite:$st/controller.db" --listen "127.0.0.1:$port" >>"$st/controller.log" 2>&1 &
+    ctl_pid=$!
+    for _ in $(seq 100); do "$cl" host ls >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+# stopped with SIGTERM: it must exit 0 on its own
+ctl_stop() { [ -n "$ctl_pid" ] || return 0; kill "$ctl_pid" 2>/dev/null; wait "$ctl_pid"; local r=$?; ctl_pid=; return $r; }
+# what the "controller down" parts stop and start: etcd, or the controller
+server_start() { case $store in etcd) etcd_start ;; controller) ctl_start ;; esac; }
+server_stop() { case $store in etcd) etcd_stop ;; controller) ctl_stop ;; esac; }
+free_port() { # a port from $1 on with nothing listening on it or the next one
+    local p=$1
+    while ss -Hltn | awk '{print $4}' | grep -Eq ":($p|$((p + 1)))\$"; do p=$((p + 2)); done
+    echo "$p"
+}
+# a key put in the store behind the CLI's back (etcdctl, or the controller's API)
+store_put() {
+    case $store in
+    etcd) ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$1" "$2" >/dev/null ;;
+    controller) curl -sf -d "{\"key\": \"$1\", \"value\": \"$2\"}" "$CLOUDLET_CONTROLLER/v1/cas" >/dev/null ;;
+    esac
+}
+store_keys() { # every key under /cloudlet/ in the store
+    case $store in
+    etcd) ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" get --prefix /cloudlet --keys-only | grep . ;;
+    controller) curl -sf -d '{"prefix": "/cloudlet/"}' "$CLOUDLET_CONTROLLER/v1/range" |
+        grep -o '"key":"[^"]*"' | cut -d'"' -f4 ;;
+    esac
+}
 case $store in
 sqlite) export CLOUDLET_CONTROLLER="sqlite:$st/controller.db" ;;
 etcd)
     command -v etcd >/dev/null || { t_skip "sdn (etcd)" "no etcd (apt-get install etcd-server)"; t_end; }
-    port=$((20000 + $$ % 20000))
+    port=$(free_port $((20000 + $$ % 20000)))
     export CLOUDLET_CONTROLLER="etcd:http://127.0.0.1:$port"
     etcd_start || { t_fail "etcd on 127.0.0.1:$port" "did not start: $(tail -3 "$st/etcd.log")"; t_end; }
     ;;
-*) t_fail "sdn: store '$store'" "unknown (sqlite|etcd)"; t_end ;;
+controller)
+    port=$(free_port $((20000 + $$ % 20000)))
+    export CLOUDLET_CONTROLLER="http://127.0.0.1:$port"
+    ctl_start || { t_fail "controller on 127.0.0.1:$port" "did not start: $(tail -3 "$st/controller.log")"; t_end; }
+    ;;
+*) t_fail "sdn: store '$store'" "unknown (sqlite|etcd|controller)"; t_end ;;
 esac
 
 # ---- hosts ----
@@ -103,6 +142,21 @@ out=$(CLOUDLET_CONTROLLER="sqlite:$st/nosuch/c.db" "$cl" --root "$st" controller
 [ $r = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "controller sqlite:$st/nosuch/c.db: " <<<"$out" &&
     [ ! -e "$st/nosuch" ] && t_pass "bad input: controller status on a store that cannot open names it" ||
     t_fail "bad input: controller status on a store that cannot open" "exit $r: $out"
+if [ "$store" = controller ]; then
+    bad "controller serve: a bad --listen" "^cloudlet: listen address 'nope': expected IPV4:PORT$" \
+        controller serve --store "sqlite:$st/other.db" --listen nope
+    t_eq "and no store is created" "" "$(ls "$st/other.db" 2>/dev/null)"
+    bad "controller serve: its port in use" "cannot listen on 127.0.0.1:$port" \
+        controller serve --store "sqlite:$st/controller.db" --listen "127.0.0.1:$port"
+    bad "controller serve: an unreachable store" "^cloudlet: controller etcd:http://127.0.0.1:1: unreachable" \
+        controller serve --store etcd:http://127.0.0.1:1 --listen "127.0.0.1:$((port + 1))"
+    bad "controller serve: itself as its store" "a controller cannot be its own store" \
+        controller serve --store "$CLOUDLET_CONTROLLER" --listen "127.0.0.1:$((port + 1))"
+    t_eq "the controller's health: its store and revision" "sqlite:$st/controller.db" \
+        "$(curl -sf "$CLOUDLET_CONTROLLER/v1/health" | grep -o '"store":"[^"]*"' | cut -d'"' -f4)"
+    out=$(curl -s -o /dev/null -w '%{http_code}' -d '{"prefix": 3}' "$CLOUDLET_CONTROLLER/v1/range")
+    t_eq "a bad request to the controller: HTTP 400" 400 "$out"
+fi
 out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" host ls 2>&1); r=$?
 [ $r = 1 ] && grep -q "no controller configured (set CLOUDLET_CONTROLLER" <<<"$out" &&
     t_pass "bad input: no controller" || t_fail "bad input: no controller" "exit $r: $out"
@@ -306,6 +360,9 @@ back=0
 for _ in $(seq 50); do ip -n "$h2v1" link show "$br" >/dev/null 2>&1 && { back=1; break; }; sleep 0.1; done
 t_eq "a bridge deleted by hand is restored" 1 "$back"
 t_check "and its guests reach across hosts again" twice reach h1 v1/a "$(ip_of v1 s1b)"
+# the guests above are gone: no ruleset change in flight (an agent records
+# how nft lists what it applied; a flush between the two would be taken in)
+t_check "all hosts applied v1 before the hand edit" converged v1
 ip netns exec "$h2v1" nft flush table inet cloudlet
 back=0
 for _ in $(seq 50); do ip netns exec "$h2v1" nft list table inet cloudlet | grep -q 'jump in_' && { back=1; break; }; sleep 0.1; done
@@ -364,9 +421,10 @@ h1app=$(awk '$1 == "h1" {print $2}' <<<"$out")
 
 # ---- a revision gap: h2's agent stopped while the history is compacted ----
 kill -STOP "$agent_h2"
-# etcd: a restart ends h2's open watch stream, so it must watch again from
-# its revision (its socket still holds what etcd sent before)
-[ "$store" = etcd ] && { etcd_stop; t_check "etcd restarted" etcd_start; }
+# etcd, the controller: a restart ends h2's open watch (etcd's stream, the
+# controller's long poll), so it must watch again from its revision (its
+# socket still holds what was sent before)
+[ "$store" != sqlite ] && { server_stop; t_check "$store restarted" server_start; }
 t_check "sg rule add (port 9) while h2's agent is stopped" \
     "${C[@]}" vpc sg rule add v1/locked --ingress --proto tcp --port 9
 stale() { [ "$(status_of h2)" = STALE ] && [ "$(status_of h1)" = ok ]; }
@@ -397,15 +455,16 @@ done
 t_eq "h3's FDB and neighbour entries and its guests' routes leave h2" 1 "$gone"
 t_eq "and h3's namespaces are gone" "" "$(ip netns list | grep -- "-$cluster-h3" || true)"
 
-# ---- the controller down, then back (etcd) ----
-if [ "$store" = etcd ]; then
+# ---- the controller down, then back (etcd, the controller process) ----
+if [ "$store" != sqlite ]; then
     "${C[@]}" ct run -d --name talker2 --host h1 --net v1/a "$img" run sh -c \
         "while true; do echo hello | nc -w 1 $s1b 7 | grep -q hello && echo ok; sleep 0.2; done" >/dev/null
     oks2() { grep -c "^ok$" "$st/ct/talker2/log" 2>/dev/null; }
     t_check "all hosts applied talker2" converged v1
-    etcd_stop
+    server_stop
+    [ "$store" = controller ] && t_eq "the controller process is gone" "" "$(ss -Hltn "sport = :$port")"
     out=$("${C[@]}" vpc create v9 --cidr 10.90.0.0/16 2>&1); r=$?
-    [ $r = 1 ] && grep -q "changes cannot be made: controller etcd:http://127.0.0.1:$port: unreachable" <<<"$out" &&
+    [ $r = 1 ] && grep -q "changes cannot be made: controller $CLOUDLET_CONTROLLER: unreachable" <<<"$out" &&
         t_pass "controller down: the CLI says changes cannot be made, naming the endpoint" ||
         t_fail "controller down: the CLI says so" "exit $r: $out"
     a=$(oks2); sleep 2; b=$(oks2)
@@ -415,16 +474,20 @@ if [ "$store" = etcd ]; then
         t_pass "controller down: the agents say so and leave the data plane" ||
         t_fail "controller down: the agents say so" "$(tail -2 "$st/agent-h1.log")"
     bad "controller status with the store down names it" \
-        "^cloudlet: controller etcd:http://127.0.0.1:$port: unreachable" controller status
-    t_check "controller back" etcd_start
+        "^cloudlet: controller $CLOUDLET_CONTROLLER: unreachable" controller status
+    t_check "controller back" server_start
     t_check "a new attachment converges (server s5 on h2)" serve s5 h2 v1/a
     t_check "and is reached from h1" twice reach h1 v1/a "$(ip_of v1 s5)"
     "${C[@]}" ct rm -f talker2 >/dev/null 2>&1; "${C[@]}" ct rm -f s5 >/dev/null 2>&1
     # a store written by a newer cloudlet is refused, not guessed at
-    etcd_put() { ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" put "$@" >/dev/null; }
-    etcd_put /cloudlet/schema 99
+    store_put /cloudlet/schema 99
     bad "a store of a newer schema" "newer cloudlet \(schema 99" vpc create v9 --cidr 10.90.0.0/16
-    etcd_put /cloudlet/schema 2
+    if [ "$store" = controller ]; then
+        p2=$(free_port $((port + 2)))
+        bad "controller serve on a store of a newer schema" "newer cloudlet \(schema 99" \
+            controller serve --store "sqlite:$st/controller.db" --listen "127.0.0.1:$p2"
+    fi
+    store_put /cloudlet/schema 2
 fi
 
 t_eq "h1's agent read the whole state once (events since; no resync after an outage)" 1 \
@@ -444,8 +507,11 @@ t_eq "no namespace of the test remains" "" "$(ip netns list | grep -- "$cluster"
 t_eq "no link of the test remains here" "" "$(ip -o link | grep -E 'cl(vx|ul|br|vh)-' || true)"
 t_eq "no host or VPC key remains in the store" "0 0" \
     "$("${C[@]}" host ls | awk 'NR>1' | wc -l) $("${C[@]}" vpc ls | awk 'NR>1' | wc -l)"
-if [ "$store" = etcd ]; then
-    t_eq "etcd holds only the schema key" "/cloudlet/schema" \
-        "$(ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" get --prefix /cloudlet --keys-only | grep .)"
+if [ "$store" != sqlite ]; then
+    t_eq "the store ($store) holds only the schema key" "/cloudlet/schema" "$(store_keys)"
+fi
+if [ "$store" = controller ]; then
+    t_check "the controller stops on SIGTERM, exit 0" ctl_stop
+    t_eq "and leaves no listener" "" "$(ss -Hltn "sport = :$port")"
 fi
 t_end
