@@ -291,11 +291,22 @@ static void table_spoof(struct sb *b, const struct vpc *v)
 {
 	char ip[IP4_STR_MAX], mac[MAC_STR_MAX];
 	sb_add(b, "table bridge cloudlet {\n");
-	for (size_t k = 0; k < v->natts; k++)
+	for (size_t k = 0; k < v->natts; k++) {
+		const struct vpc_att *a = &v->atts[k];
 		sb_add(b, "\tchain port_%zu {\n\t\tether saddr != %s drop\n"
 			  "\t\tether type ip ip saddr != %s drop\n"
-			  "\t\tether type arp arp saddr ip != %s drop\n\t}\n",
-		       k, net_mac_format(v->atts[k].mac, mac), ip4_format(v->atts[k].ip, ip), ip);
+			  "\t\tether type arp arp saddr ip != %s drop\n",
+		       k, net_mac_format(a->mac, mac), ip4_format(a->ip, ip), ip);
+		/* --rate, the guest's own traffic: policed where it enters the
+		 * bridge (its port's prerouting), as the tbf on the port shapes
+		 * what goes to it; burst as the tbf's: 10 ms, at least 32 KiB */
+		if (a->rate_mbit) {
+			uint64_t kbytes = (uint64_t)a->rate_mbit * 125;
+			sb_add(b, "\t\tlimit rate over %llu kbytes/second burst %llu kbytes drop comment \"--rate\"\n",
+			       (unsigned long long)kbytes, (unsigned long long)(kbytes / 100 > 32 ? kbytes / 100 : 32));
+		}
+		sb_add(b, "\t}\n");
+	}
 	sb_add(b, "\tchain prerouting {\n\t\ttype filter hook prerouting priority filter; policy accept;\n");
 	for (size_t k = 0; k < v->natts; k++)
 		sb_add(b, "\t\tiifname \"%s\" jump port_%zu\n", v->atts[k].ifname, k);

@@ -298,13 +298,16 @@ t_check "sg rule add on the controller" "${C[@]}" vpc sg rule add v1/locked --in
 t_check "h3's agent applies it" applied v1 locked
 t_check "now TCP to the locked server passes" twice tcp7 h2 v1/a "$lk"
 
-# ---- --rate: a tbf qdisc on the guest's port, kept by the agent ----
+# ---- --rate: a tbf qdisc on the guest's port, an nft limit on its own
+# traffic, kept by the agent ----
 t_check "server slow on h2 with --rate 20" serve slow h2 v1/a --rate 20
 tbf() { ip netns exec "$h2v1" tc qdisc show | grep 'tbf' | grep -q 'rate 20Mbit'; }
 # the agent sets it once the launcher has plugged the port (its next pass)
 waitfor() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; return 1; }
 waitfor_long() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 t_check "its port gets a 20 Mbit/s tbf" waitfor tbf
+police() { ip netns exec "$h2v1" nft list table bridge cloudlet | grep -q 'limit rate over 2500 kbytes/second burst 32 kbytes drop comment "--rate"'; }
+t_check "  ... and its own traffic is policed at 20 Mbit/s where it enters the bridge" waitfor police
 dev=$(ip netns exec "$h2v1" tc qdisc show | awk '/tbf/ {print $5; exit}')
 t_check "deleted by hand" ip netns exec "$h2v1" tc qdisc del dev "$dev" root
 back=0

@@ -174,7 +174,23 @@ Test(net_vpc, render_firewall)
 	cr_assert(strstr(s, "ether saddr != 02:00:00:00:00:01 drop"));
 	cr_assert(strstr(s, "arp saddr ip != 10.20.1.2 drop"));
 	cr_assert_null(strstr(s, "masquerade"));
+	cr_assert_null(strstr(s, "limit rate"), "no --rate, no policing");
 	free(s);
+
+	/* --rate 100 on c1: its traffic into the bridge is policed at 100
+	 * Mbit/s (12500 kB/s) with a 10 ms burst; v1's port is not */
+	v.atts[0].rate_mbit = 100;
+	s = vpc_fw_render(&v);
+	cr_assert(strstr(s, "arp saddr ip != 10.20.1.2 drop\n\t\tlimit rate over 12500 kbytes/second burst 125 kbytes drop"),
+		  "%s", s);
+	const char *second = strstr(strstr(s, "limit rate") + 1, "limit rate");
+	cr_assert_null(second, "only c1's port");
+	free(s);
+	v.atts[0].rate_mbit = 1;   /* the burst's floor: 32 kB */
+	s = vpc_fw_render(&v);
+	cr_assert(strstr(s, "limit rate over 125 kbytes/second burst 32 kbytes drop"));
+	free(s);
+	v.atts[0].rate_mbit = 0;
 
 	/* an egress rule makes egress default-deny for its members */
 	struct sg_rule e = R(SG_EGRESS, "tcp", "443", "0.0.0.0/0");
