@@ -17,7 +17,13 @@ static const char *controller(void)
 
 static int host_add_cmd(const struct cli_args *a, struct cl_error *err)
 {
-	return sdn_host_add(controller(), a->pos[0], err);
+	const char *addr = cli_str(a, "address", NULL);
+	uint32_t ip;
+	if (!addr)
+		return sdn_host_add(controller(), a->pos[0], err);
+	if (ip4_parse(addr, &ip, err) < 0)
+		return cl_err_wrap(err, "--address");
+	return sdn_host_add_machine(controller(), a->pos[0], ip, err);
 }
 
 static int host_rm_cmd(const struct cli_args *a, struct cl_error *err)
@@ -33,9 +39,10 @@ static int host_ls_cmd(const struct cli_args *a, struct cl_error *err)
 	int r = sdn_host_list(controller(), &s, err);
 	if (r < 0)
 		return r;
-	printf("%-24s %s\n", "NAME", "UNDERLAY");
+	printf("%-24s %-16s %s\n", "NAME", "UNDERLAY", "KIND");
 	for (size_t i = 0; i < s.nhosts; i++)
-		printf("%-24s %s\n", s.hosts[i].name, ip4_format(s.hosts[i].underlay, ip));
+		printf("%-24s %-16s %s\n", s.hosts[i].name, ip4_format(s.hosts[i].underlay, ip),
+		       s.hosts[i].machine ? "machine" : "simulated");
 	sdn_state_free(&s);
 	return 0;
 }
@@ -79,6 +86,10 @@ static int host_agent_cmd(const struct cli_args *a, struct cl_error *err)
 	"leaving the data plane."
 
 static const struct cli_opt host_none[] = { { 0 } };
+static const struct cli_opt host_add_opts[] = {
+	{ "address", 0, CLI_STR, "IP", "a machine of its own, reached on the underlay at IP (no simulation)", false },
+	{ 0 },
+};
 static const struct cli_opt host_agent_opts[] = { AGENT_OPTS, { 0 } };
 static const struct cli_opt agent_opts[] = {
 	{ "host", 0, CLI_STR, "NAME", "the host this agent runs for", true },
@@ -92,10 +103,15 @@ const struct cli_cmd cli_agent_cmds[] = {
 };
 
 const struct cli_cmd cli_host_cmds[] = {
-	{ "add", "NAME", "add a (simulated) host on the underlay", host_none, 1, 1, false, host_add_cmd, NULL,
+	{ "add", "NAME", "add a host: simulated, or a machine with --address", host_add_opts, 1, 1, false,
+	  host_add_cmd, NULL,
 	  "A simulated host is a network namespace (clsh-...) with an underlay interface\n"
 	  "ul0 on a bridge shared by all hosts (namespace clsu-...), addressed in\n"
-	  "172.31.0.0/16 inside those namespaces only. Run its agent with `agent --host NAME`." },
+	  "172.31.0.0/16 inside those namespaces only. With --address IP the host is a\n"
+	  "machine of its own: IP is its address on the underlay (the network between\n"
+	  "the hosts, which carries VXLAN, UDP 4789), nothing is created here, and its\n"
+	  "agent runs on that machine, in its network namespace. Either way, run the\n"
+	  "agent with `agent --host NAME`." },
 	{ "ls", "", "list hosts", host_none, 0, 0, false, host_ls_cmd, NULL, NULL },
 	{ "rm", "NAME", "remove a host", host_none, 1, 1, false, host_rm_cmd, NULL,
 	  "Its guests' FDB and neighbour entries leave every other host." },

@@ -57,6 +57,8 @@ int addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix
 	     struct cl_error *err);
 /* 1: ifname has ip/prefix, 0: not, -ENODEV: no such link */
 int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix);
+/* 1 when ip is an address of any link of sk's namespace, else 0 (or -errno) */
+int addr_local(struct nl_sock *sk, uint32_t ip);
 /* dst/prefix via gw (prefix 0: the default route). */
 int route_add(struct nl_sock *sk, uint32_t dst, uint8_t prefix, uint32_t gw,
 	      struct cl_error *err);

@@ -351,6 +351,7 @@ int route_list(struct nl_sock *sk, int ifindex, struct route_entry **out, size_t
 }
 
 /* an address on a link, as a foreign_cb walk of the kernel's address cache */
+#define ANY_PREFIX 0xff
 struct addr_find {
 	int ifindex;
 	uint32_t ip;
@@ -363,26 +364,36 @@ static void addr_match(struct nl_object *o, void *arg)
 	struct rtnl_addr *a = (struct rtnl_addr *)o;
 	struct addr_find *f = arg;
 	struct nl_addr *local = rtnl_addr_get_local(a);
-	if (rtnl_addr_get_ifindex(a) != f->ifindex || rtnl_addr_get_family(a) != AF_INET || !local ||
-	    nl_addr_get_len(local) != 4)
+	/* ifindex 0: on any link; prefix ANY_PREFIX: any length */
+	if ((f->ifindex && rtnl_addr_get_ifindex(a) != f->ifindex) || rtnl_addr_get_family(a) != AF_INET ||
+	    !local || nl_addr_get_len(local) != 4)
 		return;
 	uint32_t ip;
 	memcpy(&ip, nl_addr_get_binary_addr(local), 4);
-	if (ntohl(ip) == f->ip && rtnl_addr_get_prefixlen(a) == f->prefix)
+	if (ntohl(ip) == f->ip && (f->prefix == ANY_PREFIX || rtnl_addr_get_prefixlen(a) == f->prefix))
 		f->found = true;
+}
+
+static int addr_find(struct nl_sock *sk, struct addr_find *f)
+{
+	struct nl_cache *cache;
+	if (rtnl_addr_alloc_cache(sk, &cache) < 0)
+		return -ENOMEM;
+	nl_cache_foreach(cache, addr_match, f);
+	nl_cache_free(cache);
+	return f->found ? 1 : 0;
 }
 
 int addr_has(struct nl_sock *sk, const char *ifname, uint32_t ip, uint8_t prefix)
 {
-	struct nl_cache *cache;
 	struct addr_find f = { .ifindex = link_index(sk, ifname), .ip = ip, .prefix = prefix };
-	if (!f.ifindex)
-		return -ENODEV;
-	if (rtnl_addr_alloc_cache(sk, &cache) < 0)
-		return -ENOMEM;
-	nl_cache_foreach(cache, addr_match, &f);
-	nl_cache_free(cache);
-	return f.found ? 1 : 0;
+	return f.ifindex ? addr_find(sk, &f) : -ENODEV;
+}
+
+int addr_local(struct nl_sock *sk, uint32_t ip)
+{
+	struct addr_find f = { .ip = ip, .prefix = ANY_PREFIX };
+	return addr_find(sk, &f);
 }
 
 int link_vxlan_add(struct nl_sock *sk, const char *name, uint32_t vni, uint32_t local, int target_ns,

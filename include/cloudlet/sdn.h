@@ -95,6 +95,9 @@ int sdn_items_apply(const struct sdn_items *actual, const struct sdn_op *ops, si
 struct sdn_host {
 	char name[NET_NAME_LEN + 1];
 	uint32_t underlay;          /* its address on the underlay */
+	bool machine;               /* a machine of its own (`host add --address`): its
+	                               agent's network namespace is the host's; else a
+	                               simulated host (namespace clsh-CLUSTER-NAME) */
 };
 struct sdn_vpc {
 	struct vpc v;               /* subnets, SGs, attachments (att.host: where) */
@@ -327,6 +330,9 @@ void sdn_server_stop(struct sdn_server *s);
  * "ul0" on the bridge of the shared underlay namespace "clsu-CLUSTER",
  * address 172.31.X.Y/16 (private, RFC 1918, inside those namespaces only). */
 int sdn_host_add(const char *url, const char *name, struct cl_error *err);
+/* A machine of its own, reached on the underlay at addr (it must be an
+ * address of that machine; its agent runs there): nothing is plumbed. */
+int sdn_host_add_machine(const char *url, const char *name, uint32_t addr, struct cl_error *err);
 int sdn_host_rm(const char *url, const char *name, struct cl_error *err);
 int sdn_host_list(const char *url, struct sdn_state *out, struct cl_error *err);
 int sdn_vpc_create(const char *url, const char *name, const char *cidr, struct cl_error *err);

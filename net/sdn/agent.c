@@ -83,9 +83,25 @@ static int agent_pass(struct agent *a, struct cl_error *err)
 		return r;
 	if (s.rev > a->desired)
 		a->desired = s.rev;
-	if (!sdn_host_find(&s, host)) {
+	const struct sdn_host *me = sdn_host_find(&s, host);
+	if (!me) {
 		sdn_state_free(&s);
 		return cl_err(err, ENOENT, "host %s: no such host in the controller", host);
+	}
+	/* a simulated host's namespace here, or this machine: as recorded */
+	if (me->machine != dp->machine) {
+		sdn_state_free(&s);
+		return cl_err(err, EINVAL, me->machine ? "host %s: a machine, but a simulated host's namespace is here"
+						       : "host %s: a simulated host, but its namespace is not here "
+							 "(cloudlet host add %s?)", host, host);
+	}
+	/* a machine's agent runs on that machine: its underlay address is here */
+	if (me->machine && dp_has_addr(dp, me->underlay) != 1) {
+		char ip[IP4_STR_MAX];
+		r = cl_err(err, EADDRNOTAVAIL, "host %s: its address %s is not on this machine (run its agent there)",
+			   host, ip4_format(me->underlay, ip));
+		sdn_state_free(&s);
+		return r;
 	}
 	/* guests of this host whose launcher died (SIGKILL) without detaching:
 	 * the holder's pid is local to the host its agent runs on */

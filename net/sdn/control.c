@@ -105,12 +105,14 @@ static void host_unplumb(const struct sdn_store *st, const char *name, bool last
 		netns_delete(uns, NULL);
 }
 
-int sdn_host_add(const char *url, const char *name, struct cl_error *err)
+/* addr: a machine's own address (nothing to plumb), else NULL: a
+ * simulated host with the next free underlay address */
+static int host_add(const char *url, const char *name, const uint32_t *addr, struct cl_error *err)
 {
 	struct sdn_store *st;
 	struct sdn_state s;
 	struct sdn_host h = { 0 };
-	char key[128];
+	char key[128], ip[IP4_STR_MAX];
 	int r;
 	if ((r = sdn_host_check(name, err)) < 0 || (r = store_open(url, &st, &s, err)) < 0)
 		return r;
@@ -118,21 +120,32 @@ int sdn_host_add(const char *url, const char *name, struct cl_error *err)
 		r = cl_err(err, EEXIST, "host %s exists", name);
 		goto out;
 	}
-	uint32_t *used = calloc(s.nhosts + 1, sizeof(*used));
-	struct cidr ul;
-	cidr_parse(UNDERLAY, &ul, NULL);
-	for (size_t i = 0; used && i < s.nhosts; i++)
-		used[i] = s.hosts[i].underlay;
-	r = used ? ipam_pick(&ul, used, s.nhosts, &h.underlay) : -ENOMEM;
-	free(used);
-	if (r < 0) {
-		r = cl_err(err, -r, "host %s: no underlay address left in %s", name, UNDERLAY);
-		goto out;
-	}
+	for (size_t i = 0; addr && i < s.nhosts; i++)
+		if (s.hosts[i].underlay == *addr) {
+			r = cl_err(err, EEXIST, "host %s: address %s is host %s's", name, ip4_format(*addr, ip),
+				   s.hosts[i].name);
+			goto out;
+		}
 	snprintf(h.name, sizeof(h.name), "%s", name);
-	if ((r = host_plumb(st, name, h.underlay, err)) < 0) {
-		host_unplumb(st, name, s.nhosts == 0);
-		goto out;
+	if (addr) {
+		h.underlay = *addr;
+		h.machine = true;
+	} else {
+		uint32_t *used = calloc(s.nhosts + 1, sizeof(*used));
+		struct cidr ul;
+		cidr_parse(UNDERLAY, &ul, NULL);
+		for (size_t i = 0; used && i < s.nhosts; i++)
+			used[i] = s.hosts[i].underlay;
+		r = used ? ipam_pick(&ul, used, s.nhosts, &h.underlay) : -ENOMEM;
+		free(used);
+		if (r < 0) {
+			r = cl_err(err, -r, "host %s: no underlay address left in %s", name, UNDERLAY);
+			goto out;
+		}
+		if ((r = host_plumb(st, name, h.underlay, err)) < 0) {
+			host_unplumb(st, name, s.nhosts == 0);
+			goto out;
+		}
 	}
 	char *json = sdn_host_to_json(&h);
 	snprintf(key, sizeof(key), "/cloudlet/hosts/%s", name);
@@ -140,7 +153,7 @@ int sdn_host_add(const char *url, const char *name, struct cl_error *err)
 	free(json);
 	if (r == -EAGAIN)
 		r = cl_err(err, EEXIST, "host %s exists", name);
-	if (r < 0)
+	if (r < 0 && !addr)
 		host_unplumb(st, name, s.nhosts == 0);
 out:
 	if (r < 0)
@@ -148,6 +161,16 @@ out:
 	sdn_state_free(&s);
 	sdn_store_close(st);
 	return r;
+}
+
+int sdn_host_add(const char *url, const char *name, struct cl_error *err)
+{
+	return host_add(url, name, NULL, err);
+}
+
+int sdn_host_add_machine(const char *url, const char *name, uint32_t addr, struct cl_error *err)
+{
+	return host_add(url, name, &addr, err);
 }
 
 int sdn_host_rm(const char *url, const char *name, struct cl_error *err)
@@ -167,7 +190,7 @@ int sdn_host_rm(const char *url, const char *name, struct cl_error *err)
 		goto out;
 	snprintf(key, sizeof(key), "/cloudlet/applied/%s", name);
 	st->ops->cas(st, key, NULL, -1, NULL, NULL);
-	host_unplumb(st, name, s.nhosts == 1);
+	host_unplumb(st, name, s.nhosts == 1);   /* a machine: only its VPC namespaces, if here */
 out:
 	sdn_state_free(&s);
 	sdn_store_close(st);

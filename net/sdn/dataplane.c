@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,25 @@ int dp_open(struct sdn_dp *dp, const char *cluster, const char *host, struct cl_
 	snprintf(dp->cluster, sizeof(dp->cluster), "%s", cluster);
 	snprintf(dp->host, sizeof(dp->host), "%s", host);
 	sdn_host_netns(cluster, host, ns);
-	if ((r = netns_open(ns, &dp->host_ns, err)) < 0)
-		return cl_err_wrap(err, "host %s (cloudlet host add %s?)", host, host);
+	/* a simulated host is its namespace; without one, the host is the
+	 * machine the agent runs on, in the agent's own namespace (the agent
+	 * checks this against the host's record) */
+	dp->machine = !netns_exists(ns);
+	r = dp->machine ? ((dp->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0
+				   ? cl_err_sys(err, errno, "/proc/self/ns/net") : 0)
+			: netns_open(ns, &dp->host_ns, err);
+	if (r < 0)
+		return cl_err_wrap(err, "host %s", host);
 	if ((r = nl_open(dp->host_ns, &dp->host_sk, err)) < 0) {
 		close(dp->host_ns);
 		dp->host_ns = -1;
 	}
 	return r;
+}
+
+int dp_has_addr(struct sdn_dp *dp, uint32_t ip)
+{
+	return addr_local(dp->host_sk, ip);
 }
 
 void dp_close(struct sdn_dp *dp)

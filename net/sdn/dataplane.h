@@ -12,7 +12,8 @@ struct nft_seen;
 struct sdn_dp {
 	char cluster[9];
 	char host[NET_NAME_LEN + 1];
-	int host_ns;                /* the host's namespace (simulated host) */
+	int host_ns;                /* the host's namespace (simulated host), or ours */
+	bool machine;               /* the host is this machine (no simulated namespace) */
 	struct nl_sock *host_sk;    /* netlink there: VXLAN sockets live on its underlay */
 	struct nft_seen *seen;      /* per VPC namespace: the ruleset applied and how nft listed it */
 	size_t nseen;
@@ -22,6 +23,8 @@ void dp_close(struct sdn_dp *dp);
 /* What the host has now, as items (sorted). */
 int dp_observe(struct sdn_dp *dp, struct sdn_items *out, struct cl_error *err);
 int dp_apply(struct sdn_dp *dp, const struct sdn_op *op, struct cl_error *err);
+/* 1 when ip is an address of the host's (its underlay), else 0 or -errno */
+int dp_has_addr(struct sdn_dp *dp, uint32_t ip);
 
 /* control.c: change VPC `name` by fn under compare-and-swap (retried);
  * fn returns 1 to delete the key. *rev: the revision written. */

@@ -134,6 +134,8 @@ int sdn_host_from_json(const char *json, struct sdn_host *h, struct cl_error *er
 	} else if ((r = sdn_host_check(json_object_get_string(n), err)) == 0 &&
 		   (r = ip4_parse(json_object_get_string(u), &h->underlay, err)) == 0) {
 		snprintf(h->name, sizeof(h->name), "%s", json_object_get_string(n));
+		struct json_object *m;
+		h->machine = json_object_object_get_ex(o, "machine", &m) && json_object_get_boolean(m);
 	} else {
 		cl_err_wrap(err, "host record");
 	}
@@ -149,6 +151,8 @@ char *sdn_host_to_json(const struct sdn_host *h)
 		return NULL;
 	json_object_object_add(o, "name", json_object_new_string(h->name));
 	json_object_object_add(o, "underlay", json_object_new_string(ip4_format(h->underlay, ip)));
+	if (h->machine)
+		json_object_object_add(o, "machine", json_object_new_boolean(1));
 	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return s;

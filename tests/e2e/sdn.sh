@@ -318,6 +318,49 @@ out=$(env -u CLOUDLET_CONTROLLER "$cl" --root "$st" ct run --rate 5 --net v1/a "
 [ $r = 1 ] && grep -q "rate: needs a controller" <<<"$out" && t_pass "bad input: --rate without a controller" ||
     t_fail "bad input: --rate without a controller" "exit $r: $out"
 
+# ---- a machine of its own (`host add --address`): nothing simulated; its
+# agent runs in the machine's network namespace (here a namespace of the
+# test's, on the underlay bridge, standing in for a second machine) ----
+# The store must be reachable from the machine's namespace: an sqlite file
+# is; etcd and the controller listen on this namespace's loopback only, and
+# the machine path does not depend on the store.
+if [ "$store" = sqlite ]; then
+    mach=clmach-$cluster
+    ip netns add "$mach"
+    ip link add clmu0 netns "clsu-$cluster" type veth peer name eth0 netns "$mach"
+    ip -n "clsu-$cluster" link set clmu0 master ul0 up
+    ip -n "$mach" addr add 172.31.9.9/16 dev eth0
+    ip -n "$mach" link set eth0 up; ip -n "$mach" link set lo up
+    t_check "host add m1 --address 172.31.9.9" "${C[@]}" host add m1 --address 172.31.9.9
+    t_eq "host ls: m1 is a machine" "172.31.9.9 machine" "$("${C[@]}" host ls | awk '$1 == "m1" {print $2, $3}')"
+    t_eq "  ... and nothing simulated was made for it" "" "$(ip netns list | awk '{print $1}' | grep -x "clsh-$cluster-m1" || true)"
+    bad "host add: an address another host has" "address 172.31.9.9 is host m1's" host add m2 --address 172.31.9.9
+    bad "host add: --address that is not an IPv4 address" "address" host add m2 --address 172.31.9
+    # nsenter --net, not `ip netns exec`: the latter also gives the agent a
+    # mount namespace of its own, where the VPC namespaces it names would not
+    # be seen by the launchers (on a real machine both share one)
+    nsenter --net="/run/netns/$mach" "$cl" --root "$st" agent --host m1 --interval 500ms >>"$st/agent-m1.log" 2>&1 & agents+=($!); agent_m1=$!
+    t_check "server sm on machine m1 (v1/a)" serve sm m1 v1/a
+    smip=$(ip_of v1 sm)
+    t_check "h1 -> the container on machine m1: ping and TCP" twice reach h1 v1/a "$smip"
+    t_check "machine m1 -> the container on h1: ping and TCP" twice reach m1 v1/a "$(ip_of v1 s1)"
+    vx=$(ip netns exec "$mach" ip -d link show 2>/dev/null | grep -c vxlan || true)
+    t_eq "m1's VXLAN device is not in the machine's own namespace (it is in the VPC's)" 0 "$vx"
+    # its agent started on another machine (here: this one's own namespace)
+    # says so each pass and builds nothing
+    "$cl" --root "$st" agent --host m1 --interval 500ms >"$st/agent-wrong.log" 2>&1 & wp=$!
+    for _ in $(seq 50); do grep -q "is not on this machine" "$st/agent-wrong.log" && break; sleep 0.1; done
+    kill "$wp" 2>/dev/null; wait "$wp" 2>/dev/null
+    grep -q "host m1: its address 172.31.9.9 is not on this machine (run its agent there)" "$st/agent-wrong.log" &&
+        t_pass "m1's agent on the wrong machine says so" || t_fail "m1's agent elsewhere" "$(head -3 "$st/agent-wrong.log")"
+    "${C[@]}" ct rm -f sm >/dev/null 2>&1
+    kill "$agent_m1" 2>/dev/null; wait "$agent_m1" 2>/dev/null
+    t_check "host rm m1" "${C[@]}" host rm m1
+    t_eq "m1's VPC namespace is gone with it" "" "$(ip netns list | awk '{print $1}' | grep "^clsv-$cluster-m1-" || true)"
+    t_check "h1's route to m1's guest is gone" waitfor bash -c "! ip netns exec '$h1v1' ip route | grep -q '$smip'"
+    ip netns del "$mach"
+fi
+
 # ---- a launcher killed with SIGKILL: h2's agent releases its guest ----
 ids() { "${C[@]}" vpc show v1 | awk '$1 == "ct" {print $2}' | sort; }
 before=$(ids)

@@ -450,6 +450,13 @@ Test(sdn_model, names_vnis_and_records)
 	cr_assert_eq(sdn_host_from_json(j, &back, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(back.name, "h7");
 	cr_assert_eq(back.underlay, h.underlay);
+	cr_assert_not(back.machine, "a simulated host");
+	cr_assert_null(strstr(j, "machine"), "an older reader sees the record it knows");
+	free(j);
+	h.machine = true;
+	j = sdn_host_to_json(&h);
+	cr_assert_eq(sdn_host_from_json(j, &back, &err), 0, "%s", err.msg);
+	cr_assert(back.machine, "a machine of its own stays one: %s", j);
 	free(j);
 	cr_assert_lt(sdn_host_from_json("{\"name\": \"h\"}", &back, &err), 0);
 	/* a VPC record round trip keeps the VNIs and the attachments' hosts */
