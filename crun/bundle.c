@@ -284,7 +284,9 @@ static int parse_linux(json_object *l, struct crun_bundle *b, struct cl_error *e
 		b->limits.cpu_period_us = period && json_object_get_int64(period) > 0
 			? (uint64_t)json_object_get_int64(period) : CRUN_CPU_PERIOD_US;
 	}
-	b->seccomp = get(l, "seccomp") != NULL;
+	json_object *sc = get(l, "seccomp");
+	if (sc && (r = crun_seccomp_parse(sc, &b->seccomp, err)) < 0)
+		return cl_err_wrap(err, "config.json");
 	if ((r = strv(get(l, "maskedPaths"), "linux.maskedPaths", &b->masked, err)) < 0 ||
 	    (r = strv(get(l, "readonlyPaths"), "linux.readonlyPaths", &b->readonly, err)) < 0)
 		return r;
@@ -425,6 +427,7 @@ void crun_bundle_free(struct crun_bundle *b)
 	strv_free(b->masked);
 	strv_free(b->readonly);
 	free(b->annotations);
+	crun_seccomp_free(b->seccomp);
 	for (int k = 0; k < CRUN_HOOK_NKINDS; k++) {
 		for (size_t i = 0; i < b->nhooks[k]; i++) {
 			free(b->hooks[k][i].path);

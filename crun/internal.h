@@ -116,7 +116,8 @@ int ct_mounts_protect(const struct ct *c, struct cl_error *err);
 int ct_caps_bound(const struct ct *c, struct cl_error *err);
 int ct_caps_set(const struct ct *c, bool root_user, struct cl_error *err);
 int ct_caps_drop_all(struct cl_error *err);
-int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err);
+int ct_seccomp_apply(enum crun_seccomp_mode mode, const struct crun_seccomp *profile,
+		     struct cl_error *err);
 
 /* process.c: the helper (joins the cgroup, unshares) and the init shim */
 void ct_helper_main(struct ct *c) __attribute__((noreturn));

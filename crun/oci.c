@@ -149,12 +149,21 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 	}
 	if (b.hostname && (r = crun_check_hostname(b.hostname, err)) < 0)
 		goto out;
+	if (b.seccomp) {   /* what the container would fail on at start, refused now */
+		scmp_filter_ctx sc;
+		if ((r = crun_seccomp_compile(b.seccomp, &sc, err)) < 0) {
+			cl_err_wrap(err, "config.json: linux.seccomp");
+			goto out;
+		}
+		seccomp_release(sc);
+	}
 
 	const struct crun_run_opts ro = {
 		.root = o->root,
 		.name = o->id,
 		.limits = b.limits,
 		.seccomp = b.seccomp ? CRUN_SECCOMP_DEFAULT : CRUN_SECCOMP_UNCONFINED,
+		.seccomp_profile = b.seccomp,
 		.tty = b.terminal,
 	};
 	if ((r = crun_check_limits(&ro.limits, err)) < 0)

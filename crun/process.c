@@ -165,7 +165,7 @@ void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 	}
 	/* execvp searches the PATH of environ: the container's */
 	environ = c->proc.env;
-	if (ct_seccomp_apply(c->o->seccomp, &err) < 0)
+	if (ct_seccomp_apply(c->o->seccomp, c->o->seccomp_profile, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	execvp(c->proc.args[0], c->proc.args);
 	int e = errno;

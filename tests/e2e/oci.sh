@@ -159,6 +159,38 @@ call create --bundle "$b" "oci-$$-badhook"
 t_check "a failing createRuntime hook fails create: $errout" test "$rc" = 1 -a -n "$(grep createRuntime <<<"$errout")"
 t_check "... and leaves no state" test ! -e "$state/ct/oci-$$-badhook"
 
+# ---- the bundle's own linux.seccomp (config-linux.md "Seccomp") ----
+b=$tmp/sc1
+bundle "$b" '.process.args = ["sh", "-c", "mkdir /tmp/a; echo mkdir=$?; linux64 true; echo linux64=$?; linux32 true; echo linux32=$?"]
+  | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+      "syscalls": [{"names": ["mkdir", "mkdirat", "no_such_syscall"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28},
+                   {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+                    "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}'
+call run --bundle "$b" "oci-$$-sc1"
+t_check "seccomp: mkdir fails with errnoRet 28 ($errout)" grep -q 'No space left on device' "$tmp/err"
+t_eq "seccomp: mkdir, personality(PER_LINUX) allowed, personality(PER_LINUX32) refused" \
+    "mkdir=1 linux64=0 linux32=1" "$(echo $out)"
+b=$tmp/sc2
+bundle "$b" '.process.args = ["mkdir", "/tmp/a"]
+  | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL_PROCESS"}]}'
+call run --bundle "$b" "oci-$$-sc2"
+t_eq "seccomp: SCMP_ACT_KILL_PROCESS on mkdir: killed by SIGSYS (exit 159)" "159" "$rc"
+jq '.process.args = ["grep", "^Seccomp:", "/proc/self/status"]' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+call run --bundle "$b" "oci-$$-sc2b"
+t_eq "seccomp: the user process runs filtered" "Seccomp: 2" "$(tr -s '\t' ' ' <<<"$out")"
+b=$tmp/sc3
+bundle "$b" '.process.args = ["true"] | .linux.seccomp.defaultAction = "SCMP_ACT_SOMETIMES"'
+call create --bundle "$b" "oci-$$-sc3"
+t_eq "seccomp: an unknown action, one line naming it" \
+    "1 cloudlet-runtime: config.json: unknown seccomp action 'SCMP_ACT_SOMETIMES'" "$rc $(sed 's/linux.seccomp.defaultAction: //' <<<"$errout")"
+t_check "... and no state left" test ! -e "$state/ct/oci-$$-sc3"
+b=$tmp/sc4
+bundle "$b" '.process.args = ["true"] | .linux.seccomp.defaultAction = "SCMP_ACT_ALLOW" | .linux.seccomp.syscalls = [{"names": ["mkdir"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_MAYBE"}]}]'
+call create --bundle "$b" "oci-$$-sc4"
+t_check "seccomp: an unknown operator, one line naming it: $errout" \
+    test "$rc" = 1 -a "$(grep -c "unknown seccomp operator 'SCMP_CMP_MAYBE'" <<<"$errout")" = 1 -a "$(wc -l <<<"$errout")" = 1
+t_check "... and no state left" test ! -e "$state/ct/oci-$$-sc4"
+
 # ---- bad input ----
 call state nosuch-$$
 t_eq "unknown id: runc-style line, exit 1" "1 cloudlet-runtime: container nosuch-$$ does not exist" "$rc $errout"
