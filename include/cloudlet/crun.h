@@ -322,6 +322,7 @@ struct crun_bundle {
 	size_t nmounts;
 	char **masked, **readonly;     /* NULL-terminated */
 	struct cl_cg_limits limits;
+	char *cgroups_path;            /* linux.cgroupsPath (cgroupfs form), NULL: ours */
 	char *annotations;             /* JSON object text ("{}" when none) */
 	struct crun_hook *hooks[CRUN_HOOK_NKINDS];
 	size_t nhooks[CRUN_HOOK_NKINDS];

@@ -30,6 +30,7 @@ cleanup() {
         "$rt" --root "$state" delete --force "$id" >/dev/null 2>&1
     done
     ip netns del "$ns" 2>/dev/null
+    find /sys/fs/cgroup -depth -type d -path "*/cloudlet-oci-$$*" -exec rmdir {} + 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -51,7 +52,7 @@ bundle() {
 
 snapshot() {
     echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v "^$tmp" | sort
-    echo "# cgroups"; find /sys/fs/cgroup -type d -path '*/cloudlet/*' -name "oci-$$-*" 2>/dev/null | sort
+    echo "# cgroups"; find /sys/fs/cgroup -type d \( -path '*/cloudlet*/*' -name "oci-$$-*" -o -name "cloudlet-oci-$$*" -o -name "rel-$$" \) 2>/dev/null | sort
     echo "# state"; ls -A "$state/ct" 2>/dev/null | grep -vx .lock
     echo "# processes"; for p in /proc/[0-9]*; do case $(readlink "$p/root" 2>/dev/null) in "$tmp"/*) echo "$p";; esac; done
 }
@@ -190,6 +191,45 @@ call create --bundle "$b" "oci-$$-sc4"
 t_check "seccomp: an unknown operator, one line naming it: $errout" \
     test "$rc" = 1 -a "$(grep -c "unknown seccomp operator 'SCMP_CMP_MAYBE'" <<<"$errout")" = 1 -a "$(wc -l <<<"$errout")" = 1
 t_check "... and no state left" test ! -e "$state/ct/oci-$$-sc4"
+
+# ---- linux.cgroupsPath (config-linux.md "Cgroups Path"), cgroupfs forms ----
+b=$tmp/cg1
+cgp=/cloudlet-oci-$$/a/c1
+bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"$cgp\" | .linux.resources = {\"memory\": {\"limit\": 33554432}}"
+call create --bundle "$b" --pid-file "$tmp/cgpid" "oci-$$-cg1"
+pid=$(cat "$tmp/cgpid" 2>/dev/null)
+t_eq "cgroupsPath (absolute): the init in it, per hierarchy" "memory:$cgp pids:$cgp" \
+    "$(grep -oE '(memory|pids):.*' /proc/"${pid:-0}"/cgroup 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//')"
+t_eq "cgroupsPath: the limit written there" "33554432" "$(cat /sys/fs/cgroup/memory"$cgp"/memory.limit_in_bytes 2>/dev/null)"
+R delete --force "oci-$$-cg1"
+t_eq "cgroupsPath: delete removes it and the parents it made" "" \
+    "$(find /sys/fs/cgroup -maxdepth 2 -name "cloudlet-oci-$$" 2>/dev/null)"
+# a parent that was there before stays
+mkdir /sys/fs/cgroup/pids/cloudlet-oci-$$-keep
+b=$tmp/cg2
+bundle "$b" ".process.args = [\"true\"] | .linux.cgroupsPath = \"/cloudlet-oci-$$-keep/c2\""
+call run --bundle "$b" "oci-$$-cg2"
+t_check "cgroupsPath: a parent made by someone else is kept, ours removed (rc $rc)" \
+    test "$rc" = 0 -a -d /sys/fs/cgroup/pids/cloudlet-oci-$$-keep -a ! -e /sys/fs/cgroup/pids/cloudlet-oci-$$-keep/c2 \
+    -a ! -e /sys/fs/cgroup/memory/cloudlet-oci-$$-keep
+rmdir /sys/fs/cgroup/pids/cloudlet-oci-$$-keep
+b=$tmp/cg3
+bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"rel-$$\""
+call create --bundle "$b" --pid-file "$tmp/cgpid" "oci-$$-cg3"
+out=$(cat /proc/"$(cat "$tmp/cgpid")"/cgroup 2>/dev/null)
+R delete --force "oci-$$-cg3"
+t_check "cgroupsPath (relative): under the runtime's own parent ($(grep pids: <<<"$out"))" \
+    grep -qE "^[0-9]+:pids:/cloudlet-[0-9a-f]{8}/rel-$$\$" <<<"$out"
+b=$tmp/cg4
+bundle "$b" '.process.args = ["true"] | .linux.cgroupsPath = "system.slice:cloudlet:abc"'
+call create --bundle "$b" "oci-$$-cg4"
+t_check "cgroupsPath in systemd's form: refused in one line ($errout)" \
+    test "$rc" = 1 -a "$(grep -c "slice:prefix:name" <<<"$errout")" = 1 -a "$(wc -l <<<"$errout")" = 1
+t_check "... and no state left" test ! -e "$state/ct/oci-$$-cg4"
+b=$tmp/cg5
+bundle "$b" '.process.args = ["true"] | .linux.cgroupsPath = "/../../etc"'
+call create --bundle "$b" "oci-$$-cg5"
+t_check "cgroupsPath with '..': refused ($errout)" test "$rc" = 1 -a -n "$(grep "not a clean path" <<<"$errout")"
 
 # ---- bad input ----
 call state nosuch-$$

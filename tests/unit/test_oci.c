@@ -117,6 +117,24 @@ Test(oci_bundle, refused)
 		" \"mounts\": [{\"destination\": \"rel\", \"type\": \"tmpfs\"}]}", "destination 'rel'");
 }
 
+#define CG_BUNDLE(path) "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, " \
+	"\"process\": {\"args\": [\"a\"], \"cwd\": \"/\"}, \"linux\": {\"cgroupsPath\": \"" path "\"}}"
+
+/* config-linux.md "Cgroups Path": the cgroupfs forms, systemd's refused */
+Test(oci_bundle, cgroups_path)
+{
+	struct crun_bundle b;
+	cr_assert_eq(crun_bundle_parse(CG_BUNDLE("/libpod_parent/libpod-abc"), "/b", &b, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(b.cgroups_path, "/libpod_parent/libpod-abc");
+	crun_bundle_free(&b);
+	cr_assert_eq(crun_bundle_parse(CG_BUNDLE("mygroup/c1"), "/b", &b, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(b.cgroups_path, "mygroup/c1");
+	crun_bundle_free(&b);
+	refused(CG_BUNDLE("system.slice:docker:abc"), "systemd's slice:prefix:name");
+	refused(CG_BUNDLE("/a/../../etc"), "linux.cgroupsPath '/a/../../etc' is not a clean path");
+	refused(CG_BUNDLE("../up"), "not a clean path");
+}
+
 Test(oci_bundle, absolute_root_and_no_annotations)
 {
 	struct crun_bundle b;
