@@ -125,6 +125,9 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 		return r;
 	if (geteuid() != 0)
 		return cl_err(err, EPERM, "the OCI runtime needs root (rootless bundles are not supported)");
+	for (int fd = 3; fd < 3 + o->preserve_fds; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return cl_err(err, EBADF, "--preserve-fds %d: fd %d is not open", o->preserve_fds, fd);
 	if (!(bundle = realpath(o->bundle ? o->bundle : ".", NULL)))
 		return cl_err_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
 	if (!(cfg = ct_path_join(bundle, "config.json"))) {
@@ -164,6 +167,7 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 		.limits = b.limits,
 		.seccomp = b.seccomp ? CRUN_SECCOMP_DEFAULT : CRUN_SECCOMP_UNCONFINED,
 		.seccomp_profile = b.seccomp,
+		.preserve_fds = o->preserve_fds,
 		.tty = b.terminal,
 	};
 	if ((r = crun_check_limits(&ro.limits, err)) < 0)

@@ -134,7 +134,11 @@ void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 			close(tty);
 	}
 	/* nothing of the runtime's leaks past exec but stdio */
-	syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+	unsigned keep = 3u + (unsigned)c->o->preserve_fds;
+	syscall(SYS_close_range, keep, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+	/* runc's --preserve-fds: inherited by number, open across the exec */
+	for (int fd = 3; fd < (int)keep; fd++)
+		fcntl(fd, F_SETFD, 0);
 	if (chdir(c->proc.cwd) < 0) {
 		cl_err_sys(&err, errno, "working directory %s", c->proc.cwd);
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);

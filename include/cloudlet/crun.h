@@ -56,6 +56,7 @@ struct crun_run_opts {
 	enum crun_seccomp_mode seccomp;
 	const struct crun_seccomp *seccomp_profile;   /* DEFAULT: this one (a bundle's)
 	                                                 instead of the built-in table */
+	int preserve_fds;              /* OCI --preserve-fds: fds 3..3+N-1 kept */
 	bool rootless;                 /* user namespace (also implied when not root) */
 	bool tty;                      /* a pty on the container's stdio */
 	bool detach;                   /* run under a monitor, stdout/stderr to
@@ -354,6 +355,8 @@ struct crun_oci_create_opts {
 	const char *pid_file;          /* NULL: none */
 	const char *console_socket;    /* terminal: the pty master goes there */
 	bool keep_subreaper;           /* `run`: the caller waits for the init */
+	int preserve_fds;              /* runc's --preserve-fds: our fds 3..3+N-1 stay open,
+	                                  the same numbers, in the container's process */
 };
 
 struct crun_oci_state {

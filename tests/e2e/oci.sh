@@ -231,6 +231,19 @@ bundle "$b" '.process.args = ["true"] | .linux.cgroupsPath = "/../../etc"'
 call create --bundle "$b" "oci-$$-cg5"
 t_check "cgroupsPath with '..': refused ($errout)" test "$rc" = 1 -a -n "$(grep "not a clean path" <<<"$errout")"
 
+# ---- --preserve-fds N: fds 3..3+N-1 by number into the process (runc) ----
+b=$tmp/pf1
+bundle "$b" '.process.args = ["sh", "-c", "echo via-fd5 >&5; for f in 3 4 5 6; do [ -e /proc/self/fd/$f ] && echo has$f; done; true"]'
+R run --preserve-fds 3 --bundle "$b" "oci-$$-pf1" 3</dev/null 4</dev/null 5>"$tmp/pfd" 6</dev/null >"$tmp/out" 2>"$tmp/err"
+t_eq "--preserve-fds 3: fd 5 written by the container" "via-fd5" "$(cat "$tmp/pfd")"
+t_eq "--preserve-fds 3: fds 3-5 open in it, fd 6 not" "has3 has4 has5" "$(echo $(cat "$tmp/out"))"
+R run --bundle "$b" "oci-$$-pf2" 3</dev/null 4</dev/null 5>"$tmp/pfd2" >"$tmp/out" 2>"$tmp/err"
+t_eq "without --preserve-fds none of them" "" "$(echo $(cat "$tmp/out"))"
+R create --preserve-fds 2 --bundle "$b" "oci-$$-pf3" 3</dev/null 4<&- >"$tmp/out" 2>"$tmp/err"
+rc=$?
+t_eq "--preserve-fds 2 with fd 4 closed: one line" "1 cloudlet-runtime: --preserve-fds 2: fd 4 is not open" "$rc $(cat "$tmp/err")"
+t_check "... and no state left" test ! -e "$state/ct/oci-$$-pf3"
+
 # ---- bad input ----
 call state nosuch-$$
 t_eq "unknown id: runc-style line, exit 1" "1 cloudlet-runtime: container nosuch-$$ does not exist" "$rc $errout"

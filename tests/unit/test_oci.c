@@ -239,6 +239,8 @@ Test(oci_cli, global_flags_as_containerd_and_conmon_pass_them)
 	cr_assert(a.quiet);
 	cr_assert_eq(parse(&a, "rt ps --format json id"), 0, "%s", err.msg);
 	cr_assert(a.json);
+	cr_assert_eq(parse(&a, "rt run --preserve-fds=2 --bundle /b id4"), 0, "%s", err.msg);
+	cr_assert_eq(a.preserve_fds, 2);
 	cr_assert_eq(parse(&a, "rt"), 0);
 	cr_assert(a.help);
 }
@@ -254,7 +256,10 @@ Test(oci_cli, bad_command_lines)
 	cr_assert_not_null(strstr(err.msg, "missing container id"));
 	cr_assert_lt(parse(&a, "rt state a b"), 0);
 	cr_assert_lt(parse(&a, "rt --bogus state a"), 0);
-	cr_assert_lt(parse(&a, "rt create --preserve-fds 2 --bundle /b a"), 0);
+	cr_assert_lt(parse(&a, "rt create --preserve-fds two --bundle /b a"), 0);
+	cr_assert_not_null(strstr(err.msg, "--preserve-fds two"));
+	cr_assert_lt(parse(&a, "rt create --preserve-fds -1 --bundle /b a"), 0);
+	cr_assert_lt(parse(&a, "rt exec --preserve-fds 1 a true"), 0);
 	cr_assert_lt(parse(&a, "rt --rootless true state a"), 0);
 }
 
