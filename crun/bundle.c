@@ -317,9 +317,6 @@ static int parse_hooks(json_object *h, struct crun_bundle *b, struct cl_error *e
 		if (!a)
 			continue;
 		size_t n = json_object_array_length(a);
-		if (n && (k == CRUN_HOOK_CREATE_CONTAINER || k == CRUN_HOOK_START_CONTAINER))
-			return cl_err(err, ENOTSUP, "config.json: hooks.%s (run in the container's namespaces) is not supported",
-				      crun_hook_names[k]);
 		if (!(b->hooks[k] = calloc(n + 1, sizeof(*b->hooks[k]))))
 			return cl_err(err, ENOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {

@@ -175,6 +175,7 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 	ct_defaults(&c);
 	c.o = &ro;
 	c.bundle = &b;
+	c.bundle_dir = bundle;
 	c.proc = b.proc;
 	c.rootfs = b.rootfs;
 	c.mounts = b.mounts;
@@ -281,10 +282,15 @@ int crun_oci_start(const char *root, const char *id, struct cl_error *err)
 			goto out;
 		}
 		if (k > 0) {
-			char byte;
-			ssize_t n = read(fd, &byte, 1);
-			if (n == 1)
+			char msg[CL_ERR_MSG_MAX];
+			ssize_t n = read(fd, msg, sizeof(msg) - 1);
+			if (n == 1 && msg[0] == '0')
 				break;
+			if (n > 0) {   /* a startContainer hook failed; the init has stopped */
+				msg[n] = '\0';
+				r = cl_err(err, ECANCELED, "cannot start container %s: %s", id, msg);
+				goto out;
+			}
 			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				r = cl_err(err, EBUSY, "cannot start container %s: already started", id);
 				goto out;

@@ -206,9 +206,7 @@ char *crun_features(void)
 	json_object *o = json_object_new_object(), *lx = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string(CRUN_OCI_VERSION));
-	const char *hooks[] = { crun_hook_names[CRUN_HOOK_PRESTART], crun_hook_names[CRUN_HOOK_CREATE_RUNTIME],
-				crun_hook_names[CRUN_HOOK_POSTSTART], crun_hook_names[CRUN_HOOK_POSTSTOP] };
-	json_object_object_add(o, "hooks", strings(hooks, 4));
+	json_object_object_add(o, "hooks", strings(crun_hook_names, CRUN_HOOK_NKINDS));
 	const char *mopts[] = { "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
 				"async", "noatime", "atime", "relatime", "norelatime", "strictatime",
 				"nostrictatime", "nodiratime", "diratime", "bind", "rbind" };

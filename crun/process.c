@@ -261,7 +261,9 @@ static char *read_text(const char *path)
 }
 
 /* runtime.md "create": the container is set up and waits for `start`,
- * which opens exec.fifo for reading; our open for writing blocks until then */
+ * which opens exec.fifo for reading; our open for writing blocks until then.
+ * Then the startContainer hooks (config.md: in the container, before the
+ * user's process); `start` reads "0", or why they failed, and we stop. */
 static void wait_start(struct ct *c)
 {
 	struct cl_error err = { 0 };
@@ -277,6 +279,11 @@ static void wait_start(struct ct *c)
 	if (fd < 0) {
 		cl_err_sys(&err, errno, "open exec.fifo (is /proc mounted?)");
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	}
+	if (c->bundle && ct_hooks_run_inside(c, CRUN_HOOK_START_CONTAINER, &err) < 0) {
+		ssize_t n = write(fd, err.msg, strlen(err.msg));   /* `start` says it, once */
+		(void)n;
+		_exit(1);
 	}
 	if (write(fd, "0", 1) != 1)
 		_exit(1);
@@ -298,6 +305,7 @@ static void init_main(struct ct *c)
 	 * die with it. If it died already, its end of the channel is closed. */
 	if (ct_msg_recv(c->sock, &m, NULL) != 1 || m.type != CT_MSG_GO)
 		_exit(1);
+	c->host_pid = m.pid;
 	/* an OCI container outlives `create`: its caller's subreaper adopts it */
 	if (!c->fifo)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -312,7 +320,10 @@ static void init_main(struct ct *c)
 	}
 	if ((c->hostname[0] && ct_ns_hostname(c->hostname, &err) < 0) ||
 	    (ct_ns_new_net(c) && ct_ns_lo_up(&err) < 0) ||
-	    ct_rootfs_enter(c, &err) < 0 || ct_mounts_setup(c, &ptmx, &err) < 0 ||
+	    ct_rootfs_enter(c, &err) < 0 ||
+	    /* config.md: createContainer in the container's namespaces, before pivot_root */
+	    (c->bundle && ct_hooks_run_inside(c, CRUN_HOOK_CREATE_CONTAINER, &err) < 0) ||
+	    ct_rootfs_pivot(c, &err) < 0 || ct_mounts_setup(c, &ptmx, &err) < 0 ||
 	    ct_mounts_protect(c, &err) < 0 || ct_rootfs_finish(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 

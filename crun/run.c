@@ -273,7 +273,7 @@ int ct_spawn(struct ct *c, struct ct_state *st, enum crun_status status, int *so
 	st->status = status;
 	st->pid = init;
 	st->pid_start = cl_pid_start(init);
-	struct ct_msg go = { .type = CT_MSG_GO };
+	struct ct_msg go = { .type = CT_MSG_GO, .pid = init };
 	/* runtime.md: prestart and createRuntime hooks once the namespaces
 	 * exist, before pivot_root (the init waits for GO) */
 	if ((r = nets_attach(c, init, err)) == 0 && c->bundle &&

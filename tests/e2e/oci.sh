@@ -51,7 +51,9 @@ bundle() {
 }
 
 snapshot() {
-    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v "^$tmp" | sort
+    # (other suites' network namespaces come and go meanwhile: ours by name)
+    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v -e "^$tmp" -e '^/run/netns/' | sort
+    echo "# netns"; ls /run/netns 2>/dev/null | grep -x "$ns"
     echo "# cgroups"; find /sys/fs/cgroup -type d \( -path '*/cloudlet*/*' -name "oci-$$-*" -o -name "cloudlet-oci-$$*" -o -name "rel-$$" \) 2>/dev/null | sort
     echo "# state"; ls -A "$state/ct" 2>/dev/null | grep -vx .lock
     echo "# processes"; for p in /proc/[0-9]*; do case $(readlink "$p/root" 2>/dev/null) in "$tmp"/*) echo "$p";; esac; done
@@ -159,6 +161,53 @@ bundle "$b" '.process.args = ["true"] | .hooks = {"createRuntime": [{"path": "/b
 call create --bundle "$b" "oci-$$-badhook"
 t_check "a failing createRuntime hook fails create: $errout" test "$rc" = 1 -a -n "$(grep createRuntime <<<"$errout")"
 t_check "... and leaves no state" test ! -e "$state/ct/oci-$$-badhook"
+# createContainer: in the container's namespaces, before pivot_root (its
+# path resolves on the host); startContainer: in the container, its path
+# in the container's root, before the user's process
+b=$tmp/b9
+cat >"$tmp/hook-cc" <<EOF
+#!/bin/sh
+cat > "$tmp/hook.createContainer"
+echo "\$(hostname) \$(readlink /proc/self/ns/uts)" > "$tmp/hook.cc-ns"
+EOF
+chmod +x "$tmp/hook-cc"
+bundle "$b" ".process.args = [\"sh\", \"-c\", \"test -e /tmp/start-state && echo after-start-hook\"] | .hostname = \"hookbox\"
+  | .hooks = {\"createContainer\": [{\"path\": \"$tmp/hook-cc\"}],
+              \"startContainer\": [{\"path\": \"/hook-start\", \"args\": [\"hook-start\", \"x\"], \"timeout\": 5}]}"
+printf '#!/bin/sh\necho "$1 $(hostname)" > /tmp/start-args; cat > /tmp/start-state\n' >"$b/rootfs/hook-start"
+chmod +x "$b/rootfs/hook-start"
+R create --bundle "$b" --pid-file "$tmp/hpid" "oci-$$-cc" >"$tmp/out" 2>"$tmp/err"
+t_eq "createContainer: the state on stdin (creating, the init's pid)" "oci-$$-cc creating $(cat "$tmp/hpid" 2>/dev/null) $b" \
+    "$(jq -r '[.id, .status, (.pid|tostring), .bundle] | join(" ")' "$tmp/hook.createContainer" 2>/dev/null)"
+read -r hh hns <"$tmp/hook.cc-ns"
+t_check "createContainer: in the container's uts namespace ($hh $hns)" test "$hh" = hookbox -a "$hns" != "$(readlink /proc/self/ns/uts)"
+t_check "startContainer: not run by create" test ! -e "$b/rootfs/tmp/start-state"
+R start "oci-$$-cc"
+wait_status "oci-$$-cc" stopped
+t_eq "startContainer: in the container (its path, hostname), the state (created), args" "oci-$$-cc created x hookbox" \
+    "$(jq -r '[.id, .status] | join(" ")' "$b/rootfs/tmp/start-state" 2>/dev/null) $(cat "$b/rootfs/tmp/start-args")"
+t_eq "startContainer: before the user's process" "after-start-hook" "$(cat "$tmp/out")"
+R delete "oci-$$-cc"
+b=$tmp/b10
+bundle "$b" '.process.args = ["true"] | .hooks = {"createContainer": [{"path": "/bin/false"}]}'
+call create --bundle "$b" "oci-$$-badcc"
+t_check "a failing createContainer hook fails create in one line: $errout" \
+    test "$rc" = 1 -a -n "$(grep 'hook createContainer /bin/false: exited with status 1' <<<"$errout")" -a "$(wc -l <<<"$errout")" = 1
+t_check "... and leaves no state" test ! -e "$state/ct/oci-$$-badcc"
+b=$tmp/b11
+bundle "$b" '.process.args = ["sh", "-c", "echo ran > /tmp/ran"] | .hooks = {"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}'
+R create --bundle "$b" "oci-$$-badsc" >/dev/null 2>&1
+call start "oci-$$-badsc"
+t_check "a startContainer hook past its timeout fails start in one line: $errout" \
+    test "$rc" = 1 -a -n "$(grep 'hook startContainer /bin/sleep: timed out after 1 s' <<<"$errout")" -a "$(wc -l <<<"$errout")" = 1
+wait_status "oci-$$-badsc" stopped
+t_check "... the container stopped, its process never ran" test "$(status_of "oci-$$-badsc")" = stopped -a ! -e "$b/rootfs/tmp/ran"
+call delete "oci-$$-badsc"
+t_eq "... and delete cleans up" "0" "$rc"
+bundle "$tmp/b12" '.process.args = ["true"] | .hooks = {"startContainer": [{"path": "/bin/false"}]}'
+call run --bundle "$tmp/b12" "oci-$$-badsc2"
+t_check "run with a failing startContainer hook: one line, exit 1: $errout" \
+    test "$rc" = 1 -a "$(wc -l <<<"$errout")" = 1 -a -n "$(grep startContainer <<<"$errout")"
 
 # ---- the bundle's own linux.seccomp (config-linux.md "Seccomp") ----
 b=$tmp/sc1
@@ -168,7 +217,7 @@ bundle "$b" '.process.args = ["sh", "-c", "mkdir /tmp/a; echo mkdir=$?; linux64 
                    {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
                     "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}'
 call run --bundle "$b" "oci-$$-sc1"
-t_check "seccomp: mkdir fails with errnoRet 28 ($errout)" grep -q 'No space left on device' "$tmp/err"
+t_check "seccomp: mkdir fails with errnoRet 28 ($(head -1 <<<"$errout"))" grep -q 'No space left on device' "$tmp/err"
 t_eq "seccomp: mkdir, personality(PER_LINUX) allowed, personality(PER_LINUX32) refused" \
     "mkdir=1 linux64=0 linux32=1" "$(echo $out)"
 b=$tmp/sc2
@@ -288,5 +337,7 @@ mkdir -p "$tmp/sp" && (cd "$tmp/sp" && "$rt" spec) && t_eq "spec: a config.json"
 
 # ---- nothing left ----
 snapshot >"$tmp/after"
-t_check "nothing left behind (mounts, cgroups, state, processes)" diff "$tmp/before" "$tmp/after"
+# (only what appeared: other suites' namespaces may come and go meanwhile)
+diff "$tmp/before" "$tmp/after" | grep '^>' >"$tmp/left"
+t_check "nothing left behind (mounts, cgroups, state, processes): $(cat "$tmp/left")" test ! -s "$tmp/left"
 t_end

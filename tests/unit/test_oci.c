@@ -34,6 +34,8 @@ static const char *example =
 	"      \"options\": [\"rbind\", \"rw\"] } ],"
 	"  \"hooks\": { \"prestart\": [ { \"path\": \"/usr/bin/fix-mounts\", \"args\": [\"fix-mounts\", \"arg1\"],"
 	"      \"env\": [\"key1=value1\"] }, { \"path\": \"/usr/bin/setup-network\", \"timeout\": 5 } ],"
+	"    \"createContainer\": [ { \"path\": \"/bin/create-hook\" } ],"
+	"    \"startContainer\": [ { \"path\": \"/bin/start-hook\", \"timeout\": 2 } ],"
 	"    \"poststop\": [ { \"path\": \"/usr/sbin/cleanup.sh\", \"args\": [\"cleanup.sh\", \"-f\"] } ] },"
 	"  \"linux\": { \"namespaces\": [ { \"type\": \"pid\" }, { \"type\": \"network\", \"path\": \"/var/run/netns/x\" },"
 	"      { \"type\": \"mount\" } ],"
@@ -67,6 +69,8 @@ Test(oci_bundle, config_md_example)
 	cr_assert_str_eq(b.hooks[CRUN_HOOK_PRESTART][0].args[1], "arg1");
 	cr_assert_eq(b.hooks[CRUN_HOOK_PRESTART][1].timeout, 5);
 	cr_assert_eq(b.nhooks[CRUN_HOOK_POSTSTOP], 1);
+	cr_assert_eq(b.nhooks[CRUN_HOOK_CREATE_CONTAINER], 1);
+	cr_assert_str_eq(b.hooks[CRUN_HOOK_START_CONTAINER][0].path, "/bin/start-hook");
 	cr_assert_eq(b.nns, 3);
 	cr_assert_eq(b.ns[1].flag, CLONE_NEWNET);
 	cr_assert_str_eq(b.ns[1].path, "/var/run/netns/x");
@@ -110,7 +114,7 @@ Test(oci_bundle, refused)
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
 		" \"capabilities\": {\"bounding\": [\"CAP_FLY\"]}}}", "unknown capability 'CAP_FLY'");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
-		" \"hooks\": {\"createContainer\": [{\"path\": \"/x\"}]}}", "createContainer");
+		" \"hooks\": {\"startContainer\": [{\"path\": \"/x\", \"timeout\": 0}]}}", "startContainer[0].timeout");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
 		" \"hooks\": {\"prestart\": [{\"path\": \"x\"}]}}", "not an absolute path");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
