@@ -276,7 +276,7 @@ extern const size_t crun_cg_devices_allow_count;
 
 /* A bundle's config.json (runtime-spec config.md, config-linux.md),
  * parsed into what the runtime's one code path takes: the same process,
- * namespaces, mounts, cgroup limits, capabilities and seccomp switch that
+ * namespaces, mounts, cgroup limits, capabilities and seccomp profile that
  * `ct run` derives from an image. crun_bundle_parse is pure. */
 #define CRUN_OCI_VERSION "1.1.0"        /* the spec version we implement */
 #define CRUN_BUNDLE_MAX_NS 8
