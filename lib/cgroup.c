@@ -288,6 +288,13 @@ int cl_cg_make_parents(const char *mnt, struct cl_cgroup *cg, int c, const struc
 		}
 		*slash = '/';
 	}
+	/* under our shared parent: that one is the top, whoever made what is
+	 * between (removed when empty, as PARENT/NAME's parent is) */
+	if (s->parent && s->parent[0]) {
+		int n = snprintf(dir, sizeof(dir), "%s/%s", mnt, s->parent);
+		if (n > 0 && (size_t)n < sizeof(dir) && !strncmp(cg->path[c], dir, (size_t)n) && cg->path[c][n] == '/')
+			snprintf(cg->parent[c], sizeof(cg->parent[c]), "%s", dir);
+	}
 	return 0;
 }
 

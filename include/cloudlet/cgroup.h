@@ -125,7 +125,8 @@ int cl_cg_mkdir(const char *path, struct cl_error *err);
 int cl_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err);
 /* the directories between the hierarchy root mnt and cg->path[c]: the
  * shared parent made if missing, or for a spec's path each missing one,
- * the topmost recorded in cg->parent[c] */
+ * the topmost recorded in cg->parent[c] (the shared parent when the path
+ * lies under it) */
 int cl_cg_make_parents(const char *mnt, struct cl_cgroup *cg, int c, const struct cl_cg_spec *s,
 		       struct cl_error *err);
 /* rmdir the directories above cg->path[c] up to cg->parent[c], while empty */

@@ -263,12 +263,17 @@ t_check "cgroupsPath: a parent made by someone else is kept, ours removed (rc $r
     -a ! -e /sys/fs/cgroup/memory/cloudlet-oci-$$-keep
 rmdir /sys/fs/cgroup/pids/cloudlet-oci-$$-keep
 b=$tmp/cg3
-bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"rel-$$\""
+bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"rel-$$/a\""
 call create --bundle "$b" --pid-file "$tmp/cgpid" "oci-$$-cg3"
-out=$(cat /proc/"$(cat "$tmp/cgpid")"/cgroup 2>/dev/null)
+cgs=$(cat /proc/"$(cat "$tmp/cgpid")"/cgroup 2>/dev/null)
+jq '.linux.cgroupsPath = "rel-'$$'/b"' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+call create --bundle "$b" "oci-$$-cg3b"
 R delete --force "oci-$$-cg3"
-t_check "cgroupsPath (relative): under the runtime's own parent ($(grep pids: <<<"$out"))" \
-    grep -qE "^[0-9]+:pids:/cloudlet-[0-9a-f]{8}/rel-$$\$" <<<"$out"
+R delete --force "oci-$$-cg3b"
+t_check "cgroupsPath (relative): under the runtime's own parent ($(grep pids: <<<"$cgs"))" \
+    grep -qE "^[0-9]+:pids:/cloudlet-[0-9a-f]{8}/rel-$$/a\$" <<<"$cgs"
+t_eq "cgroupsPath: two containers under one new directory, the first deleted first: none of it left" "" \
+    "$(find /sys/fs/cgroup -maxdepth 3 -name "rel-$$" 2>/dev/null)"
 b=$tmp/cg4
 bundle "$b" '.process.args = ["true"] | .linux.cgroupsPath = "system.slice:cloudlet:abc"'
 call create --bundle "$b" "oci-$$-cg4"
