@@ -242,36 +242,44 @@ t_check "seccomp: an unknown operator, one line naming it: $errout" \
 t_check "... and no state left" test ! -e "$state/ct/oci-$$-sc4"
 
 # ---- linux.cgroupsPath (config-linux.md "Cgroups Path"), cgroupfs forms ----
+# v1 (this CI): the memory and pids hierarchies; v2: the unified one
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    cgv=2 memdir=/sys/fs/cgroup pidsdir=/sys/fs/cgroup memfile=memory.max
+else
+    cgv=1 memdir=/sys/fs/cgroup/memory pidsdir=/sys/fs/cgroup/pids memfile=memory.limit_in_bytes
+fi
+# the cgroup of pid $1 in the pids hierarchy (v2: the one)
+cg_of() { local k=; [ "$cgv" = 1 ] && k=pids; sed -nE "s/^[0-9]+:$k:(.*)/\1/p" /proc/"$1"/cgroup 2>/dev/null; }
 b=$tmp/cg1
 cgp=/cloudlet-oci-$$/a/c1
 bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"$cgp\" | .linux.resources = {\"memory\": {\"limit\": 33554432}}"
 call create --bundle "$b" --pid-file "$tmp/cgpid" "oci-$$-cg1"
 pid=$(cat "$tmp/cgpid" 2>/dev/null)
-t_eq "cgroupsPath (absolute): the init in it, per hierarchy" "memory:$cgp pids:$cgp" \
-    "$(grep -oE '(memory|pids):.*' /proc/"${pid:-0}"/cgroup 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//')"
-t_eq "cgroupsPath: the limit written there" "33554432" "$(cat /sys/fs/cgroup/memory"$cgp"/memory.limit_in_bytes 2>/dev/null)"
+t_eq "cgroupsPath (absolute, cgroup v$cgv): the init in it" "$cgp" "$(cg_of "${pid:-0}")"
+[ "$cgv" = 1 ] && t_eq "cgroupsPath: in the memory hierarchy too" "memory:$cgp" "$(grep -oE 'memory:.*' /proc/"${pid:-0}"/cgroup)"
+t_eq "cgroupsPath: the limit written there" "33554432" "$(cat "$memdir$cgp/$memfile" 2>/dev/null)"
 R delete --force "oci-$$-cg1"
 t_eq "cgroupsPath: delete removes it and the parents it made" "" \
     "$(find /sys/fs/cgroup -maxdepth 2 -name "cloudlet-oci-$$" 2>/dev/null)"
 # a parent that was there before stays
-mkdir /sys/fs/cgroup/pids/cloudlet-oci-$$-keep
+mkdir "$pidsdir/cloudlet-oci-$$-keep"
 b=$tmp/cg2
 bundle "$b" ".process.args = [\"true\"] | .linux.cgroupsPath = \"/cloudlet-oci-$$-keep/c2\""
 call run --bundle "$b" "oci-$$-cg2"
 t_check "cgroupsPath: a parent made by someone else is kept, ours removed (rc $rc)" \
-    test "$rc" = 0 -a -d /sys/fs/cgroup/pids/cloudlet-oci-$$-keep -a ! -e /sys/fs/cgroup/pids/cloudlet-oci-$$-keep/c2 \
-    -a ! -e /sys/fs/cgroup/memory/cloudlet-oci-$$-keep
-rmdir /sys/fs/cgroup/pids/cloudlet-oci-$$-keep
+    test "$rc" = 0 -a -d "$pidsdir/cloudlet-oci-$$-keep" -a ! -e "$pidsdir/cloudlet-oci-$$-keep/c2"
+[ "$cgv" = 1 ] && t_check "... and in the hierarchies where we made it, it is gone" test ! -e "$memdir/cloudlet-oci-$$-keep"
+rmdir "$pidsdir/cloudlet-oci-$$-keep"
 b=$tmp/cg3
 bundle "$b" ".process.args = [\"sleep\", \"100\"] | .linux.cgroupsPath = \"rel-$$/a\""
 call create --bundle "$b" --pid-file "$tmp/cgpid" "oci-$$-cg3"
-cgs=$(cat /proc/"$(cat "$tmp/cgpid")"/cgroup 2>/dev/null)
+cgs=$(cg_of "$(cat "$tmp/cgpid")")
 jq '.linux.cgroupsPath = "rel-'$$'/b"' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
 call create --bundle "$b" "oci-$$-cg3b"
 R delete --force "oci-$$-cg3"
 R delete --force "oci-$$-cg3b"
-t_check "cgroupsPath (relative): under the runtime's own parent ($(grep pids: <<<"$cgs"))" \
-    grep -qE "^[0-9]+:pids:/cloudlet-[0-9a-f]{8}/rel-$$/a\$" <<<"$cgs"
+t_check "cgroupsPath (relative): under the runtime's own parent ($cgs)" \
+    grep -qE "^/cloudlet-[0-9a-f]{8}/rel-$$/a\$" <<<"$cgs"
 t_eq "cgroupsPath: two containers under one new directory, the first deleted first: none of it left" "" \
     "$(find /sys/fs/cgroup -maxdepth 3 -name "rel-$$" 2>/dev/null)"
 b=$tmp/cg4
