@@ -51,8 +51,9 @@ bundle() {
 }
 
 snapshot() {
-    # (other suites' network namespaces come and go meanwhile: ours by name)
-    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v -e "^$tmp" -e '^/run/netns/' | sort
+    # (other suites' network namespaces come and go meanwhile: ours by name;
+    # /run/netns itself is iproute2's, made shared by the first `ip netns add`)
+    echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | grep -v -e "^$tmp" -e '^/run/netns$' -e '^/run/netns/' | sort
     echo "# netns"; ls /run/netns 2>/dev/null | grep -x "$ns"
     echo "# cgroups"; find /sys/fs/cgroup -type d \( -path '*/cloudlet*/*' -name "oci-$$-*" -o -name "cloudlet-oci-$$*" -o -name "rel-$$" \) 2>/dev/null | sort
     echo "# state"; ls -A "$state/ct" 2>/dev/null | grep -vx .lock
