@@ -1,4 +1,5 @@
-/* `cloudlet-cni`: a CNI plugin (SPEC.md 1.0: ADD, DEL, CHECK, VERSION)
+/* `cloudlet-cni`: a CNI plugin (SPEC.md 1.1: ADD, DEL, CHECK, STATUS, GC,
+ * VERSION)
  * that attaches a container's network namespace to a cloudlet VPC subnet
  * through net_attach — the same veth, lease (`vpc show` lists it), bridge
  * port and security groups as `ct run --net`. The runtime passes
@@ -80,7 +81,8 @@ int cni_main(void)
 		free(t);
 		return 0;
 	}
-	if (strcmp(cmd, "ADD") && strcmp(cmd, "DEL") && strcmp(cmd, "CHECK")) {
+	if (strcmp(cmd, "ADD") && strcmp(cmd, "DEL") && strcmp(cmd, "CHECK") && strcmp(cmd, "STATUS") &&
+	    strcmp(cmd, "GC")) {
 		free(in);
 		return fail(version, CNI_ERR_ENV, "CNI_COMMAND: unknown command", cmd);
 	}
@@ -89,6 +91,31 @@ int cni_main(void)
 	if (r < 0)
 		return fail(version, code, err.msg, NULL);
 	const char *root = c.root[0] ? c.root : crun_default_root();
+	/* SPEC 1.1: whether ADD would work now (no attachment parameters) */
+	if (!strcmp(cmd, "STATUS")) {
+		struct cni_status_facts f;
+		r = cni_status_facts_get(root, &c, &f, &err);
+		code = CNI_ERR_IO;
+		if (r == 0)
+			r = cni_status_decide(&c, &f, &code, &err);
+		cni_conf_free(&c);
+		return r < 0 ? fail(c.version, code, err.msg, NULL) : 0;
+	}
+	/* SPEC 1.1: the attachments still valid are listed; the rest go */
+	if (!strcmp(cmd, "GC")) {
+		size_t removed;
+		if (!c.has_valid) {
+			cni_conf_free(&c);
+			return fail(c.version, CNI_ERR_CONFIG, "GC needs cni.dev/valid-attachments", NULL);
+		}
+		r = cni_gc(root, &c, &removed, &err);
+		cni_conf_free(&c);
+		if (r < 0)
+			return fail(c.version, CNI_ERR_IO, err.msg, NULL);
+		if (removed)
+			fprintf(stderr, "cloudlet-cni: GC detached %zu stale attachment%s\n", removed, removed == 1 ? "" : "s");
+		return 0;
+	}
 	if (!id || !ifname || (strcmp(cmd, "DEL") && !netns)) {
 		cni_conf_free(&c);
 		return fail(c.version, CNI_ERR_ENV, "CNI_CONTAINERID, CNI_IFNAME and CNI_NETNS are required", cmd);

@@ -164,6 +164,7 @@ static int do_run(const struct rt_args *a, struct cl_error *err)
 	const struct crun_oci_create_opts o = {
 		.root = root_of(a), .id = a->id, .bundle = a->bundle, .pid_file = a->pid_file,
 		.console_socket = a->console_socket, .keep_subreaper = !a->detach,
+		.preserve_fds = a->preserve_fds,
 	};
 	sigset_t fwd, old;
 	pid_t init;
@@ -216,7 +217,7 @@ static int dispatch(const struct rt_args *a, struct cl_error *err)
 	case RT_CREATE: {
 		const struct crun_oci_create_opts o = {
 			.root = root, .id = a->id, .bundle = a->bundle, .pid_file = a->pid_file,
-			.console_socket = a->console_socket,
+			.console_socket = a->console_socket, .preserve_fds = a->preserve_fds,
 		};
 		return crun_oci_create(&o, &pid, err);
 	}

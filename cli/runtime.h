@@ -30,6 +30,7 @@ struct rt_args {
 	enum rt_verb_id verb;
 	const char *verb_name;
 	const char *bundle, *pid_file, *console_socket, *process;
+	int preserve_fds;              /* --preserve-fds N: fds 3..3+N-1 into the process */
 	bool force, all, json, quiet, detach, tty;
 	const char *id;                /* pos[0] */
 	char **pos;

@@ -116,9 +116,16 @@ int rt_parse(int argc, char **argv, struct rt_args *a, struct cl_error *err)
 		case O_DETACH: case 'd': a->detach = true; break;
 		case O_NO_PIVOT: case O_NO_NEW_KEYRING: case O_KEEP: break;
 		case O_PRESERVE_FDS:
-			if (strcmp(optarg, "0"))
-				return cl_err(err, ENOTSUP, "%s: --preserve-fds %s: passing extra fds is not supported", name, optarg);
+		{
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (!*optarg || *end || n < 0 || n > 1024)
+				return cl_err(err, EINVAL, "%s: --preserve-fds %s: a count of fds (0 to 1024)", name, optarg);
+			if (n && v->verb != RT_CREATE && v->verb != RT_RUN)
+				return cl_err(err, ENOTSUP, "%s: --preserve-fds is supported by create and run", name);
+			a->preserve_fds = (int)n;
 			break;
+		}
 		case O_PROCESS: a->process = optarg; break;
 		case O_TTY: case 't': a->tty = true; break;
 		case O_HELP: a->help = true; return 0;

@@ -284,7 +284,26 @@ static int parse_linux(json_object *l, struct crun_bundle *b, struct cl_error *e
 		b->limits.cpu_period_us = period && json_object_get_int64(period) > 0
 			? (uint64_t)json_object_get_int64(period) : CRUN_CPU_PERIOD_US;
 	}
-	b->seccomp = get(l, "seccomp") != NULL;
+	/* config-linux.md "Cgroups Path": absolute under each hierarchy's root,
+	 * relative under the runtime's own parent; systemd's slice:prefix:name
+	 * needs its cgroup driver, which this runtime does not have */
+	const char *cp = str(l, "cgroupsPath");
+	if (cp && cp[0]) {
+		char abs[256];
+		const char *c1 = strchr(cp, ':');
+		if (c1 && strchr(c1 + 1, ':') && cp[0] != '/')
+			return cl_err(err, ENOTSUP, "config.json: linux.cgroupsPath '%s' is systemd's slice:prefix:name "
+				      "(the systemd cgroup driver is not supported; give a path)", cp);
+		snprintf(abs, sizeof(abs), "%s%s", cp[0] == '/' ? "" : "/", cp);
+		if (!cl_cg_path_valid(abs))
+			return cl_err(err, EINVAL, "config.json: linux.cgroupsPath '%s' is not a clean path "
+				      "(no empty, '.' or '..' parts, under 200 bytes)", cp);
+		if (!(b->cgroups_path = strdup(cp)))
+			return cl_err(err, ENOMEM, "out of memory");
+	}
+	json_object *sc = get(l, "seccomp");
+	if (sc && (r = crun_seccomp_parse(sc, &b->seccomp, err)) < 0)
+		return cl_err_wrap(err, "config.json");
 	if ((r = strv(get(l, "maskedPaths"), "linux.maskedPaths", &b->masked, err)) < 0 ||
 	    (r = strv(get(l, "readonlyPaths"), "linux.readonlyPaths", &b->readonly, err)) < 0)
 		return r;
@@ -298,9 +317,6 @@ static int parse_hooks(json_object *h, struct crun_bundle *b, struct cl_error *e
 		if (!a)
 			continue;
 		size_t n = json_object_array_length(a);
-		if (n && (k == CRUN_HOOK_CREATE_CONTAINER || k == CRUN_HOOK_START_CONTAINER))
-			return cl_err(err, ENOTSUP, "config.json: hooks.%s (run in the container's namespaces) is not supported",
-				      crun_hook_names[k]);
 		if (!(b->hooks[k] = calloc(n + 1, sizeof(*b->hooks[k]))))
 			return cl_err(err, ENOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
@@ -425,6 +441,8 @@ void crun_bundle_free(struct crun_bundle *b)
 	strv_free(b->masked);
 	strv_free(b->readonly);
 	free(b->annotations);
+	crun_seccomp_free(b->seccomp);
+	free(b->cgroups_path);
 	for (int k = 0; k < CRUN_HOOK_NKINDS; k++) {
 		for (size_t i = 0; i < b->nhooks[k]; i++) {
 			free(b->hooks[k][i].path);

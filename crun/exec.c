@@ -176,7 +176,8 @@ int crun_oci_exec(const struct crun_oci_exec_opts *o, int *status, struct cl_err
 		r = cl_err(err, EINVAL, "exec: a terminal needs --console-socket");
 		goto out;
 	}
-	const struct crun_run_opts ro = { .seccomp = b.seccomp ? CRUN_SECCOMP_DEFAULT : CRUN_SECCOMP_UNCONFINED };
+	const struct crun_run_opts ro = { .seccomp = b.seccomp ? CRUN_SECCOMP_DEFAULT : CRUN_SECCOMP_UNCONFINED,
+					  .seccomp_profile = b.seccomp };
 	ct_defaults(&c);
 	c.o = &ro;
 	c.bundle = &b;

@@ -1,6 +1,7 @@
-/* A bundle's hooks (config.md "POSIX-platform Hooks"): each one run in
- * the runtime's namespaces with path, args and env as given, the
- * container's state (state.md) on stdin, killed after its timeout. */
+/* A bundle's hooks (config.md "POSIX-platform Hooks"): each one run with
+ * path, args and env as given, the container's state (state.md) on stdin,
+ * killed after its timeout; in the runtime's namespaces, or for
+ * createContainer/startContainer forked by the container's init in its. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -73,13 +74,26 @@ static int hook_run(const struct crun_hook *h, const char *kind, const char *sta
 	return 0;
 }
 
+int ct_hooks_run_inside(const struct ct *c, enum crun_hook_kind kind, struct cl_error *err)
+{
+	struct ct_state st;
+	memset(&st, 0, sizeof(st));
+	snprintf(st.name, sizeof(st.name), "%s", c->name);
+	snprintf(st.bundle, sizeof(st.bundle), "%s", c->bundle_dir ? c->bundle_dir : "");
+	st.pid = c->host_pid;
+	st.status = CRUN_CREATED;
+	st.annotations = c->bundle->annotations;
+	return ct_hooks_run(c->bundle, kind, &st, err);
+}
+
 int ct_hooks_run(const struct crun_bundle *b, enum crun_hook_kind kind, const struct ct_state *st,
 		 struct cl_error *err)
 {
 	if (!b->nhooks[kind])
 		return 0;
 	/* state.md: "creating" while the create operation runs */
-	bool creating = kind == CRUN_HOOK_PRESTART || kind == CRUN_HOOK_CREATE_RUNTIME;
+	bool creating = kind == CRUN_HOOK_PRESTART || kind == CRUN_HOOK_CREATE_RUNTIME ||
+			kind == CRUN_HOOK_CREATE_CONTAINER;
 	char *state = ct_state_oci_json(st, creating ? "creating" : crun_status_name(st->status));
 	if (!state)
 		return cl_err(err, ENOMEM, "out of memory");

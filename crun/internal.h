@@ -48,6 +48,8 @@ struct ct {
 	size_t nmasked, nreadonly;
 	const int *caps;
 	size_t ncaps;
+	const char *bundle_dir;       /* OCI: the bundle (state.md "bundle") */
+	pid_t host_pid;               /* the init, as the runtime sees it (GO) */
 	char *fifo;                   /* OCI: exec.fifo, opened by `start` */
 	int fifo_fd;                  /* the init's O_PATH handle on it */
 	char oldroot[160];             /* CT_OLDROOT, or CT_OLDROOT-ID */
@@ -91,6 +93,9 @@ int ct_oci_load(const char *root, const char *id, char **dir, struct ct_state *s
 /* hooks.c: config.md "POSIX-platform Hooks", the state on stdin */
 int ct_hooks_run(const struct crun_bundle *b, enum crun_hook_kind kind, const struct ct_state *st,
 		 struct cl_error *err);
+/* createContainer/startContainer, from the container's init: the state is
+ * c's (status "creating", then "created") */
+int ct_hooks_run_inside(const struct ct *c, enum crun_hook_kind kind, struct cl_error *err);
 /* the OCI state of st (status as given) as state.md JSON, malloc'd */
 char *ct_state_oci_json(const struct ct_state *st, const char *status);
 
@@ -105,7 +110,8 @@ int ct_ns_lo_up(struct cl_error *err);
  * CT_OLDROOT until ct_rootfs_finish() */
 #define CT_OLDROOT "/.cloudlet-oldroot"   /* c->oldroot: + "-ID" for a bundle, whose
                                              root other containers may share */
-int ct_rootfs_enter(const struct ct *c, struct cl_error *err);
+int ct_rootfs_enter(const struct ct *c, struct cl_error *err);   /* mounted, cwd in it */
+int ct_rootfs_pivot(const struct ct *c, struct cl_error *err);
 int ct_rootfs_finish(const struct ct *c, struct cl_error *err);
 
 /* mounts.c: in the new root */
@@ -116,7 +122,8 @@ int ct_mounts_protect(const struct ct *c, struct cl_error *err);
 int ct_caps_bound(const struct ct *c, struct cl_error *err);
 int ct_caps_set(const struct ct *c, bool root_user, struct cl_error *err);
 int ct_caps_drop_all(struct cl_error *err);
-int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err);
+int ct_seccomp_apply(enum crun_seccomp_mode mode, const struct crun_seccomp *profile,
+		     struct cl_error *err);
 
 /* process.c: the helper (joins the cgroup, unshares) and the init shim */
 void ct_helper_main(struct ct *c) __attribute__((noreturn));

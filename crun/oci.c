@@ -125,6 +125,9 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 		return r;
 	if (geteuid() != 0)
 		return cl_err(err, EPERM, "the OCI runtime needs root (rootless bundles are not supported)");
+	for (int fd = 3; fd < 3 + o->preserve_fds; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return cl_err(err, EBADF, "--preserve-fds %d: fd %d is not open", o->preserve_fds, fd);
 	if (!(bundle = realpath(o->bundle ? o->bundle : ".", NULL)))
 		return cl_err_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
 	if (!(cfg = ct_path_join(bundle, "config.json"))) {
@@ -149,12 +152,22 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 	}
 	if (b.hostname && (r = crun_check_hostname(b.hostname, err)) < 0)
 		goto out;
+	if (b.seccomp) {   /* what the container would fail on at start, refused now */
+		scmp_filter_ctx sc;
+		if ((r = crun_seccomp_compile(b.seccomp, &sc, err)) < 0) {
+			cl_err_wrap(err, "config.json: linux.seccomp");
+			goto out;
+		}
+		seccomp_release(sc);
+	}
 
 	const struct crun_run_opts ro = {
 		.root = o->root,
 		.name = o->id,
 		.limits = b.limits,
 		.seccomp = b.seccomp ? CRUN_SECCOMP_DEFAULT : CRUN_SECCOMP_UNCONFINED,
+		.seccomp_profile = b.seccomp,
+		.preserve_fds = o->preserve_fds,
 		.tty = b.terminal,
 	};
 	if ((r = crun_check_limits(&ro.limits, err)) < 0)
@@ -162,6 +175,7 @@ int crun_oci_create(const struct crun_oci_create_opts *o, pid_t *pid, struct cl_
 	ct_defaults(&c);
 	c.o = &ro;
 	c.bundle = &b;
+	c.bundle_dir = bundle;
 	c.proc = b.proc;
 	c.rootfs = b.rootfs;
 	c.mounts = b.mounts;
@@ -268,10 +282,15 @@ int crun_oci_start(const char *root, const char *id, struct cl_error *err)
 			goto out;
 		}
 		if (k > 0) {
-			char byte;
-			ssize_t n = read(fd, &byte, 1);
-			if (n == 1)
+			char msg[CL_ERR_MSG_MAX];
+			ssize_t n = read(fd, msg, sizeof(msg) - 1);
+			if (n == 1 && msg[0] == '0')
 				break;
+			if (n > 0) {   /* a startContainer hook failed; the init has stopped */
+				msg[n] = '\0';
+				r = cl_err(err, ECANCELED, "cannot start container %s: %s", id, msg);
+				goto out;
+			}
 			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				r = cl_err(err, EBUSY, "cannot start container %s: already started", id);
 				goto out;

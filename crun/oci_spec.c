@@ -2,6 +2,7 @@
  * document, both written from the tables `ct run` uses (namespaces,
  * mounts, capabilities, masked and read-only paths), so they cannot
  * drift from what the runtime does. */
+#include <errno.h>
 #include <json-c/json.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -76,6 +77,78 @@ static char *dump(json_object *o)
 	return t;
 }
 
+static json_object *sc_rule(const char *action, int errnum)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "names", json_object_new_array());
+	json_object_object_add(r, "action", json_object_new_string(action));
+	if (errnum)
+		json_object_object_add(r, "errnoRet", json_object_new_int(errnum));
+	return r;
+}
+
+static void sc_add_arg(json_object *rule, unsigned index, const char *op, uint64_t value)
+{
+	json_object *a = json_object_new_object(), *args;
+	json_object_object_add(a, "index", json_object_new_int((int)index));
+	json_object_object_add(a, "value", json_object_new_uint64(value));
+	if (!strcmp(op, "SCMP_CMP_MASKED_EQ"))
+		json_object_object_add(a, "valueTwo", json_object_new_uint64(0));
+	json_object_object_add(a, "op", json_object_new_string(op));
+	if (!json_object_object_get_ex(rule, "args", &args)) {
+		args = json_object_new_array();
+		json_object_object_add(rule, "args", args);
+	}
+	json_object_array_add(args, a);
+}
+
+static void sc_name(json_object *rule, const char *name)
+{
+	json_object *names;
+	json_object_object_get_ex(rule, "names", &names);
+	json_object_array_add(names, json_object_new_string(name));
+}
+
+/* the built-in allowlist (crun_seccomp_default) as config-linux.md's
+ * object: the unconditional rows in one rule, a rule per conditional row
+ * (ALLOW_IF_EQ: one per value, as libseccomp ORs rules) */
+static json_object *seccomp_default(void)
+{
+	json_object *sc = json_object_new_object(), *rules = json_object_new_array();
+	json_object *allow = sc_rule("SCMP_ACT_ALLOW", 0);
+	json_object_object_add(sc, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
+	json_object_object_add(sc, "defaultErrnoRet", json_object_new_int(EPERM));
+	json_object_array_add(rules, allow);
+	for (size_t i = 0; i < crun_seccomp_default_count; i++) {
+		const struct cl_sc_rule *d = &crun_seccomp_default[i];
+		json_object *r = NULL;
+		switch (d->kind) {
+		case CL_SC_ALLOW:
+			sc_name(allow, d->name);
+			continue;
+		case CL_SC_ALLOW_IF_EQ:
+			for (unsigned k = 0; k < d->nvals; k++) {
+				json_object_array_add(rules, r = sc_rule("SCMP_ACT_ALLOW", 0));
+				sc_name(r, d->name);
+				sc_add_arg(r, d->arg, "SCMP_CMP_EQ", d->vals[k]);
+			}
+			continue;
+		case CL_SC_ALLOW_IF_NE:
+		case CL_SC_ALLOW_IF_MASK0:
+			json_object_array_add(rules, r = sc_rule("SCMP_ACT_ALLOW", 0));
+			sc_add_arg(r, d->arg, d->kind == CL_SC_ALLOW_IF_NE ? "SCMP_CMP_NE" : "SCMP_CMP_MASKED_EQ",
+				   d->vals[0]);
+			break;
+		case CL_SC_ERRNO:
+			json_object_array_add(rules, r = sc_rule("SCMP_ACT_ERRNO", d->errnum));
+			break;
+		}
+		sc_name(r, d->name);
+	}
+	json_object_object_add(sc, "syscalls", rules);
+	return sc;
+}
+
 char *crun_spec_default(bool rootless)
 {
 	json_object *o = json_object_new_object(), *p = json_object_new_object();
@@ -123,9 +196,7 @@ char *crun_spec_default(bool rootless)
 	json_object_object_add(lx, "namespaces", nss);
 	json_object_object_add(lx, "maskedPaths", strings(crun_masked_paths, crun_masked_paths_count));
 	json_object_object_add(lx, "readonlyPaths", strings(crun_readonly_paths, crun_readonly_paths_count));
-	json_object *sc = json_object_new_object();
-	json_object_object_add(sc, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
-	json_object_object_add(lx, "seccomp", sc);
+	json_object_object_add(lx, "seccomp", seccomp_default());
 	json_object_object_add(o, "linux", lx);
 	return dump(o);
 }
@@ -135,9 +206,7 @@ char *crun_features(void)
 	json_object *o = json_object_new_object(), *lx = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string(CRUN_OCI_VERSION));
-	const char *hooks[] = { crun_hook_names[CRUN_HOOK_PRESTART], crun_hook_names[CRUN_HOOK_CREATE_RUNTIME],
-				crun_hook_names[CRUN_HOOK_POSTSTART], crun_hook_names[CRUN_HOOK_POSTSTOP] };
-	json_object_object_add(o, "hooks", strings(hooks, 4));
+	json_object_object_add(o, "hooks", strings(crun_hook_names, CRUN_HOOK_NKINDS));
 	const char *mopts[] = { "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
 				"async", "noatime", "atime", "relatime", "norelatime", "strictatime",
 				"nostrictatime", "nodiratime", "diratime", "bind", "rbind" };
@@ -155,6 +224,13 @@ char *crun_features(void)
 	json_object_object_add(lx, "cgroup", cg);
 	json_object *sc = json_object_new_object();
 	json_object_object_add(sc, "enabled", json_object_new_boolean(1));
+	json_object *acts = json_object_new_array(), *ops = json_object_new_array();
+	for (size_t i = 0; i < crun_sc_actions_count; i++)
+		json_object_array_add(acts, json_object_new_string(crun_sc_actions[i].name));
+	for (size_t i = 0; i < crun_sc_ops_count; i++)
+		json_object_array_add(ops, json_object_new_string(crun_sc_ops[i].name));
+	json_object_object_add(sc, "actions", acts);
+	json_object_object_add(sc, "operators", ops);
 	json_object_object_add(lx, "seccomp", sc);
 	json_object_object_add(o, "linux", lx);
 	return dump(o);

@@ -134,7 +134,11 @@ void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 			close(tty);
 	}
 	/* nothing of the runtime's leaks past exec but stdio */
-	syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+	unsigned keep = 3u + (unsigned)c->o->preserve_fds;
+	syscall(SYS_close_range, keep, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+	/* runc's --preserve-fds: inherited by number, open across the exec */
+	for (int fd = 3; fd < (int)keep; fd++)
+		fcntl(fd, F_SETFD, 0);
 	if (chdir(c->proc.cwd) < 0) {
 		cl_err_sys(&err, errno, "working directory %s", c->proc.cwd);
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
@@ -165,7 +169,7 @@ void ct_workload_exec(struct ct *c, int tty, uid_t uid, gid_t gid)
 	}
 	/* execvp searches the PATH of environ: the container's */
 	environ = c->proc.env;
-	if (ct_seccomp_apply(c->o->seccomp, &err) < 0)
+	if (ct_seccomp_apply(c->o->seccomp, c->o->seccomp_profile, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 	execvp(c->proc.args[0], c->proc.args);
 	int e = errno;
@@ -257,7 +261,9 @@ static char *read_text(const char *path)
 }
 
 /* runtime.md "create": the container is set up and waits for `start`,
- * which opens exec.fifo for reading; our open for writing blocks until then */
+ * which opens exec.fifo for reading; our open for writing blocks until then.
+ * Then the startContainer hooks (config.md: in the container, before the
+ * user's process); `start` reads "0", or why they failed, and we stop. */
 static void wait_start(struct ct *c)
 {
 	struct cl_error err = { 0 };
@@ -273,6 +279,11 @@ static void wait_start(struct ct *c)
 	if (fd < 0) {
 		cl_err_sys(&err, errno, "open exec.fifo (is /proc mounted?)");
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
+	}
+	if (c->bundle && ct_hooks_run_inside(c, CRUN_HOOK_START_CONTAINER, &err) < 0) {
+		ssize_t n = write(fd, err.msg, strlen(err.msg));   /* `start` says it, once */
+		(void)n;
+		_exit(1);
 	}
 	if (write(fd, "0", 1) != 1)
 		_exit(1);
@@ -294,6 +305,7 @@ static void init_main(struct ct *c)
 	 * die with it. If it died already, its end of the channel is closed. */
 	if (ct_msg_recv(c->sock, &m, NULL) != 1 || m.type != CT_MSG_GO)
 		_exit(1);
+	c->host_pid = m.pid;
 	/* an OCI container outlives `create`: its caller's subreaper adopts it */
 	if (!c->fifo)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -308,7 +320,10 @@ static void init_main(struct ct *c)
 	}
 	if ((c->hostname[0] && ct_ns_hostname(c->hostname, &err) < 0) ||
 	    (ct_ns_new_net(c) && ct_ns_lo_up(&err) < 0) ||
-	    ct_rootfs_enter(c, &err) < 0 || ct_mounts_setup(c, &ptmx, &err) < 0 ||
+	    ct_rootfs_enter(c, &err) < 0 ||
+	    /* config.md: createContainer in the container's namespaces, before pivot_root */
+	    (c->bundle && ct_hooks_run_inside(c, CRUN_HOOK_CREATE_CONTAINER, &err) < 0) ||
+	    ct_rootfs_pivot(c, &err) < 0 || ct_mounts_setup(c, &ptmx, &err) < 0 ||
 	    ct_mounts_protect(c, &err) < 0 || ct_rootfs_finish(c, &err) < 0)
 		ct_fail(c->sock, CT_MSG_ERROR, &err, 1);
 

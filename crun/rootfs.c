@@ -91,6 +91,11 @@ int ct_rootfs_enter(const struct ct *c, struct cl_error *err)
 	}
 	if (chdir(c->rootfs) < 0)
 		return cl_err_sys(err, errno, "chdir %s", c->rootfs);
+	return 0;
+}
+
+int ct_rootfs_pivot(const struct ct *c, struct cl_error *err)
+{
 	/* the old root stays reachable under CT_OLDROOT until the mounts that
 	 * need it are done: in a user namespace, proc and sysfs may only be
 	 * mounted while a full instance of each is visible (and devices are

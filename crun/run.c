@@ -273,7 +273,7 @@ int ct_spawn(struct ct *c, struct ct_state *st, enum crun_status status, int *so
 	st->status = status;
 	st->pid = init;
 	st->pid_start = cl_pid_start(init);
-	struct ct_msg go = { .type = CT_MSG_GO };
+	struct ct_msg go = { .type = CT_MSG_GO, .pid = init };
 	/* runtime.md: prestart and createRuntime hooks once the namespaces
 	 * exist, before pivot_root (the init waits for GO) */
 	if ((r = nets_attach(c, init, err)) == 0 && c->bundle &&
@@ -609,9 +609,9 @@ int ct_cgroup_make(struct ct *c, struct ct_state *st, struct cl_error *err)
 		[CL_CG_MEMORY] = "linux.resources.memory.limit", [CL_CG_CPU] = "linux.resources.cpu.quota",
 		[CL_CG_PIDS] = "linux.resources.pids.limit",
 	};
-	char parent[CT_CG_PARENT_MAX];
+	char parent[CT_CG_PARENT_MAX], path[PATH_MAX];
 	ct_cg_parent(c->root, parent);
-	const struct cl_cg_spec spec = {
+	struct cl_cg_spec spec = {
 		.parent = parent,
 		.name = c->name,
 		.limits = &o->limits,
@@ -620,6 +620,13 @@ int ct_cgroup_make(struct ct *c, struct ct_state *st, struct cl_error *err)
 		.ndevices = crun_cg_devices_allow_count,
 		.why = c->bundle ? why_oci : why,
 	};
+	/* linux.cgroupsPath: a relative one under our parent (runtime-determined) */
+	const char *cp = c->bundle ? c->bundle->cgroups_path : NULL;
+	if (cp) {
+		if (cp[0] != '/')
+			snprintf(path, sizeof(path), "/%s/%s", parent, cp);
+		spec.path = cp[0] == '/' ? cp : path;
+	}
 	const struct cl_cgroup_ops *ops;
 	struct cl_cg_layout layout;
 	if ((r = cl_cgroup_ops_get(&ops, &layout, err)) < 0 ||

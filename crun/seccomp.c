@@ -340,21 +340,28 @@ const struct cl_sc_rule crun_seccomp_default[] = {
 const size_t crun_seccomp_default_count =
 	sizeof(crun_seccomp_default) / sizeof(crun_seccomp_default[0]);
 
-/* Load the profile into the calling thread (last thing before execve; the
- * caller has set no_new_privs). */
-int ct_seccomp_apply(enum crun_seccomp_mode mode, struct cl_error *err)
+/* Load the profile (a bundle's, else the built-in table) into the calling
+ * thread: the last thing before execve; the caller has set no_new_privs. */
+int ct_seccomp_apply(enum crun_seccomp_mode mode, const struct crun_seccomp *profile,
+		     struct cl_error *err)
 {
 	if (mode == CRUN_SECCOMP_UNCONFINED)
 		return 0;
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx)
-		return cl_err(err, ENOMEM, "seccomp_init failed");
-	int r = cl_seccomp_add(ctx, crun_seccomp_default, crun_seccomp_default_count, err);
+	scmp_filter_ctx ctx = NULL;
+	int r;
+	if (profile) {
+		r = crun_seccomp_compile(profile, &ctx, err);
+	} else if (!(ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM)))) {
+		r = cl_err(err, ENOMEM, "seccomp_init failed");
+	} else {
+		r = cl_seccomp_add(ctx, crun_seccomp_default, crun_seccomp_default_count, err);
+	}
 	if (!r) {
 		int e = seccomp_load(ctx);
 		if (e < 0)
 			r = cl_err(err, -e, "load the seccomp profile: %s", strerror(-e));
 	}
-	seccomp_release(ctx);
+	if (ctx)
+		seccomp_release(ctx);
 	return r;
 }

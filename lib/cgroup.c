@@ -165,6 +165,36 @@ void cl_cg_locate(const struct cl_cg_layout *l, int version, const char *parent,
 	}
 }
 
+void cl_cg_locate_spec(const struct cl_cg_layout *l, int version, const struct cl_cg_spec *s,
+		       struct cl_cgroup *cg)
+{
+	if (!s->path) {
+		cl_cg_locate(l, version, s->parent, s->name, cg);
+		return;
+	}
+	memset(cg, 0, sizeof(*cg));
+	cg->version = version;
+	for (int c = 0; c < CL_CG_NCTRL; c++) {
+		const char *mnt = version == 2 ? (c == 0 ? l->unified : "") : l->v1[c];
+		if (mnt[0])
+			snprintf(cg->path[c], sizeof(cg->path[c]), "%s%s", mnt, s->path);
+	}
+}
+
+bool cl_cg_path_valid(const char *path)
+{
+	if (!path || path[0] != '/' || strlen(path) >= 200)
+		return false;
+	for (const char *p = path; *p == '/'; ) {
+		const char *e = strchrnul(p + 1, '/');
+		size_t n = (size_t)(e - p - 1);
+		if (n == 0 || (n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+			return false;
+		p = e;
+	}
+	return true;
+}
+
 /* ---- chosen once ---- */
 
 const struct cl_cgroup_ops *cl_cgroup_ops_for(int version)
@@ -235,6 +265,51 @@ int cl_cg_mkdir(const char *path, struct cl_error *err)
 	if (n != 0)
 		return cl_err(err, EEXIST, "cgroup %s already exists and has processes", path);
 	return 0;
+}
+
+int cl_cg_make_parents(const char *mnt, struct cl_cgroup *cg, int c, const struct cl_cg_spec *s,
+		       struct cl_error *err)
+{
+	char dir[PATH_MAX];
+	if (!s->path) {   /* shared: whoever made it, removed when empty */
+		if (mkdir(cg->parent[c], 0755) < 0 && errno != EEXIST)
+			return cl_err_sys(err, errno, "create cgroup %s", cg->parent[c]);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", cg->path[c]);
+	size_t root = strlen(mnt);
+	for (char *slash = dir + root + 1; (slash = strchr(slash, '/')); slash++) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0) {
+			if (!cg->parent[c][0])
+				snprintf(cg->parent[c], sizeof(cg->parent[c]), "%s", dir);
+		} else if (errno != EEXIST) {
+			return cl_err_sys(err, errno, "create cgroup %s", dir);
+		}
+		*slash = '/';
+	}
+	/* under our shared parent: that one is the top, whoever made what is
+	 * between (removed when empty, as PARENT/NAME's parent is) */
+	if (s->parent && s->parent[0]) {
+		int n = snprintf(dir, sizeof(dir), "%s/%s", mnt, s->parent);
+		if (n > 0 && (size_t)n < sizeof(dir) && !strncmp(cg->path[c], dir, (size_t)n) && cg->path[c][n] == '/')
+			snprintf(cg->parent[c], sizeof(cg->parent[c]), "%s", dir);
+	}
+	return 0;
+}
+
+void cl_cg_remove_parents(const struct cl_cgroup *cg, int c)
+{
+	char dir[PATH_MAX];
+	size_t top = strlen(cg->parent[c]);
+	if (!top)
+		return;
+	snprintf(dir, sizeof(dir), "%s", cg->path[c]);
+	for (char *slash; (slash = strrchr(dir, '/')) && (size_t)(slash - dir) >= top;) {
+		*slash = '\0';
+		if (strncmp(dir, cg->parent[c], top) || (rmdir(dir) < 0 && errno != ENOENT))
+			return;   /* shared with siblings: only when empty */
+	}
 }
 
 static void kill_procs(const char *path)

@@ -34,7 +34,7 @@ static int v1_destroy(struct cl_cgroup *cg, struct cl_error *err)
 		int e = cl_cg_rmdir(cg->path[c], NULL, r ? NULL : err);
 		if (e < 0 && !r)
 			r = e;
-		rmdir(cg->parent[c]);   /* shared with its siblings: only when empty */
+		cl_cg_remove_parents(cg, c);   /* shared with siblings: only when empty */
 	}
 	return r;
 }
@@ -48,7 +48,7 @@ static int v1_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 	char why[64];
 	int r = 0;
 
-	cl_cg_locate(l, 1, s->parent, s->name, cg);
+	cl_cg_locate_spec(l, 1, s, cg);
 	for (int c = 0; c < CL_CG_NCTRL; c++) {
 		if (c == CL_CG_DEVICES && !devices) {
 			cg->path[c][0] = cg->parent[c][0] = '\0';
@@ -68,16 +68,15 @@ static int v1_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 			continue;
 		/* a concurrent teardown may remove the shared parent between the two mkdirs */
 		for (int tries = 0;; tries++) {
-			if (mkdir(cg->parent[c], 0755) < 0 && errno != EEXIST) {
-				r = cl_err_sys(err, errno, "create cgroup %s", cg->parent[c]);
+			if ((r = cl_cg_make_parents(l->v1[c], cg, c, s, err)) < 0)
 				goto fail;
-			}
 			r = cl_cg_mkdir(cg->path[c], err);
 			if (r != -ENOENT || tries == 3)
 				break;
 		}
-		if (r < 0) {
-			cg->path[c][0] = '\0';   /* not ours to remove */
+		if (r < 0) {   /* not ours to remove; what was made above it is */
+			cl_cg_remove_parents(cg, c);
+			cg->path[c][0] = cg->parent[c][0] = '\0';
 			goto fail;
 		}
 	}

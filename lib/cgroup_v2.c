@@ -30,8 +30,7 @@ static int v2_destroy(struct cl_cgroup *cg, struct cl_error *err)
 	int r = 0;
 	if (cg->path[0][0])
 		r = cl_cg_rmdir(cg->path[0], "cgroup.kill", err);
-	if (cg->parent[0][0])
-		rmdir(cg->parent[0]);   /* shared: only when empty */
+	cl_cg_remove_parents(cg, 0);   /* shared: only when empty */
 	return r;
 }
 
@@ -51,6 +50,21 @@ static int enable(const char *dir, unsigned ctrls, unsigned need, const struct c
 					   cl_cg_why(s, c, why, sizeof(why)));
 	}
 	return 0;
+}
+
+/* the controllers enabled in the root and every directory above leaf */
+static int enable_down(const char *root, const char *leaf, unsigned ctrls, unsigned need,
+		       const struct cl_cg_spec *s, struct cl_error *err)
+{
+	char dir[PATH_MAX];
+	int r = enable(root, ctrls, need, s, err);
+	snprintf(dir, sizeof(dir), "%s", leaf);
+	for (char *slash = dir + strlen(root) + 1; r == 0 && (slash = strchr(slash, '/')); slash++) {
+		*slash = '\0';
+		r = enable(dir, ctrls, need, s, err);
+		*slash = '/';
+	}
+	return r;
 }
 
 static int v2_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const struct cl_cg_spec *s,
@@ -75,15 +89,10 @@ static int v2_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 		if ((need & (1u << c)) && !(avail & (1u << c)))
 			return cl_err(err, ENOENT, "cgroup v2: the %s controller is not available in %s (needed for %s)",
 				      cl_cg_ctrl_names[c], l->unified, cl_cg_why(s, c, why, sizeof(why)));
-	cl_cg_locate(l, 2, s->parent, s->name, cg);
-	if ((r = enable(l->unified, avail, need, s, err)) < 0)
-		goto fail_nodir;
+	cl_cg_locate_spec(l, 2, s, cg);
 	for (int tries = 0;; tries++) {
-		if (mkdir(cg->parent[0], 0755) < 0 && errno != EEXIST) {
-			r = cl_err_sys(err, errno, "create cgroup %s", cg->parent[0]);
-			goto fail_nodir;
-		}
-		if ((r = enable(cg->parent[0], avail, need, s, err)) < 0)
+		if ((r = cl_cg_make_parents(l->unified, cg, 0, s, err)) < 0 ||
+		    (r = enable_down(l->unified, cg->path[0], avail, need, s, err)) < 0)
 			goto fail_nodir;
 		r = cl_cg_mkdir(cg->path[0], err);
 		if (r != -ENOENT || tries == 3)
@@ -98,8 +107,9 @@ static int v2_create(struct cl_cgroup *cg, const struct cl_cg_layout *l, const s
 	if (s->devices && (r = cl_cg_devices_attach(cg->path[0], s->devices, s->ndevices, err)) < 0)
 		goto fail;
 	return 0;
-fail_nodir:
-	cg->path[0][0] = '\0';
+fail_nodir:   /* not ours to remove; what was made above it is */
+	cl_cg_remove_parents(cg, 0);
+	cg->path[0][0] = cg->parent[0][0] = '\0';
 fail:
 	v2_destroy(cg, NULL);
 	return r;

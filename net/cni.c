@@ -1,4 +1,4 @@
-/* CNI SPEC.md 1.0 encodings: the network configuration this plugin takes
+/* CNI SPEC.md 1.1 encodings: the network configuration this plugin takes
  *   { "cniVersion": "1.0.0", "name": "n", "type": "cloudlet-cni",
  *     "vpc": "v", "subnet": "a", "root": "/var/lib/cloudlet",
  *     "dns": { "nameservers": [...] } }
@@ -11,8 +11,9 @@
 
 #include "cloudlet/cni.h"
 
-/* 0.4.0 results differ only in "version" on each IP (SPEC 0.4 "Result") */
-static const char *const versions[] = { "0.4.0", "1.0.0" };
+/* 0.4.0 results differ only in "version" on each IP (SPEC 0.4 "Result");
+ * 1.1.0 adds STATUS and GC, and only optional result fields */
+static const char *const versions[] = { "0.4.0", "1.0.0", "1.1.0" };
 
 bool cni_version_supported(const char *v)
 {
@@ -75,7 +76,7 @@ int cni_conf_parse(const char *json, struct cni_conf *c, int *code, struct cl_er
 		r = cl_err(err, EINVAL, "network configuration: no cniVersion");
 	} else if (!cni_version_supported(v)) {
 		*code = CNI_ERR_VERSION;
-		r = cl_err(err, ENOTSUP, "cniVersion %s is not supported (0.4.0, 1.0.0)", v);
+		r = cl_err(err, ENOTSUP, "cniVersion %s is not supported (0.4.0, 1.0.0, 1.1.0)", v);
 	} else if (!name || net_name_check("network", name, err) < 0) {
 		r = name ? -EINVAL : cl_err(err, EINVAL, "network configuration: no name");
 	} else if (!vpc || !subnet) {
@@ -90,7 +91,25 @@ int cni_conf_parse(const char *json, struct cni_conf *c, int *code, struct cl_er
 		if ((r = net_ref_parse(c->ref, vb, sb, err)) < 0)
 			cl_err_wrap(err, "network configuration %s", name);
 	}
-	json_object *dns, *prev;
+	json_object *dns, *prev, *valid;
+	/* SPEC 1.1 GC: [{"containerID": ..., "ifname": ...}] */
+	if (r == 0 && json_object_object_get_ex(o, "cni.dev/valid-attachments", &valid)) {
+		size_t n = json_object_is_type(valid, json_type_array) ? json_object_array_length(valid) : 0;
+		c->has_valid = true;
+		if (!json_object_is_type(valid, json_type_array))
+			r = cl_err(err, EINVAL, "cni.dev/valid-attachments is not an array");
+		else if (n && !(c->valid = calloc(n, sizeof(*c->valid))))
+			r = cl_err(err, ENOMEM, "out of memory");
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			const char *id = str(json_object_array_get_idx(valid, i), "containerID");
+			if (!id)
+				r = cl_err(err, EINVAL, "cni.dev/valid-attachments[%zu] has no containerID", i);
+			else if (!(c->valid[c->nvalid++] = strdup(id)))
+				r = cl_err(err, ENOMEM, "out of memory");
+		}
+		if (r < 0)
+			*code = CNI_ERR_DECODE;
+	}
 	if (r == 0 && json_object_object_get_ex(o, "dns", &dns) &&
 	    !(c->dns = strdup(json_object_to_json_string_ext(dns, JSON_C_TO_STRING_PLAIN))))
 		r = cl_err(err, ENOMEM, "out of memory");
@@ -106,6 +125,41 @@ void cni_conf_free(struct cni_conf *c)
 {
 	free(c->dns);
 	c->dns = NULL;
+	for (size_t i = 0; i < c->nvalid; i++)
+		free(c->valid[i]);
+	free(c->valid);
+	c->valid = NULL;
+	c->nvalid = 0;
+}
+
+int cni_status_decide(const struct cni_conf *c, const struct cni_status_facts *f, int *code,
+		      struct cl_error *err)
+{
+	*code = CNI_ERR_UNAVAILABLE;
+	if (!f->vpc || !f->subnet)
+		return cl_err(err, ENOENT, "network %s: %s %s does not exist", c->name,
+			      f->vpc ? "subnet" : "VPC of", c->ref);
+	if (!f->netns) {
+		*code = CNI_ERR_DEGRADED;
+		return cl_err(err, ENOENT, "network %s: the namespace of VPC %s is gone (attached containers have no network)",
+			      c->name, c->ref);
+	}
+	if (f->leased >= f->capacity)
+		return cl_err(err, ENOSPC, "network %s: subnet %s is full (%llu of %llu addresses leased)", c->name,
+			      c->ref, (unsigned long long)f->leased, (unsigned long long)f->capacity);
+	return 0;
+}
+
+bool cni_gc_stale(const struct cni_conf *c, const struct vpc_att *a)
+{
+	const char *slash = strchr(c->ref, '/');
+	/* pid 0: kept until a DEL (net_attach's holder -1); ct run's have theirs */
+	if (a->pid != 0 || strcmp(a->kind, "ct") || !slash || strcmp(a->subnet, slash + 1))
+		return false;
+	for (size_t i = 0; i < c->nvalid; i++)
+		if (!strcmp(c->valid[i], a->id))
+			return false;
+	return true;
 }
 
 static char *dump(json_object *o)

@@ -61,13 +61,19 @@ int cl_cg_devices_prog(const char *const *rules, size_t nrules, uint64_t *insns,
 struct cl_cgroup {
 	int version;                             /* 1 or 2; 0: none */
 	char path[CL_CG_NCTRL][PATH_MAX];        /* v1: dir per controller ("" unused); v2: path[0] */
-	char parent[CL_CG_NCTRL][PATH_MAX];      /* the shared parent dirs, removed when empty */
+	char parent[CL_CG_NCTRL][PATH_MAX];      /* the topmost dir above path that is removed, with
+	                                            those between, when empty: the shared parent
+	                                            ("cloudlet"), or for a spec's path the first
+	                                            one create made ("": none) */
 };
 
 /* What a cgroup is made for. */
 struct cl_cg_spec {
 	const char *parent;                      /* shared dir under each hierarchy ("cloudlet") */
 	const char *name;                        /* this cgroup, under parent */
+	const char *path;                        /* else: this path under each hierarchy's root (an
+	                                            OCI cgroupsPath: absolute, no "." or ".."),
+	                                            the directories above it made as needed */
 	const struct cl_cg_limits *limits;
 	const char *const *devices;              /* NULL: devices not confined; else every device */
 	size_t ndevices;                         /* denied but these rules (v1 devices.allow lines) */
@@ -99,6 +105,14 @@ extern const struct cl_cgroup_ops cl_cgroup_v1_ops, cl_cgroup_v2_ops;
 void cl_cg_locate(const struct cl_cg_layout *l, int version, const char *parent, const char *name,
 		  struct cl_cgroup *cg);
 
+/* cl_cg_locate for a spec: its path under each hierarchy (parent[] left
+ * empty for create to fill), or PARENT/NAME. */
+void cl_cg_locate_spec(const struct cl_cg_layout *l, int version, const struct cl_cg_spec *s,
+		       struct cl_cgroup *cg);
+/* "/a/b/c" is a cgroup path create accepts: absolute, no empty, "." or
+ * ".." component, shorter than 200 bytes */
+bool cl_cg_path_valid(const char *path);
+
 /* The ops for this machine (reads /proc/self/mountinfo once). */
 int cl_cgroup_ops_get(const struct cl_cgroup_ops **ops, struct cl_cg_layout *l,
 		      struct cl_error *err);
@@ -109,6 +123,14 @@ int cl_cg_write(const char *dir, const char *file, const char *value, bool optio
 		struct cl_error *err);
 int cl_cg_mkdir(const char *path, struct cl_error *err);
 int cl_cg_rmdir(const char *path, const char *kill_file, struct cl_error *err);
+/* the directories between the hierarchy root mnt and cg->path[c]: the
+ * shared parent made if missing, or for a spec's path each missing one,
+ * the topmost recorded in cg->parent[c] (the shared parent when the path
+ * lies under it) */
+int cl_cg_make_parents(const char *mnt, struct cl_cgroup *cg, int c, const struct cl_cg_spec *s,
+		       struct cl_error *err);
+/* rmdir the directories above cg->path[c] up to cg->parent[c], while empty */
+void cl_cg_remove_parents(const struct cl_cgroup *cg, int c);
 /* v2: load cl_cg_devices_prog(rules) and attach it to the cgroup at path */
 int cl_cg_devices_attach(const char *path, const char *const *rules, size_t nrules,
 			 struct cl_error *err);

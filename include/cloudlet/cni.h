@@ -1,4 +1,4 @@
-/* net/cni.c: the CNI (Container Network Interface, SPEC.md 1.0) side of
+/* net/cni.c: the CNI (Container Network Interface, SPEC.md 1.1) side of
  * the VPC: a network configuration naming a VPC and subnet in, a result
  * or an error out, as JSON. Pure (json-c, no I/O): cli/cni.c reads the
  * environment and stdin, calls net_attach/net_detach/net_attach_check,
@@ -12,7 +12,7 @@
 #include "cloudlet/error.h"
 #include "cloudlet/net.h"
 
-#define CNI_VERSION "1.0.0"
+#define CNI_VERSION "1.1.0"
 
 /* SPEC.md "Error": well-known codes (100+ are the plugin's own) */
 enum cni_code {
@@ -24,6 +24,8 @@ enum cni_code {
 	CNI_ERR_DECODE = 6,            /* failed to decode content */
 	CNI_ERR_CONFIG = 7,            /* invalid network config */
 	CNI_ERR_TRY_AGAIN = 11,        /* try again later */
+	CNI_ERR_UNAVAILABLE = 50,      /* STATUS: the plugin cannot service ADD */
+	CNI_ERR_DEGRADED = 51,         /* ... and attached containers may have lost connectivity */
 	CNI_ERR_VPC = 100,             /* the VPC refused (full subnet, no such subnet...) */
 };
 
@@ -33,6 +35,9 @@ struct cni_conf {
 	char ref[2 * NET_NAME_LEN + 2];/* "VPC/SUBNET" from "vpc" and "subnet" */
 	char root[256];                /* cloudlet's state directory ("" default) */
 	char *dns;                     /* "dns" object as JSON text, NULL: none */
+	char **valid;                  /* GC: cni.dev/valid-attachments' containerIDs */
+	size_t nvalid;
+	bool has_valid;                /* ... the key was there */
 	bool has_prev;                 /* prevResult with an IPv4 address */
 	uint32_t prev_ip;
 	uint8_t prev_prefix;
@@ -49,6 +54,27 @@ char *cni_error_render(const char *version, int code, const char *msg, const cha
 /* VERSION: the versions this plugin speaks */
 char *cni_version_render(const char *version);
 bool cni_version_supported(const char *v);
+/* STATUS (SPEC 1.1): what is known of the network's VPC and subnet */
+struct cni_status_facts {
+	bool vpc, subnet;              /* the VPC's record and its subnet exist */
+	bool netns;                    /* the VPC's network namespace is there */
+	uint64_t leased, capacity;     /* the subnet's leases, its guest addresses */
+};
+/* 0: ADD would work. Else *code: 50 (no such VPC/subnet, or full) or 51
+ * (the VPC's namespace is gone: attached containers lost their network). */
+int cni_status_decide(const struct cni_conf *c, const struct cni_status_facts *f, int *code,
+		      struct cl_error *err);
+/* GC (SPEC 1.1): is a an attachment CNI made (no holder process) on c's
+ * subnet for a container not among cni.dev/valid-attachments? */
+bool cni_gc_stale(const struct cni_conf *c, const struct vpc_att *a);
+
+/* net/cni_verbs.c, the I/O half: the facts STATUS decides on, and GC
+ * (every stale attachment detached; the first failure reported after the
+ * rest were tried; *removed counts the detached). */
+int cni_status_facts_get(const char *root, const struct cni_conf *c, struct cni_status_facts *f,
+			 struct cl_error *err);
+int cni_gc(const char *root, const struct cni_conf *c, size_t *removed, struct cl_error *err);
+
 /* the cniVersion of a JSON text ("" when none) */
 void cni_peek_version(const char *json, char out[16]);
 

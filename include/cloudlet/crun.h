@@ -41,6 +41,7 @@
 /* ---------------------------------------------------------------- running */
 
 enum crun_seccomp_mode { CRUN_SECCOMP_DEFAULT, CRUN_SECCOMP_UNCONFINED };
+struct crun_seccomp;
 
 struct crun_run_opts {
 	const char *root;              /* state directory; NULL: crun_default_root() */
@@ -53,6 +54,9 @@ struct crun_run_opts {
 	size_t nenv;
 	struct cl_cg_limits limits;
 	enum crun_seccomp_mode seccomp;
+	const struct crun_seccomp *seccomp_profile;   /* DEFAULT: this one (a bundle's)
+	                                                 instead of the built-in table */
+	int preserve_fds;              /* OCI --preserve-fds: fds 3..3+N-1 kept */
 	bool rootless;                 /* user namespace (also implied when not root) */
 	bool tty;                      /* a pty on the container's stdio */
 	bool detach;                   /* run under a monitor, stdout/stderr to
@@ -223,6 +227,42 @@ extern const size_t crun_default_caps_count;
 extern const struct cl_sc_rule crun_seccomp_default[];
 extern const size_t crun_seccomp_default_count;
 
+/* A bundle's linux.seccomp (config-linux.md "Seccomp"), crun/seccomp_oci.c.
+ * Actions are libseccomp's (SCMP_ACT_ERRNO/TRACE with errnoRet folded in). */
+#define CRUN_SC_MAX_ARGS 6
+#define CRUN_SC_MAX_ARCHES 16
+enum { CRUN_SC_FLAG_TSYNC = 1, CRUN_SC_FLAG_LOG = 2, CRUN_SC_FLAG_SPEC_ALLOW = 4 };
+struct crun_sc_name { const char *name; uint32_t value; };
+extern const struct crun_sc_name crun_sc_actions[], crun_sc_ops[], crun_sc_flags[];
+extern const size_t crun_sc_actions_count, crun_sc_ops_count, crun_sc_flags_count;
+struct crun_sc_arg {
+	unsigned index;                /* 0..5 */
+	enum scmp_compare op;
+	uint64_t value, value_two;     /* MASKED_EQ: (arg & value) == value_two */
+};
+struct crun_sc_rule {
+	char **names;                  /* NULL-terminated */
+	uint32_t action;
+	struct crun_sc_arg args[CRUN_SC_MAX_ARGS];
+	size_t nargs;
+};
+struct crun_seccomp {
+	uint32_t default_action;
+	uint32_t arches[CRUN_SC_MAX_ARCHES];   /* libseccomp tokens, beside the native one */
+	size_t narches;
+	struct crun_sc_rule *rules;
+	size_t nrules;
+	uint32_t flags;                /* CRUN_SC_FLAG_* */
+};
+struct json_object;
+/* *out is allocated even on failure (free it with crun_seccomp_free) */
+int crun_seccomp_parse(struct json_object *o, struct crun_seccomp **out, struct cl_error *err);
+void crun_seccomp_free(struct crun_seccomp *p);
+/* "SCMP_ARCH_X86_64" -> SCMP_ARCH_X86_64's token; 0: unknown */
+uint32_t crun_sc_arch(const char *name);
+/* a libseccomp filter for p (not loaded): *out to seccomp_release */
+int crun_seccomp_compile(const struct crun_seccomp *p, scmp_filter_ctx *out, struct cl_error *err);
+
 /* ------------------------------------------------------ pure: cgroups */
 
 /* Device nodes a container may use: "a" denied, then these allowed (OCI
@@ -236,7 +276,7 @@ extern const size_t crun_cg_devices_allow_count;
 
 /* A bundle's config.json (runtime-spec config.md, config-linux.md),
  * parsed into what the runtime's one code path takes: the same process,
- * namespaces, mounts, cgroup limits, capabilities and seccomp switch that
+ * namespaces, mounts, cgroup limits, capabilities and seccomp profile that
  * `ct run` derives from an image. crun_bundle_parse is pure. */
 #define CRUN_OCI_VERSION "1.1.0"        /* the spec version we implement */
 #define CRUN_BUNDLE_MAX_NS 8
@@ -276,13 +316,14 @@ struct crun_bundle {
 	size_t ncaps;
 	struct crun_rlimit rlimits[CRUN_BUNDLE_MAX_RLIMITS];   /* process.rlimits */
 	size_t nrlimits;
-	bool seccomp;                  /* linux.seccomp present: the default allowlist */
+	struct crun_seccomp *seccomp;  /* linux.seccomp (NULL: none, unconfined) */
 	struct crun_bundle_ns ns[CRUN_BUNDLE_MAX_NS];
 	size_t nns;
 	struct crun_mount *mounts;     /* strings owned */
 	size_t nmounts;
 	char **masked, **readonly;     /* NULL-terminated */
 	struct cl_cg_limits limits;
+	char *cgroups_path;            /* linux.cgroupsPath (cgroupfs form), NULL: ours */
 	char *annotations;             /* JSON object text ("{}" when none) */
 	struct crun_hook *hooks[CRUN_HOOK_NKINDS];
 	size_t nhooks[CRUN_HOOK_NKINDS];
@@ -314,6 +355,8 @@ struct crun_oci_create_opts {
 	const char *pid_file;          /* NULL: none */
 	const char *console_socket;    /* terminal: the pty master goes there */
 	bool keep_subreaper;           /* `run`: the caller waits for the init */
+	int preserve_fds;              /* runc's --preserve-fds: our fds 3..3+N-1 stay open,
+	                                  the same numbers, in the container's process */
 };
 
 struct crun_oci_state {

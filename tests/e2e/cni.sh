@@ -25,12 +25,13 @@ if [ ! -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
 fi
 st=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-cni-test.XXXXXX")
 C=("$cl" --root "$st")
-ns1=clcni-a-$$ ns2=clcni-b-$$
+ns1=clcni-a-$$ ns2=clcni-b-$$ ns3=clcni-c-$$
 cleanup() {
     for c in $("${C[@]}" ct ps 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" ct rm -f "$c" >/dev/null 2>&1; done
     for v in $("${C[@]}" vpc ls 2>/dev/null | awk 'NR>1{print $1}'); do "${C[@]}" vpc rm --force "$v" >/dev/null 2>&1; done
     ip netns del "$ns1" 2>/dev/null
     ip netns del "$ns2" 2>/dev/null
+    ip netns del "$ns3" 2>/dev/null
     rm -rf "$st"
 }
 trap cleanup EXIT
@@ -53,7 +54,7 @@ t_check "subnet create" "${C[@]}" vpc subnet create v1/a --cidr 10.30.1.0/24
 
 # ---- VERSION ----
 plugin VERSION "" x '{"cniVersion": "1.0.0"}'
-t_eq "VERSION: the supported versions" "0 1.0.0 0.4.0,1.0.0" \
+t_eq "VERSION: the supported versions" "0 1.0.0 0.4.0,1.0.0,1.1.0" \
     "$rc $(jq -r '[.cniVersion, (.supportedVersions | join(","))] | join(" ")' <<<"$out")"
 
 # ---- ADD ----
@@ -111,6 +112,47 @@ ip netns del "$ns2"
 plugin DEL "" "cni-$$-two"
 t_eq "DEL once the namespace is gone (no CNI_NETNS): success" "0" "$rc"
 t_check "... and its lease is released" test -z "$("${C[@]}" vpc show v1 | grep "cni-$$-two")"
+
+# ---- STATUS (SPEC 1.1): can ADD work now? ----
+plugin STATUS "" "" "$(conf 1.1.0)"
+t_eq "STATUS on a subnet with room: exit 0, no output" "0 " "$rc $out"
+plugin STATUS "" "" "$(conf 1.1.0 | sed 's/"subnet": "a"/"subnet": "zz"/')"
+t_check "STATUS on an unknown subnet: code 50 naming it ($(jq -r .msg <<<"$out"))" \
+    test "$rc" = 1 -a "$(jq .code <<<"$out")" = 50 -a -n "$(jq -r .msg <<<"$out" | grep v1/zz)"
+"${C[@]}" vpc subnet create v1/t --cidr 10.30.9.0/30 >/dev/null
+ip netns add "$ns3"
+plugin ADD "$ns3" "cni-$$-t" "$(conf 1.1.0 | sed 's/"subnet": "a"/"subnet": "t"/')"
+t_eq "ADD with cniVersion 1.1.0 on a /30 (its one guest address)" "0 10.30.9.2/30" "$rc $(jq -r '.ips[0].address' <<<"$out")"
+plugin STATUS "" "" "$(conf 1.1.0 | sed 's/"subnet": "a"/"subnet": "t"/')"
+t_check "STATUS on the full subnet: code 50, full ($(jq -r .msg <<<"$out"))" \
+    test "$rc" = 1 -a "$(jq .code <<<"$out")" = 50 -a -n "$(jq -r .msg <<<"$out" | grep 'is full')"
+plugin DEL "$ns3" "cni-$$-t" "$(conf 1.1.0 | sed 's/"subnet": "a"/"subnet": "t"/')"
+plugin STATUS "" "" "$(conf 1.1.0 | sed 's/"subnet": "a"/"subnet": "t"/')"
+t_eq "STATUS once DEL freed it: ready again" "0 " "$rc $out"
+"${C[@]}" vpc create v2 --cidr 10.31.0.0/16 >/dev/null && "${C[@]}" vpc subnet create v2/a --cidr 10.31.1.0/24 >/dev/null
+ip netns del "$(jq -r .netns "$st/vpc/v2.json")"
+plugin STATUS "" "" "$(conf 1.1.0 | sed 's/"vpc": "v1"/"vpc": "v2"/')"
+t_check "STATUS when the VPC's namespace is gone: code 51 ($(jq -r .msg <<<"$out"))" \
+    test "$rc" = 1 -a "$(jq .code <<<"$out")" = 51
+"${C[@]}" vpc rm --force v2 >/dev/null 2>&1
+
+# ---- GC (SPEC 1.1): attachments not listed as valid are detached ----
+plugin ADD "$ns1" "cni-$$-g1" "$(conf 1.1.0)"
+plugin ADD "$ns3" "cni-$$-g2" "$(conf 1.1.0)"
+"${C[@]}" ct run -d --name "keep-$$" --net v1/a "$img" serve >/dev/null 2>&1
+plugin GC "" "" "$(conf 1.1.0)"
+t_check "GC without cni.dev/valid-attachments: refused (code 7), nothing detached" \
+    test "$rc" = 1 -a "$(jq .code <<<"$out")" = 7 -a -n "$("${C[@]}" vpc show v1 | grep "cni-$$-g2")"
+plugin GC "" "" "$(conf 1.1.0 ", \"cni.dev/valid-attachments\": [{\"containerID\": \"cni-$$-g1\", \"ifname\": \"eth0\"}]")"
+t_eq "GC exits 0 with no output" "0 " "$rc $out"
+shown=$("${C[@]}" vpc show v1)
+t_check "GC: the attachment not listed is gone (lease, bridge port)" test -z "$(grep "cni-$$-g2" <<<"$shown")"
+t_check "GC: the listed one stays, and still works" \
+    test -n "$(grep "cni-$$-g1" <<<"$shown")" -a -n "$(ip -n "$ns1" -4 addr show eth0 | grep inet)"
+t_check "GC: a ct run container's attachment (it has a holder) is not CNI's and stays" grep -q "keep-$$" <<<"$shown"
+"${C[@]}" ct rm -f "keep-$$" >/dev/null 2>&1
+plugin DEL "$ns1" "cni-$$-g1" "$(conf 1.1.0)"
+ip netns del "$ns3"
 
 # ---- errors: SPEC.md's JSON and codes ----
 plugin ADD "$ns1" "cni-$$-x" '{"cniVersion": "9.9.9", "name": "n", "vpc": "v1", "subnet": "a"}'

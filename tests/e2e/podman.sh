@@ -67,7 +67,7 @@ leftovers() {
         [ -e "$f" ] || continue
         local id; id=$(cat "$f")
         [ -e "$rtroot/ct/$id" ] && echo "state $id"
-        find /sys/fs/cgroup -maxdepth 4 -type d -name "$id" 2>/dev/null | sed 's/^/cgroup /'
+        find /sys/fs/cgroup -maxdepth 4 -type d -name "*$id*" 2>/dev/null | sed 's/^/cgroup /'
         pgrep -f "$id" | sed "s/^/process /"
     done
 }
@@ -83,6 +83,15 @@ else
     t_eq "podman run --rm: output and status" "0 hello cloudlet-init" "$rc $(grep -e hello -e init <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
     out=$(R --ulimit nofile=512:900 --ulimit nproc=1024:1024 "$img" run sh -c 'echo "n=$(ulimit -n) h=$(ulimit -Hn)"' 2>&1)
     t_eq "podman run --ulimit: process.rlimits applied" "n=512 h=900" "$(grep n= <<<"$out")"
+    # podman's own default seccomp profile (linux.seccomp in its config.json), compiled by the runtime
+    out=$(R "$img" run sh -c 'grep ^Seccomp: /proc/self/status; mkdir /tmp/d && echo made' 2>&1)
+    t_eq "podman run: podman's default seccomp profile applied, the workload runs" "Seccomp: 2 made" \
+        "$(grep -e Seccomp -e made <<<"$out" | tr -s '\t\n' '  ' | sed 's/ $//')"
+    cat >"$tmp/seccomp.json" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28}]}
+EOF
+    out=$(R --security-opt seccomp="$tmp/seccomp.json" "$img" run mkdir /tmp/d 2>&1)
+    t_check "podman run --security-opt seccomp=FILE: its errnoRet reaches mkdir ($(grep -m1 mkdir <<<"$out"))" grep -q 'No space left on device' <<<"$out"
     R "$img" run sh -c 'exit 42' >/dev/null 2>&1
     t_eq "podman run: the process's exit status" "42" "$?"
     R "$img" run /no/such >/dev/null 2>&1
@@ -97,6 +106,8 @@ else
     mem=$(for d in $cgs; do cat "$d/memory.limit_in_bytes" "$d/memory.max" 2>/dev/null; done | head -1)
     pids=$(for d in $cgs; do cat "$d/pids.max" 2>/dev/null; done | head -1)
     t_eq "--memory 64m and --pids-limit 20 in the container's cgroup" "67108864 20" "$mem $pids"
+    t_check "the cgroup is where podman's cgroupsPath says (/libpod_parent/libpod-ID): $(echo $cgs | cut -c1-120)" \
+        test -n "$cgs" -a -z "$(tr ' ' '\n' <<<"$cgs" | grep -v "/libpod_parent/libpod-$id\$")"
     "${P[@]}" pause "pm-$$" >/dev/null 2>&1
     t_eq "podman pause: paused (the runtime froze its cgroup)" "paused paused" \
         "$("${P[@]}" inspect -f '{{.State.Status}}' "pm-$$") $("$rt" --root "$rtroot" state "$id" 2>/dev/null | jq -r .status)"

@@ -71,6 +71,38 @@ Test(cgroup, locate_by_name)
 	cr_assert_str_eq(cg.path[CL_CG_PIDS], "", "v2: one directory");
 }
 
+/* an OCI cgroupsPath: the same path under each hierarchy's root */
+Test(cgroup, locate_by_path)
+{
+	struct cl_cg_layout l;
+	struct cl_cgroup cg;
+	const struct cl_cg_spec s = { .parent = "cloudlet", .name = "x", .path = "/kubepods/pod1/c1" };
+	cr_assert_eq(cl_cg_layout_parse(hybrid, &l, &err), 0);
+	cl_cg_locate_spec(&l, 1, &s, &cg);
+	cr_assert_str_eq(cg.path[CL_CG_MEMORY], "/sys/fs/cgroup/memory/kubepods/pod1/c1");
+	cr_assert_str_eq(cg.path[CL_CG_PIDS], "/sys/fs/cgroup/pids/kubepods/pod1/c1");
+	cr_assert_str_eq(cg.parent[CL_CG_PIDS], "", "create records what it made");
+	cr_assert_eq(cl_cg_layout_parse(unified, &l, &err), 0);
+	cl_cg_locate_spec(&l, 2, &s, &cg);
+	cr_assert_str_eq(cg.path[0], "/sys/fs/cgroup/kubepods/pod1/c1");
+	cr_assert_str_eq(cg.path[CL_CG_PIDS], "");
+}
+
+Test(cgroup, path_valid)
+{
+	cr_assert(cl_cg_path_valid("/a"));
+	cr_assert(cl_cg_path_valid("/libpod_parent/libpod-0123abcd"));
+	cr_assert(cl_cg_path_valid("/a/.b/c..d"));
+	cr_assert_not(cl_cg_path_valid("a/b"), "relative");
+	cr_assert_not(cl_cg_path_valid("/"), "the root itself");
+	cr_assert_not(cl_cg_path_valid("/a//b"));
+	cr_assert_not(cl_cg_path_valid("/a/b/"));
+	cr_assert_not(cl_cg_path_valid("/a/../../etc"));
+	cr_assert_not(cl_cg_path_valid("/a/./b"));
+	cr_assert_not(cl_cg_path_valid("/.."));
+	cr_assert_not(cl_cg_path_valid(NULL));
+}
+
 Test(cgroup, layout_escapes_and_junk)
 {
 	struct cl_cg_layout l;

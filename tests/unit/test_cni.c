@@ -1,5 +1,6 @@
 /* net/cni.c: the network configuration and the result/error/version
- * objects against CNI SPEC.md 1.0's examples. */
+ * objects against CNI SPEC.md 1.0's examples; SPEC 1.1's STATUS decision
+ * and GC's choice of stale attachments. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ Test(cni, error_and_version_objects)
 	t = cni_version_render("1.0.0");
 	e = json_tokener_parse(t);
 	cr_assert_str_eq(s(e, "supportedVersions.1"), "1.0.0");
+	cr_assert_str_eq(s(e, "supportedVersions.2"), "1.1.0");
 	json_object_put(e);
 	free(t);
 	char v[16];
@@ -133,4 +135,62 @@ Test(cni, error_and_version_objects)
 	cr_assert_str_eq(v, "0.4.0");
 	cni_peek_version("garbage", v);
 	cr_assert_str_eq(v, "");
+}
+
+#define CONF11(extra) "{\"cniVersion\": \"1.1.0\", \"name\": \"n\", \"vpc\": \"v\", \"subnet\": \"a\"" extra "}"
+
+Test(cni, status_decision)
+{
+	struct cni_conf c;
+	int code = 0;
+	cr_assert_eq(cni_conf_parse(CONF11(""), &c, &code, &err), 0, "%s", err.msg);
+	struct cni_status_facts f = { .vpc = true, .subnet = true, .netns = true, .leased = 3, .capacity = 253 };
+	cr_assert_eq(cni_status_decide(&c, &f, &code, &err), 0, "%s", err.msg);
+	f.leased = 253;
+	cr_assert_lt(cni_status_decide(&c, &f, &code, &err), 0);
+	cr_assert_eq(code, CNI_ERR_UNAVAILABLE);
+	cr_assert_not_null(strstr(err.msg, "v/a is full (253 of 253"), "%s", err.msg);
+	f.leased = 0;
+	f.netns = false;
+	cr_assert_lt(cni_status_decide(&c, &f, &code, &err), 0);
+	cr_assert_eq(code, CNI_ERR_DEGRADED, "the VPC's namespace gone: its containers lost their network");
+	f.subnet = false;
+	cr_assert_lt(cni_status_decide(&c, &f, &code, &err), 0);
+	cr_assert_eq(code, CNI_ERR_UNAVAILABLE);
+	cr_assert_not_null(strstr(err.msg, "subnet v/a does not exist"), "%s", err.msg);
+	f.vpc = false;
+	cr_assert_lt(cni_status_decide(&c, &f, &code, &err), 0);
+	cr_assert_eq(code, CNI_ERR_UNAVAILABLE);
+	cni_conf_free(&c);
+}
+
+Test(cni, gc_valid_attachments)
+{
+	struct cni_conf c;
+	int code = 0;
+	cr_assert_eq(cni_conf_parse(CONF11(", \"cni.dev/valid-attachments\": [{\"containerID\": \"keep\", \"ifname\": \"eth0\"}]"),
+				   &c, &code, &err), 0, "%s", err.msg);
+	cr_assert(c.has_valid);
+	cr_assert_eq(c.nvalid, 1);
+	struct vpc_att a = { .kind = "ct", .id = "gone", .subnet = "a", .pid = 0 };
+	cr_assert(cni_gc_stale(&c, &a), "a CNI attachment not listed goes");
+	snprintf(a.id, sizeof(a.id), "keep");
+	cr_assert_not(cni_gc_stale(&c, &a), "a listed one stays");
+	snprintf(a.id, sizeof(a.id), "gone");
+	a.pid = 4242;
+	cr_assert_not(cni_gc_stale(&c, &a), "ct run's (it has a holder) is not CNI's");
+	a.pid = 0;
+	snprintf(a.subnet, sizeof(a.subnet), "b");
+	cr_assert_not(cni_gc_stale(&c, &a), "another subnet is another network");
+	snprintf(a.subnet, sizeof(a.subnet), "a");
+	snprintf(a.kind, sizeof(a.kind), "vm");
+	cr_assert_not(cni_gc_stale(&c, &a), "a VM's tap is not CNI's");
+	cni_conf_free(&c);
+	cr_assert_lt(cni_conf_parse(CONF11(", \"cni.dev/valid-attachments\": [{\"ifname\": \"eth0\"}]"), &c, &code, &err), 0);
+	cr_assert_eq(code, CNI_ERR_DECODE);
+	cr_assert_not_null(strstr(err.msg, "no containerID"));
+	cr_assert_lt(cni_conf_parse(CONF11(", \"cni.dev/valid-attachments\": {}"), &c, &code, &err), 0);
+	cr_assert_eq(cni_conf_parse(CONF11(""), &c, &code, &err), 0);
+	cr_assert_not(c.has_valid);
+	cni_conf_free(&c);
 }

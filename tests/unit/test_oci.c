@@ -34,6 +34,8 @@ static const char *example =
 	"      \"options\": [\"rbind\", \"rw\"] } ],"
 	"  \"hooks\": { \"prestart\": [ { \"path\": \"/usr/bin/fix-mounts\", \"args\": [\"fix-mounts\", \"arg1\"],"
 	"      \"env\": [\"key1=value1\"] }, { \"path\": \"/usr/bin/setup-network\", \"timeout\": 5 } ],"
+	"    \"createContainer\": [ { \"path\": \"/bin/create-hook\" } ],"
+	"    \"startContainer\": [ { \"path\": \"/bin/start-hook\", \"timeout\": 2 } ],"
 	"    \"poststop\": [ { \"path\": \"/usr/sbin/cleanup.sh\", \"args\": [\"cleanup.sh\", \"-f\"] } ] },"
 	"  \"linux\": { \"namespaces\": [ { \"type\": \"pid\" }, { \"type\": \"network\", \"path\": \"/var/run/netns/x\" },"
 	"      { \"type\": \"mount\" } ],"
@@ -67,6 +69,8 @@ Test(oci_bundle, config_md_example)
 	cr_assert_str_eq(b.hooks[CRUN_HOOK_PRESTART][0].args[1], "arg1");
 	cr_assert_eq(b.hooks[CRUN_HOOK_PRESTART][1].timeout, 5);
 	cr_assert_eq(b.nhooks[CRUN_HOOK_POSTSTOP], 1);
+	cr_assert_eq(b.nhooks[CRUN_HOOK_CREATE_CONTAINER], 1);
+	cr_assert_str_eq(b.hooks[CRUN_HOOK_START_CONTAINER][0].path, "/bin/start-hook");
 	cr_assert_eq(b.nns, 3);
 	cr_assert_eq(b.ns[1].flag, CLONE_NEWNET);
 	cr_assert_str_eq(b.ns[1].path, "/var/run/netns/x");
@@ -110,11 +114,29 @@ Test(oci_bundle, refused)
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
 		" \"capabilities\": {\"bounding\": [\"CAP_FLY\"]}}}", "unknown capability 'CAP_FLY'");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
-		" \"hooks\": {\"createContainer\": [{\"path\": \"/x\"}]}}", "createContainer");
+		" \"hooks\": {\"startContainer\": [{\"path\": \"/x\", \"timeout\": 0}]}}", "startContainer[0].timeout");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
 		" \"hooks\": {\"prestart\": [{\"path\": \"x\"}]}}", "not an absolute path");
 	refused("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\"},"
 		" \"mounts\": [{\"destination\": \"rel\", \"type\": \"tmpfs\"}]}", "destination 'rel'");
+}
+
+#define CG_BUNDLE(path) "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, " \
+	"\"process\": {\"args\": [\"a\"], \"cwd\": \"/\"}, \"linux\": {\"cgroupsPath\": \"" path "\"}}"
+
+/* config-linux.md "Cgroups Path": the cgroupfs forms, systemd's refused */
+Test(oci_bundle, cgroups_path)
+{
+	struct crun_bundle b;
+	cr_assert_eq(crun_bundle_parse(CG_BUNDLE("/libpod_parent/libpod-abc"), "/b", &b, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(b.cgroups_path, "/libpod_parent/libpod-abc");
+	crun_bundle_free(&b);
+	cr_assert_eq(crun_bundle_parse(CG_BUNDLE("mygroup/c1"), "/b", &b, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(b.cgroups_path, "mygroup/c1");
+	crun_bundle_free(&b);
+	refused(CG_BUNDLE("system.slice:docker:abc"), "systemd's slice:prefix:name");
+	refused(CG_BUNDLE("/a/../../etc"), "linux.cgroupsPath '/a/../../etc' is not a clean path");
+	refused(CG_BUNDLE("../up"), "not a clean path");
 }
 
 Test(oci_bundle, absolute_root_and_no_annotations)
@@ -221,6 +243,8 @@ Test(oci_cli, global_flags_as_containerd_and_conmon_pass_them)
 	cr_assert(a.quiet);
 	cr_assert_eq(parse(&a, "rt ps --format json id"), 0, "%s", err.msg);
 	cr_assert(a.json);
+	cr_assert_eq(parse(&a, "rt run --preserve-fds=2 --bundle /b id4"), 0, "%s", err.msg);
+	cr_assert_eq(a.preserve_fds, 2);
 	cr_assert_eq(parse(&a, "rt"), 0);
 	cr_assert(a.help);
 }
@@ -236,7 +260,10 @@ Test(oci_cli, bad_command_lines)
 	cr_assert_not_null(strstr(err.msg, "missing container id"));
 	cr_assert_lt(parse(&a, "rt state a b"), 0);
 	cr_assert_lt(parse(&a, "rt --bogus state a"), 0);
-	cr_assert_lt(parse(&a, "rt create --preserve-fds 2 --bundle /b a"), 0);
+	cr_assert_lt(parse(&a, "rt create --preserve-fds two --bundle /b a"), 0);
+	cr_assert_not_null(strstr(err.msg, "--preserve-fds two"));
+	cr_assert_lt(parse(&a, "rt create --preserve-fds -1 --bundle /b a"), 0);
+	cr_assert_lt(parse(&a, "rt exec --preserve-fds 1 a true"), 0);
 	cr_assert_lt(parse(&a, "rt --rootless true state a"), 0);
 }
 
