@@ -5,6 +5,7 @@
 #ifndef CLOUDLET_CLI_H
 #define CLOUDLET_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,6 +105,9 @@ void bench_jail_surface(FILE *out);
 /* The running binary (/proc/self/exe), for what starts it again: the
  * benchmarks' runners, the functions' launchers. */
 int cli_self_path(char *buf, size_t size, struct cl_error *err);
+/* SIGINT and SIGTERM set the flag returned to the signal's number
+ * (cli/signals.c): for commands that stop cleanly by polling it. */
+volatile sig_atomic_t *cli_trap_interrupts(void);
 
 /* The per-group command tables (cmd_*.c). */
 extern const struct cli_cmd cli_vm_cmds[], cli_ct_cmds[], cli_vpc_cmds[],

@@ -183,12 +183,6 @@ static int bench_vm_io_cmd(const struct cli_args *a, struct cl_error *err)
 			 r, &o.vm, &cl, &qemu, o.vm.qemu ? 2 : 1, extra, 3, err);
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_interrupt(int sig)
-{
-	interrupted = sig;
-}
-
 /* The network benchmarks' runner: bench_vpc_net or bench_overlay */
 typedef int net_run_fn(const struct bench_net_opts *o, const struct cli_args *a, struct bench_series *s, size_t *n,
 		       char *note, size_t note_len, struct cl_error *err);
@@ -232,10 +226,8 @@ static int net_bench_cmd(const struct cli_args *a, const struct bench_kind *k, n
 	o.vm.root = work;
 	/* Ctrl-C, SIGTERM: the sample under way ends and is torn down, the
 	 * samples so far are reported, the scratch root removed */
-	struct sigaction sa = { .sa_handler = on_interrupt };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	o.stop = &interrupted;
+	volatile sig_atomic_t *interrupted = cli_trap_interrupts();
+	o.stop = interrupted;
 	fprintf(stderr, "%s: %u round(s) of %zu pairs, %u s per throughput test, %u round trips; VMs %u vCPU, %s\n",
 		k->name, o.vm.runs, npairs, o.seconds, o.rr_count, o.vm.cpus, o.vm.mem);
 	size_t n = 0;
@@ -264,7 +256,7 @@ static int net_bench_cmd(const struct cli_args *a, const struct bench_kind *k, n
 	if (r < 0)
 		return cl_err_wrap(err, "bench %s", k->name);
 	if (stopped)
-		return 128 + interrupted;
+		return 128 + *interrupted;
 	/* a pair that was measured (not skipped) and failed fails the bench */
 	for (size_t i = 0; i < n; i++)
 		if (s[i].failed || (!s[i].n && !(note[0] && !strncmp(s[i].name, "vm-", 3))))
@@ -303,13 +295,11 @@ static int bench_sdn_scale_cmd(const struct cli_args *a, struct cl_error *err)
 		.agent_interval_ms = uint_opt(a, "interval", 0),
 		.timeout_s = uint_opt(a, "timeout", 60000) / 1000,
 		.progress = progress,
-		.stop = &interrupted,
 	};
 	if (!mkdtemp(work))
 		return cl_err_sys(err, errno, "mkdtemp %s", work);
-	struct sigaction sa = { .sa_handler = on_interrupt };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	volatile sig_atomic_t *interrupted = cli_trap_interrupts();
+	o.stop = interrupted;
 	r = bench_sdn_scale(&o, &res, err);
 	int stopped = r == -EINTR;
 	if (stopped) {
@@ -336,7 +326,7 @@ static int bench_sdn_scale_cmd(const struct cli_args *a, struct cl_error *err)
 	if (r < 0)
 		return cl_err_wrap(err, "bench sdn-scale");
 	if (stopped)
-		return 128 + interrupted;
+		return 128 + *interrupted;
 	return bad ? 1 : 0;
 }
 

@@ -47,14 +47,6 @@ static int host_ls_cmd(const struct cli_args *a, struct cl_error *err)
 	return 0;
 }
 
-static volatile int agent_stop;
-
-static void agent_signal(int sig)
-{
-	(void)sig;
-	agent_stop = 1;
-}
-
 static void agent_log(const char *line)
 {
 	char ts[32];
@@ -67,12 +59,10 @@ static void agent_log(const char *line)
 /* `cloudlet agent --host NAME`, and its older spelling `host agent NAME` */
 static int host_agent_cmd(const struct cli_args *a, struct cl_error *err)
 {
-	struct sigaction sa = { .sa_handler = agent_signal };
 	const char *host = a->npos ? a->pos[0] : cli_str(a, "host", NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	volatile sig_atomic_t *stop = cli_trap_interrupts();
 	return sdn_agent_run(controller(), host, (unsigned)cli_num(a, "interval", 1000),
-			     (unsigned)cli_num(a, "report", 10000), &agent_stop, agent_log, err);
+			     (unsigned)cli_num(a, "report", 10000), stop, agent_log, err);
 }
 
 #define AGENT_OPTS \
